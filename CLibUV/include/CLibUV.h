@@ -1,0 +1,38 @@
+// CLibUV: the C side of natsd's event loop layer.
+//
+// Swift imports libuv's handle types (uv_tcp_t, uv_stream_t, uv_handle_t, ...) as unrelated structs,
+// although in C every handle starts with the uv_handle_t fields and every stream with the uv_stream_t
+// fields. The inline casts below express that "inheritance" in one place, so Swift code never spreads
+// assumingMemoryBound(to:) around.
+#ifndef CLIBUV_H
+#define CLIBUV_H
+
+#include <uv.h>
+#include <sys/uio.h>
+
+static inline uv_handle_t *CLibUV_tcp_as_handle(uv_tcp_t *h) { return (uv_handle_t *)h; }
+static inline uv_stream_t *CLibUV_tcp_as_stream(uv_tcp_t *h) { return (uv_stream_t *)h; }
+static inline uv_tcp_t *CLibUV_stream_as_tcp(uv_stream_t *h) { return (uv_tcp_t *)h; }
+static inline uv_handle_t *CLibUV_stream_as_handle(uv_stream_t *h) { return (uv_handle_t *)h; }
+static inline uv_handle_t *CLibUV_timer_as_handle(uv_timer_t *h) { return (uv_handle_t *)h; }
+static inline uv_handle_t *CLibUV_signal_as_handle(uv_signal_t *h) { return (uv_handle_t *)h; }
+static inline uv_handle_t *CLibUV_check_as_handle(uv_check_t *h) { return (uv_handle_t *)h; }
+static inline uv_handle_t *CLibUV_prepare_as_handle(uv_prepare_t *h) { return (uv_handle_t *)h; }
+static inline uv_handle_t *CLibUV_async_as_handle(uv_async_t *h) { return (uv_handle_t *)h; }
+static inline uv_handle_t *CLibUV_idle_as_handle(uv_idle_t *h) { return (uv_handle_t *)h; }
+
+/// Closes every handle still open on the loop (used at shutdown and by tests that must leave no
+/// handle behind). Walking the loop's handle queue is only possible through uv_walk's C callback.
+void CLibUV_close_all_handles(uv_loop_t *loop, uv_close_cb close_cb);
+
+/// Returns the numeric peer address of a TCP handle as "ip" text in `ip` (at least 64 bytes) and the
+/// port in `port`; 0 on success or a libuv error code. sockaddr juggling is much clearer in C.
+int CLibUV_tcp_peer(const uv_tcp_t *h, char *ip, size_t ip_len, int *port);
+
+/// Same as CLibUV_tcp_peer for the local (bound) address.
+int CLibUV_tcp_local(const uv_tcp_t *h, char *ip, size_t ip_len, int *port);
+
+/// Fills `storage` with the IPv4 or IPv6 address `host`:`port` (numeric host only).
+int CLibUV_make_addr(const char *host, int port, struct sockaddr_storage *storage);
+
+#endif

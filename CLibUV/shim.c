@@ -1,0 +1,61 @@
+#ifndef _GNU_SOURCE
+#error You must define _GNU_SOURCE
+#endif
+#include "CLibUV.h"
+#include <stddef.h>
+#include <string.h>
+#include <arpa/inet.h>
+
+// The outbound queue hands libuv arrays of uv_buf_t built from Swift; libuv documents that a
+// uv_buf_t may be cast to struct iovec on Unix, and the Swift side relies on the same layout.
+_Static_assert(sizeof(uv_buf_t) == sizeof(struct iovec), "uv_buf_t must match struct iovec");
+_Static_assert(offsetof(uv_buf_t, base) == offsetof(struct iovec, iov_base), "uv_buf_t.base layout");
+_Static_assert(offsetof(uv_buf_t, len) == offsetof(struct iovec, iov_len), "uv_buf_t.len layout");
+
+static void close_walk_cb(uv_handle_t *handle, void *arg) {
+    if (!uv_is_closing(handle)) {
+        uv_close(handle, (uv_close_cb)arg);
+    }
+}
+
+void CLibUV_close_all_handles(uv_loop_t *loop, uv_close_cb close_cb) {
+    uv_walk(loop, close_walk_cb, (void *)close_cb);
+}
+
+static int format_addr(const struct sockaddr_storage *ss, char *ip, size_t ip_len, int *port) {
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
+        *port = ntohs(in->sin_port);
+        return uv_ip4_name(in, ip, ip_len);
+    }
+    if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+        *port = ntohs(in6->sin6_port);
+        return uv_ip6_name(in6, ip, ip_len);
+    }
+    return UV_EINVAL;
+}
+
+int CLibUV_tcp_peer(const uv_tcp_t *h, char *ip, size_t ip_len, int *port) {
+    struct sockaddr_storage ss;
+    int len = sizeof(ss);
+    int rc = uv_tcp_getpeername(h, (struct sockaddr *)&ss, &len);
+    if (rc != 0) return rc;
+    return format_addr(&ss, ip, ip_len, port);
+}
+
+int CLibUV_tcp_local(const uv_tcp_t *h, char *ip, size_t ip_len, int *port) {
+    struct sockaddr_storage ss;
+    int len = sizeof(ss);
+    int rc = uv_tcp_getsockname(h, (struct sockaddr *)&ss, &len);
+    if (rc != 0) return rc;
+    return format_addr(&ss, ip, ip_len, port);
+}
+
+int CLibUV_make_addr(const char *host, int port, struct sockaddr_storage *storage) {
+    memset(storage, 0, sizeof(*storage));
+    if (strchr(host, ':') != NULL) {
+        return uv_ip6_addr(host, port, (struct sockaddr_in6 *)storage);
+    }
+    return uv_ip4_addr(host, port, (struct sockaddr_in *)storage);
+}

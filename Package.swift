@@ -1,0 +1,63 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Settings shared by every Swift target.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "natsd",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "natsd", targets: ["natsd"]),
+        .executable(name: "bench", targets: ["bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
+    ],
+    targets: [
+        // MARK: - C shims
+        .target(
+            name: "CLibUV",
+            path: "CLibUV",
+            cSettings: [.define("_GNU_SOURCE")],
+            linkerSettings: [.linkedLibrary("uv")]
+        ),
+        .systemLibrary(name: "CCrypt", path: "Sources/CCrypt"),
+        .systemLibrary(name: "CHTTPParser", path: "Sources/CHTTPParser"),
+
+        // MARK: - Layers
+        .target(name: "UVLoop", dependencies: ["CLibUV"], swiftSettings: swiftSettings),
+        .target(name: "NATSProtocol", swiftSettings: swiftSettings),
+        .target(
+            name: "NATSSublist",
+            dependencies: ["NATSProtocol", .product(name: "Atomics", package: "swift-atomics")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "NATSServer",
+            dependencies: [
+                "UVLoop", "NATSProtocol", "NATSSublist", "CCrypt", "CHTTPParser",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "natsd", dependencies: ["NATSServer"], swiftSettings: swiftSettings),
+
+        // MARK: - Benchmarks
+        .executableTarget(
+            name: "bench",
+            dependencies: ["NATSProtocol"],
+            path: "Benchmarks/bench",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: - Tests
+        .testTarget(name: "UVLoopTests", dependencies: ["UVLoop"], swiftSettings: swiftSettings),
+        .testTarget(name: "NATSProtocolTests", dependencies: ["NATSProtocol"], swiftSettings: swiftSettings),
+        .testTarget(name: "NATSSublistTests", dependencies: ["NATSSublist"], swiftSettings: swiftSettings),
+        .testTarget(name: "NATSServerTests", dependencies: ["NATSServer"], swiftSettings: swiftSettings),
+    ]
+)

@@ -1,0 +1,138 @@
+/// Everything an operator can set on the command line (and later in a config file), with nats-server's
+/// defaults. Field names follow nats-server's option names so the mapping stays obvious.
+public struct ServerOptions: Sendable, Equatable {
+    // Client listener.
+    public var host = "0.0.0.0"
+    /// Client port; 0 or -1 picks a random free port.
+    public var port = 4222
+    public var serverName = ""
+    public var clientAdvertise = ""
+
+    // Limits.
+    public var maxControlLine = 4096
+    public var maxPayload = 1024 * 1024
+    public var maxPending = 64 * 1024 * 1024
+    public var maxConnections = 65536
+    /// 0 means unlimited.
+    public var maxSubscriptions = 0
+    public var pingIntervalSeconds: Double = 120
+    public var pingMax = 2
+    public var writeDeadlineSeconds: Double = 10
+    public var noHeaderSupport = false
+
+    // Authorization (single user or token).
+    public var username = ""
+    /// Plain text or a bcrypt hash (`$2a$…`, `$2b$…`, `$2y$…`).
+    public var password = ""
+    public var authToken = ""
+    public var authTimeoutSeconds: Double = 2
+
+    // Cluster (routes).
+    public var cluster = ClusterOptions()
+
+    // Monitoring.
+    public var httpHost = "0.0.0.0"
+    /// 0 disables monitoring; -1 picks a random port.
+    public var httpPort = 0
+
+    // Logging and process.
+    public var debug = false
+    public var trace = false
+    public var logTime = true
+    public var logFile = ""
+    public var pidFile = ""
+    public var portsFileDir = ""
+
+    public init() {}
+
+    /// True when clients must authenticate.
+    public var authRequired: Bool { !username.isEmpty || !authToken.isEmpty }
+}
+
+/// The `cluster { … }` block and the `--cluster`, `--routes`, `--cluster_name` flags.
+public struct ClusterOptions: Sendable, Equatable {
+    /// Cluster listen host; empty with port 0 means clustering is off.
+    public var host = ""
+    /// 0 = not listening for routes; -1 = random port.
+    public var port = 0
+    public var name = ""
+    /// Credentials peers must present (from `--cluster nats://user:pass@host:port`).
+    public var username = ""
+    public var password = ""
+    public var authTimeoutSeconds: Double = 2
+    /// Explicit route URLs (`nats-route://[user:pass@]host:port`).
+    public var routes: [RouteURL] = []
+    public var advertise = ""
+    public var noAdvertise = false
+    public var connectRetries = 0
+    public var pingIntervalSeconds: Double = 30
+    public var pingMax = 2
+    /// -1 disables pooling; natsd speaks the no-pool route dialect.
+    public var poolSize = -1
+
+    public init() {}
+
+    public var isEnabled: Bool { port != 0 }
+}
+
+/// A parsed route URL.
+public struct RouteURL: Sendable, Equatable, Hashable {
+    public var host: String
+    public var port: Int
+    public var username: String
+    public var password: String
+
+    public init(host: String, port: Int, username: String = "", password: String = "") {
+        self.host = host
+        self.port = port
+        self.username = username
+        self.password = password
+    }
+
+    /// Parses `scheme://[user[:pass]@]host:port[/]`; returns nil for anything else.
+    public init?(parsing text: String) {
+        var rest = Substring(text.trimmingSpaces)
+        guard let schemeEnd = rest.range(of: "://") else { return nil }
+        rest = rest[schemeEnd.upperBound...]
+        if rest.hasSuffix("/") { rest = rest.dropLast() }
+        var user = "", pass = ""
+        if let at = rest.lastIndex(of: "@") {
+            let credentials = rest[..<at]
+            rest = rest[rest.index(after: at)...]
+            if let colon = credentials.firstIndex(of: ":") {
+                user = String(credentials[..<colon])
+                pass = String(credentials[credentials.index(after: colon)...])
+            } else {
+                user = String(credentials)
+            }
+        }
+        var hostPart = rest
+        var portText: Substring = ""
+        if rest.hasPrefix("["), let close = rest.firstIndex(of: "]") {
+            hostPart = rest[rest.index(after: rest.startIndex)..<close]
+            let after = rest[rest.index(after: close)...]
+            guard after.hasPrefix(":") else { return nil }
+            portText = after.dropFirst()
+        } else if let colon = rest.lastIndex(of: ":") {
+            hostPart = rest[..<colon]
+            portText = rest[rest.index(after: colon)...]
+        } else {
+            return nil
+        }
+        guard !hostPart.isEmpty, let port = Int(portText), (-1...65535).contains(port) else { return nil }
+        self.init(host: String(hostPart), port: port, username: user, password: pass)
+    }
+}
+
+extension String {
+    var trimmingSpaces: Substring {
+        var text = Substring(self)
+        while let first = text.first, first == " " || first == "\t" || first == "\n" || first == "\r" {
+            text = text.dropFirst()
+        }
+        while let last = text.last, last == " " || last == "\t" || last == "\n" || last == "\r" {
+            text = text.dropLast()
+        }
+        return text
+    }
+}

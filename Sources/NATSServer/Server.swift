@@ -1,0 +1,4 @@
+import NATSProtocol
+import UVLoop
+import NATSSublist
+import Logging
