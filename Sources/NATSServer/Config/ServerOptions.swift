@@ -1,3 +1,5 @@
+import Foundation
+
 /// Everything an operator can set on the command line (and later in a config file), with nats-server's
 /// defaults. Field names follow nats-server's option names so the mapping stays obvious.
 public struct ServerOptions: Sendable, Equatable {
