@@ -1,1 +1,38 @@
+// natsd: a NATS-compatible message broker. Parses nats-server's command line, then runs the server.
+import Foundation
+import Logging
 import NATSServer
+
+// Writing to a socket the peer already closed must surface as an error, not kill the process.
+signal(SIGPIPE, SIG_IGN)
+
+let action: CommandLineAction
+do {
+    action = try CommandLineParser.parse(Array(CommandLine.arguments.dropFirst()))
+} catch {
+    FileHandle.standardError.write(Data("natsd: \(error)\n".utf8))
+    exit(1)
+}
+
+switch action {
+case .help(let text):
+    print(text)
+    exit(0)
+case .version(let text):
+    print(text)
+    exit(0)
+case .signal(let command, _):
+    FileHandle.standardError.write(Data("natsd: --signal \(command) is not supported yet\n".utf8))
+    exit(1)
+case .run(let options):
+    let logger = NATSLogging.bootstrap(options: options)
+    do {
+        let server = try Server(options: options, logger: logger)
+        try server.start()
+        server.run()
+        exit(0)
+    } catch {
+        logger.critical("\(error)")
+        exit(1)
+    }
+}

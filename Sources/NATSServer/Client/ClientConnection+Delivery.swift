@@ -1,0 +1,32 @@
+import NATSProtocol
+
+extension ClientConnection {
+    /// Queues one MSG/HMSG frame for this client: the payload is copied once, straight into the
+    /// outbound chunk, and the socket is written at the end of the loop turn.
+    @inline(__always)
+    func deliver(subject: ByteSlice, sid: ByteSlice, reply: ByteSlice, headerSize: Int, payload: ByteSlice) {
+        var headerSize = headerSize
+        var payload = payload
+        if headerSize >= 0 && !supportsHeaders {
+            // A client without header support gets the message body only.
+            payload = payload.slice(from: headerSize, length: payload.count - headerSize)
+            headerSize = -1
+        }
+        let length = FrameEncoder.clientMessageLength(
+            subject: subject, sid: sid, reply: reply, headerSize: headerSize, payloadCount: payload.count)
+        let destination = connection.reserve(length)
+        let written = FrameEncoder.writeClientMessage(
+            to: destination, subject: subject, sid: sid, reply: reply, headerSize: headerSize, payload: payload)
+        connection.commit(written)
+        outMessages &+= 1
+        outBytes &+= payload.count
+        if connection.pendingBytes > maxPending { slowConsumerDetected() }
+    }
+
+    /// nats-server closes a client whose pending output exceeds max_pending, without an -ERR.
+    func slowConsumerDetected() {
+        server.statistics.slowConsumers += 1
+        server.logger.info("\(label) - Slow Consumer Detected: MaxPending of \(maxPending) Exceeded")
+        close(reason: .slowConsumerPendingBytes, flush: false)
+    }
+}

@@ -1,0 +1,140 @@
+import NATSProtocol
+
+/// The client side of the protocol: what each parsed op does. Every method returns false once the
+/// connection is closing so the parser stops at once.
+extension ClientConnection: ProtocolHandler {
+    func handlePub(subject: ByteSlice, reply: ByteSlice, headerSize: Int, payload: ByteSlice) -> Bool {
+        if headerSize >= 0 && !supportsHeaders {
+            // nats-server closes a client that sends HPUB without having negotiated headers, silently.
+            close(reason: .protocolViolation, flush: true)
+            return false
+        }
+        inMessages &+= 1
+        inBytes &+= payload.count
+        server.statistics.inMessages &+= 1
+        server.statistics.inBytes &+= payload.count
+        if connectOptions.pedantic && !SubjectValidator.isValidLiteral(subject) {
+            sendErr("Invalid Publish Subject")
+        }
+        if connectOptions.verbose { sendOK() }
+        server.publish(from: self, subject: subject, reply: reply, headerSize: headerSize, payload: payload)
+        return !isClosed
+    }
+
+    func handleSub(subject: ByteSlice, queue: ByteSlice, sid: ByteSlice) -> Bool {
+        if !SubjectValidator.isValidSubscription(subject) || (!queue.isEmpty && !SubjectValidator.isValidQueueName(queue)) {
+            sendErr("Invalid Subject")
+            return true
+        }
+        let key = sid.array
+        if subscriptions[key] == nil {
+            let limit = server.options.maxSubscriptions
+            if limit > 0 && subscriptions.count >= limit {
+                sendErr("maximum subscriptions exceeded")
+                return true
+            }
+            let subscription = Subscription(client: self, subject: subject, queue: queue, sid: sid)
+            guard server.sublist.insert(subscription) else {
+                sendErr("Invalid Subject")
+                return true
+            }
+            subscriptions[key] = subscription
+            server.localInterestAdded(subscription)
+        }
+        if connectOptions.verbose { sendOK() }
+        return true
+    }
+
+    func handleUnsub(sid: ByteSlice, max: Int) -> Bool {
+        if let subscription = subscriptions[sid.array] {
+            if max > 0 && max > subscription.delivered {
+                subscription.maxMessages = max
+            } else {
+                removeSubscription(subscription)
+            }
+        }
+        if connectOptions.verbose { sendOK() }
+        return true
+    }
+
+    func handleConnect(json: ByteSlice) -> Bool {
+        guard let options = ConnectOptions.decode(json) else {
+            close(reason: .protocolViolation, flush: true)
+            return false
+        }
+        if server.authenticator.isRequired
+            && !server.authenticator.authorize(user: options.user, pass: options.pass, authToken: options.authToken)
+        {
+            server.logger.error("\(label) - Client connection closed: authentication failure")
+            fail("Authorization Violation", reason: .authenticationViolation)
+            return false
+        }
+        if options.hasAccount {
+            fail("Authorization Violation", reason: .authenticationViolation)
+            return false
+        }
+        if options.protocolVersion < 0 || options.protocolVersion > 1 {
+            fail("invalid client protocol", reason: .badClientProtocolVersion)
+            return false
+        }
+        connectOptions = options
+        connectReceived = true
+        authDeadline = 0
+        if options.noResponders && !supportsHeaders {
+            fail("no responders requires headers support", reason: .noRespondersRequiresHeaders)
+            return false
+        }
+        if options.verbose { sendOK() }
+        return true
+    }
+
+    func handleInfo(json: ByteSlice) -> Bool { true }
+
+    func handlePing() -> Bool {
+        send(Protocol.pong)
+        if !sentFirstPong {
+            sentFirstPong = true
+            if connectReceived && connectOptions.protocolVersion >= 1 {
+                send(server.clientInfoLine(for: self, connectInfo: true))
+            }
+        }
+        return true
+    }
+
+    func handlePong() -> Bool {
+        pingsOutstanding = 0
+        hasAnsweredPing = true
+        return true
+    }
+
+    func handleOK() -> Bool { true }
+
+    func handleErr(message: ByteSlice) -> Bool {
+        // A client sending -ERR is closed without a reply.
+        close(reason: .protocolViolation, flush: true)
+        return false
+    }
+
+    // Route ops never reach a client handler: the parser rejects them for kind .client.
+    func handleRouteSub(account: ByteSlice, subject: ByteSlice, queue: ByteSlice, weight: Int) -> Bool { false }
+    func handleRouteUnsub(account: ByteSlice, subject: ByteSlice, queue: ByteSlice) -> Bool { false }
+    func handleRoutedMessage(_ message: RoutedMessage) -> Bool { false }
+}
+
+extension ClientConnection {
+    /// Drops one subscription from the index and tells the cluster when it was the last interest.
+    func removeSubscription(_ subscription: Subscription) {
+        guard subscriptions.removeValue(forKey: subscription.sid.array) != nil else { return }
+        server.sublist.remove(subscription)
+        server.localInterestRemoved(subscription)
+    }
+
+    func removeAllSubscriptions() {
+        let all = subscriptions.values
+        subscriptions.removeAll()
+        for subscription in all {
+            server.sublist.remove(subscription)
+            server.localInterestRemoved(subscription)
+        }
+    }
+}

@@ -1,0 +1,134 @@
+import Logging
+import NATSProtocol
+import UVLoop
+
+/// One client connection: the protocol state of a NATS client on top of a `TCPConnection`.
+final class ClientConnection {
+    unowned let server: Server
+    let id: UInt64
+    let connection: TCPConnection
+    let maxPending: Int
+    let startedAt: UInt64
+
+    /// CONNECT options; server-side defaults until the client sends CONNECT.
+    var connectOptions = ConnectOptions()
+    var connectReceived = false
+    /// Set once `-ERR`/close has been decided: stop parsing and delivering.
+    var isClosed = false
+    var closeReason: CloseReason?
+
+    /// Subscriptions by sid. SUB/UNSUB are not on the per-message path, so a plain dictionary is fine.
+    var subscriptions: [[UInt8]: Subscription] = [:]
+
+    // Keep-alive and authentication deadlines (loop milliseconds); checked by the server's housekeeping.
+    var lastActivity: UInt64
+    var nextPingAt: UInt64
+    var pingsOutstanding = 0
+    /// Set by the first PONG: until then every ping tick sends a PING (nats-server measures RTT).
+    var hasAnsweredPing = false
+    var authDeadline: UInt64 = 0
+    /// Clients speaking protocol 1 get an INFO with `connect_info` after their first PONG.
+    var sentFirstPong = false
+
+    // Statistics for /connz and /varz.
+    var inMessages = 0
+    var inBytes = 0
+    var outMessages = 0
+    var outBytes = 0
+
+    init(server: Server, id: UInt64, connection: TCPConnection) {
+        self.server = server
+        self.id = id
+        self.connection = connection
+        self.maxPending = server.options.maxPending
+        let now = connection.loop.now
+        self.startedAt = now
+        self.lastActivity = now
+        self.nextPingAt = now + server.firstPingDelayMilliseconds()
+    }
+
+    var echo: Bool { connectOptions.echo }
+    var supportsHeaders: Bool { connectOptions.headers && !server.options.noHeaderSupport }
+    var awaitingAuthentication: Bool { server.authenticator.isRequired && !connectReceived }
+    var label: String { "\(connection.remoteHost):\(connection.remotePort) - cid:\(id)" }
+
+    /// Sends INFO and starts reading.
+    func start() {
+        connection.delegate = self
+        connection.setNoDelay(true)
+        connection.write(server.clientInfoLine(for: self))
+        if server.authenticator.isRequired {
+            authDeadline = connection.loop.now + UInt64(server.options.authTimeoutSeconds * 1000)
+        }
+        connection.startReading()
+        server.logger.debug("\(label) - Client connection created")
+    }
+
+    // MARK: - Output helpers (control traffic, not per message)
+
+    func send(_ bytes: [UInt8]) {
+        guard !isClosed else { return }
+        connection.write(bytes)
+    }
+
+    func sendOK() { send(Protocol.ok) }
+
+    func sendErr(_ text: String) {
+        server.logger.trace("\(label) - ->> [-ERR '\(text)']")
+        send(FrameEncoder.errLine(text))
+    }
+
+    // MARK: - Closing
+
+    /// Stops all processing for this client, drops its interest and closes the socket (after writing
+    /// what is queued when `flush` is set, e.g. a final -ERR).
+    func close(reason: CloseReason, flush: Bool) {
+        guard !isClosed else { return }
+        isClosed = true
+        closeReason = reason
+        removeAllSubscriptions()
+        server.clientClosed(self)
+        if flush { connection.closeAfterFlush() } else { connection.close() }
+        let level: Logger.Level = reason == .clientClosed ? .debug : .info
+        server.logger.log(level: level, "\(label) - Client connection closed: \(reason.rawValue)")
+    }
+
+    /// The whole-connection error path used by protocol violations and auth failures.
+    func fail(_ errorText: String?, reason: CloseReason) {
+        if let errorText { sendErr(errorText) }
+        close(reason: reason, flush: true)
+    }
+}
+
+extension ClientConnection: TCPConnectionDelegate {
+    func connectionDidRead(_ connection: TCPConnection, bytes: UnsafeRawBufferPointer) -> ReadDisposition {
+        guard !isClosed else { return ReadDisposition(consumed: bytes.count, needed: 0) }
+        lastActivity = connection.loop.now
+        // With auth required the very first op must be CONNECT; nats-server decides on the first byte.
+        if awaitingAuthentication, let first = bytes.first, first != UInt8(ascii: "C"), first != UInt8(ascii: "c") {
+            fail("Authorization Violation", reason: .authenticationViolation)
+            return ReadDisposition(consumed: bytes.count, needed: 0)
+        }
+        let result = ProtocolParser.parse(bytes, kind: .client, limits: server.clientParserLimits, handler: self)
+        if let error = result.error {
+            if !isClosed { fail(error.errorText, reason: error.reason) }
+            return ReadDisposition(consumed: bytes.count, needed: 0)
+        }
+        if isClosed { return ReadDisposition(consumed: bytes.count, needed: 0) }
+        return ReadDisposition(consumed: result.consumed, needed: result.needed)
+    }
+
+    func connectionDidClose(_ connection: TCPConnection, error: UVError?) {
+        if !isClosed {
+            close(reason: error == nil ? .clientClosed : .readError, flush: false)
+        }
+        connection.delegate = nil
+    }
+}
+
+/// Fixed protocol lines.
+enum Protocol {
+    static let ok: [UInt8] = Array("+OK\r\n".utf8)
+    static let ping: [UInt8] = Array("PING\r\n".utf8)
+    static let pong: [UInt8] = Array("PONG\r\n".utf8)
+}

@@ -1,0 +1,52 @@
+import NATSProtocol
+import UVLoop
+
+extension Server {
+    /// One timer for every connection's deadlines instead of a libuv timer per connection, so an idle
+    /// connection costs no handle. 100 ms resolution is far finer than any NATS deadline.
+    static let housekeepingIntervalMilliseconds: UInt64 = 100
+
+    func startHousekeeping() {
+        let timer = LoopTimer(loop: loop) { [unowned self] in self.housekeeping() }
+        timer.start(afterMilliseconds: Server.housekeepingIntervalMilliseconds,
+                    repeatMilliseconds: Server.housekeepingIntervalMilliseconds)
+        housekeepingTimer = timer
+    }
+
+    var pingIntervalMilliseconds: UInt64 { UInt64(max(options.pingIntervalSeconds, 0.001) * 1000) }
+
+    /// The first PING goes out after min(ping_interval, 2 s), as nats-server does.
+    func firstPingDelayMilliseconds() -> UInt64 {
+        let interval = pingIntervalMilliseconds
+        return min(interval, 2000)
+    }
+
+    func housekeeping() {
+        let now = loop.now
+        for client in Array(clients.values) where !client.isClosed {
+            if client.authDeadline != 0 && now >= client.authDeadline {
+                logger.error("\(client.label) - Authentication Timeout")
+                client.fail("Authentication Timeout", reason: .authenticationTimeout)
+                continue
+            }
+            if now >= client.nextPingAt { pingTick(client, now: now) }
+        }
+    }
+
+    /// nats-server's ping timer: a PING is skipped while the client was active within the interval
+    /// (unless its round-trip time is still unknown); sending one more than ping_max unanswered PINGs
+    /// means the connection is stale.
+    private func pingTick(_ client: ClientConnection, now: UInt64) {
+        let interval = pingIntervalMilliseconds
+        client.nextPingAt = now + interval
+        if now - client.lastActivity < interval && client.hasAnsweredPing { return }
+        if client.pingsOutstanding + 1 > options.pingMax {
+            statistics.staleConnections += 1
+            logger.debug("\(client.label) - Stale Client Connection - Closing")
+            client.fail("Stale Connection", reason: .staleConnection)
+            return
+        }
+        client.pingsOutstanding += 1
+        client.send(Protocol.ping)
+    }
+}

@@ -1,0 +1,33 @@
+import NATSProtocol
+
+extension Server {
+    /// A local subscription was added: routes learn about new interest here (issue 3).
+    func localInterestAdded(_ subscription: Subscription) { cluster.localInterestAdded(subscription) }
+
+    /// A local subscription was removed (UNSUB, auto-unsubscribe, client close).
+    func localInterestRemoved(_ subscription: Subscription) { cluster.localInterestRemoved(subscription) }
+}
+
+extension Server {
+    /// This server's client URL as other members advertise it (`host:port`).
+    func ownClientURL() -> String {
+        let advertised = advertisedClientHostPort()
+        return hostPort(advertised.host, advertised.port)
+    }
+
+    /// All client URLs of the cluster, own first (INFO `connect_urls`); nil when not clustered.
+    func clientConnectURLs() -> [String]? {
+        guard options.cluster.isEnabled || !options.cluster.routes.isEmpty, !options.cluster.noAdvertise else { return nil }
+        var urls = [ownClientURL()]
+        for url in cluster.peerClientURLs() where !urls.contains(url) { urls.append(url) }
+        return urls
+    }
+
+    /// A peer joined or left: clients that can take async INFO learn the new `connect_urls`.
+    func clusterMembershipChanged() {
+        guard !options.cluster.noAdvertise else { return }
+        for client in clients.values where client.sentFirstPong && client.connectOptions.protocolVersion >= 1 && !client.isClosed {
+            client.send(clientInfoLine(for: client))
+        }
+    }
+}

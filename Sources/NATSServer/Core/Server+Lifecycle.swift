@@ -1,0 +1,83 @@
+import Foundation
+import Logging
+import NATSProtocol
+import UVLoop
+
+extension Server {
+    /// Binds the listeners and installs signal handlers; logs nats-server's startup lines.
+    public func start() throws {
+        logger.info("Starting nats-server")
+        logger.info("  Version:  \(Server.version)")
+        logger.info("  Name:     \(serverName)")
+        logger.info("  ID:       \(serverID)")
+        let bindPort = options.port == -1 ? 0 : options.port
+        let listener = try TCPListener(loop: loop, host: options.host, port: bindPort) { [unowned self] connection in
+            self.accept(connection)
+        }
+        clientListener = listener
+        logger.info("Listening for client connections on \(hostPort(options.host, listener.port))")
+        if authenticator.isRequired { logger.info("Client authorization required") }
+        try cluster.start()
+        if options.httpPort != 0 {
+            let monitor = MonitorServer(server: self)
+            try monitor.start(host: options.httpHost, port: options.httpPort)
+            self.monitor = monitor
+        }
+        startHousekeeping()
+        installSignalHandlers()
+        writePidFile()
+        logger.info("Server is ready")
+    }
+
+    /// Runs the event loop until shutdown.
+    public func run() {
+        loop.run()
+        loop.shutdown()
+    }
+
+    /// Stops accepting, flushes and closes every connection, then stops the loop.
+    public func shutdown() {
+        guard !isShuttingDown else { return }
+        isShuttingDown = true
+        logger.info("Initiating Shutdown...")
+        clientListener?.close()
+        clientListener = nil
+        housekeepingTimer?.close()
+        cluster.shutdown()
+        monitor?.stop()
+        housekeepingTimer = nil
+        for client in Array(clients.values) { client.close(reason: .serverShutdown, flush: true) }
+        for watcher in signalWatchers { watcher.close() }
+        signalWatchers.removeAll()
+        if !options.pidFile.isEmpty { try? FileManager.default.removeItem(atPath: options.pidFile) }
+        logger.info("Server Exiting..")
+        // Let the close-after-flush writes complete (the loop ends when no handle is left), but never
+        // wait on a peer that stopped reading for longer than the grace period.
+        let deadline = LoopTimer(loop: loop) { [unowned self] in self.loop.stop() }
+        deadline.start(afterMilliseconds: 2000)
+        shutdownDeadline = deadline
+    }
+
+    private func installSignalHandlers() {
+        for signal in [SIGINT, SIGTERM] {
+            if let watcher = try? SignalWatcher(loop: loop, signal: signal, handler: { [unowned self] number in
+                self.logger.debug("Trapped \"\(number == SIGINT ? "interrupt" : "terminated")\" signal")
+                self.shutdown()
+            }) {
+                signalWatchers.append(watcher)
+            }
+        }
+    }
+
+    private func writePidFile() {
+        guard !options.pidFile.isEmpty else { return }
+        let text = "\(getpid())"
+        if (try? text.write(toFile: options.pidFile, atomically: true, encoding: .utf8)) == nil {
+            logger.error("Could not write pidfile: \(options.pidFile)")
+        }
+    }
+
+    func hostPort(_ host: String, _ port: Int) -> String {
+        host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+    }
+}

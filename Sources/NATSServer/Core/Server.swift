@@ -1,0 +1,60 @@
+import Foundation
+import Logging
+import NATSProtocol
+import NATSSublist
+import UVLoop
+
+/// The natsd server: one libuv loop owning the client listener, every connection and the subject index.
+///
+/// Everything here is confined to the loop thread; nothing is `Sendable`.
+public final class Server {
+    public static let version = "2.15.1"
+    /// The Go runtime field of INFO; nats clients only display it.
+    static let goVersion = "go1.24.0"
+
+    let options: ServerOptions
+    let logger: Logger
+    let loop: EventLoop
+    let serverID: String
+    let serverName: String
+    let authenticator: Authenticator
+    let sublist = Sublist<Subscription>()
+    var statistics = ServerStatistics()
+    var random = FastRandom()
+    let startDate = Date()
+    let startLoopTime: UInt64
+    var monitor: MonitorServer?
+
+    var clients: [UInt64: ClientConnection] = [:]
+    private var nextConnectionID: UInt64 = 0
+    var clientListener: TCPListener?
+    /// Routes and gossip; always present so interest is counted even before the first route.
+    private(set) var cluster: Cluster!
+    var housekeepingTimer: LoopTimer?
+    var signalWatchers: [SignalWatcher] = []
+    var isShuttingDown = false
+    var shutdownDeadline: LoopTimer?
+
+    /// Limits handed to the parser for client connections.
+    let clientParserLimits: ParserLimits
+
+    public init(options: ServerOptions, logger: Logger) throws {
+        self.options = options
+        self.logger = logger
+        self.loop = try EventLoop()
+        self.serverID = ServerIdentity.newServerID()
+        self.serverName = options.serverName.isEmpty ? serverID : options.serverName
+        self.authenticator = Authenticator(options: options)
+        self.clientParserLimits = ParserLimits(maxControlLine: options.maxControlLine, maxPayload: options.maxPayload)
+        self.startLoopTime = loop.now
+        self.cluster = Cluster(server: self)
+    }
+
+    /// The port clients connect to (the bound one when the configured port was 0 or -1).
+    public var clientPort: Int { clientListener?.port ?? options.port }
+
+    func nextID() -> UInt64 {
+        nextConnectionID += 1
+        return nextConnectionID
+    }
+}

@@ -1,0 +1,153 @@
+import Foundation
+import NATSProtocol
+
+/// The JSON documents of the monitoring endpoints, with nats-server's field names.
+extension Server {
+    /// Wall-clock time of a loop timestamp (milliseconds of uv_now).
+    func date(ofLoopTime milliseconds: UInt64) -> Date {
+        startDate.addingTimeInterval(Double(Int64(milliseconds) - Int64(startLoopTime)) / 1000)
+    }
+
+    private var uptimeSeconds: Double { Date().timeIntervalSince(startDate) }
+
+    func varz() -> JSON {
+        var fields: [(String, JSON)] = [
+            ("server_id", .string(serverID)), ("server_name", .string(serverName)),
+            ("version", .string(Server.version)), ("proto", .int(1)), ("go", .string(Server.goVersion)),
+            ("host", .string(options.host)), ("port", .int(clientPort)),
+            ("auth_required", .bool(authenticator.isRequired)), ("max_connections", .int(options.maxConnections)),
+            ("ping_interval", .int(Int(options.pingIntervalSeconds * 1_000_000_000))), ("ping_max", .int(options.pingMax)),
+            ("http_host", .string(options.httpHost)), ("http_port", .int(monitor?.port ?? 0)),
+            ("auth_timeout", .double(options.authTimeoutSeconds)), ("max_control_line", .int(options.maxControlLine)),
+            ("max_payload", .int(options.maxPayload)), ("max_pending", .int(options.maxPending)),
+        ]
+        if let urls = clientConnectURLs() { fields.append(("connect_urls", .array(urls.map { .string($0) }))) }
+        if options.cluster.isEnabled || !options.cluster.routes.isEmpty {
+            var clusterFields: [(String, JSON)] = [("name", .string(cluster.name))]
+            if options.cluster.isEnabled {
+                clusterFields += [("addr", .string(options.cluster.host.isEmpty ? "0.0.0.0" : options.cluster.host)),
+                                  ("cluster_port", .int(cluster.port))]
+            }
+            clusterFields += [("auth_timeout", .double(options.cluster.authTimeoutSeconds)),
+                              ("urls", .array(options.cluster.routes.map { .string("\(hostPort($0.host, $0.port))") })),
+                              ("pool_size", .int(-1))]
+            fields.append(("cluster", .object(clusterFields)))
+        }
+        let processInfo = ProcessInfo.processInfo
+        fields += [
+            ("start", .string(MonitorTime.rfc3339(startDate))), ("now", .string(MonitorTime.rfc3339(Date()))),
+            ("uptime", .string(MonitorTime.uptime(uptimeSeconds))), ("mem", .int(Server.residentMemoryBytes())),
+            ("cores", .int(processInfo.activeProcessorCount)),
+            ("connections", .int(clients.count)), ("total_connections", .int(statistics.totalConnections)),
+            ("routes", .int(cluster.routesByServerID.count)), ("remotes", .int(cluster.routesByServerID.count)),
+            ("in_msgs", .int(statistics.inMessages)), ("out_msgs", .int(statistics.outMessages)),
+            ("in_bytes", .int(statistics.inBytes)), ("out_bytes", .int(statistics.outBytes)),
+            ("slow_consumers", .int(statistics.slowConsumers)), ("stale_connections", .int(statistics.staleConnections)),
+            ("subscriptions", .int(sublist.count)),
+            ("http_req_stats", .object((monitor?.requestCounts ?? [:]).sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })),
+        ]
+        return .object(fields)
+    }
+
+    func connz(query: [String: String]) -> JSON {
+        let showSubscriptions = ["true", "1", "detail"].contains(query["subs"] ?? "")
+        let offset = max(Int(query["offset"] ?? "") ?? 0, 0)
+        let limit = max(Int(query["limit"] ?? "") ?? 1024, 0)
+        var selected = clients.values.sorted { $0.id < $1.id }
+        if let cidText = query["cid"], let cid = UInt64(cidText) { selected = selected.filter { $0.id == cid } }
+        let page = selected.dropFirst(offset).prefix(limit)
+        let now = loop.now
+        let connections: [JSON] = page.map { client in
+            var fields: [(String, JSON)] = [
+                ("cid", .int(Int(client.id))), ("kind", .string("Client")), ("type", .string("nats")),
+                ("ip", .string(client.connection.remoteHost)), ("port", .int(client.connection.remotePort)),
+                ("start", .string(MonitorTime.rfc3339(date(ofLoopTime: client.startedAt)))),
+                ("last_activity", .string(MonitorTime.rfc3339(date(ofLoopTime: client.lastActivity)))),
+                ("uptime", .string(MonitorTime.uptime(Double(now - client.startedAt) / 1000))),
+                ("idle", .string(MonitorTime.uptime(Double(now - client.lastActivity) / 1000))),
+                ("pending_bytes", .int(client.connection.pendingBytes)),
+                ("in_msgs", .int(client.inMessages)), ("out_msgs", .int(client.outMessages)),
+                ("in_bytes", .int(client.inBytes)), ("out_bytes", .int(client.outBytes)),
+                ("subscriptions", .int(client.subscriptions.count)),
+            ]
+            if !client.connectOptions.name.isEmpty { fields.append(("name", .string(client.connectOptions.name))) }
+            if !client.connectOptions.lang.isEmpty { fields.append(("lang", .string(client.connectOptions.lang))) }
+            if !client.connectOptions.version.isEmpty { fields.append(("version", .string(client.connectOptions.version))) }
+            if showSubscriptions && !client.subscriptions.isEmpty {
+                let subjects = client.subscriptions.values.map { String(decoding: $0.subject, as: UTF8.self) }.sorted()
+                fields.append(("subscriptions_list", .array(subjects.map { .string($0) })))
+            }
+            return .object(fields)
+        }
+        return .object([
+            ("server_id", .string(serverID)), ("now", .string(MonitorTime.rfc3339(Date()))),
+            ("num_connections", .int(connections.count)), ("total", .int(selected.count)),
+            ("offset", .int(offset)), ("limit", .int(limit)), ("connections", .array(connections)),
+        ])
+    }
+
+    func routez(query: [String: String]) -> JSON {
+        let showSubscriptions = ["true", "1", "detail"].contains(query["subs"] ?? "")
+        let now = loop.now
+        let routes: [JSON] = cluster.routesByServerID.values.sorted { $0.id < $1.id }.map { route in
+            var fields: [(String, JSON)] = [
+                ("rid", .int(Int(route.id))), ("remote_id", .string(route.remoteID)),
+                ("remote_name", .string(route.remoteName)), ("did_solicit", .bool(route.didSolicit)),
+                ("is_configured", .bool(route.isExplicit)),
+                ("ip", .string(route.connection.remoteHost)), ("port", .int(route.connection.remotePort)),
+                ("start", .string(MonitorTime.rfc3339(date(ofLoopTime: route.startedAt)))),
+                ("uptime", .string(MonitorTime.uptime(Double(now - route.startedAt) / 1000))),
+                ("pending_size", .int(route.connection.pendingBytes)),
+                ("in_msgs", .int(route.inMessages)), ("out_msgs", .int(route.outMessages)),
+                ("in_bytes", .int(route.inBytes)), ("out_bytes", .int(route.outBytes)),
+                ("subscriptions", .int(route.remoteSubscriptions.count)),
+            ]
+            if showSubscriptions {
+                let subjects = route.remoteSubscriptions.values.map { String(decoding: $0.subject, as: UTF8.self) }.sorted()
+                fields.append(("subscriptions_list", .array(subjects.map { .string($0) })))
+            }
+            return .object(fields)
+        }
+        return .object([
+            ("server_id", .string(serverID)), ("server_name", .string(serverName)),
+            ("now", .string(MonitorTime.rfc3339(Date()))), ("num_routes", .int(routes.count)), ("routes", .array(routes)),
+        ])
+    }
+
+    func subsz(query: [String: String]) -> JSON {
+        let stats = sublist.stats
+        let hitRate = stats.matches == 0 ? 0 : Double(stats.cacheHits) / Double(stats.matches)
+        var fields: [(String, JSON)] = [
+            ("server_id", .string(serverID)), ("now", .string(MonitorTime.rfc3339(Date()))),
+            ("num_subscriptions", .int(stats.count)), ("num_cache", .int(stats.cacheEntries)),
+            ("num_inserts", .int(Int(stats.inserts))), ("num_removes", .int(Int(stats.removes))),
+            ("num_matches", .int(Int(stats.matches))), ("cache_hit_rate", .double(hitRate)),
+            ("max_fanout", .int(stats.maxFanout)), ("avg_fanout", .double(stats.averageFanout)),
+        ]
+        if ["true", "1", "detail"].contains(query["subs"] ?? "") {
+            var list: [JSON] = []
+            sublist.forEach { subscription in
+                guard let client = subscription.client else { return }
+                var entry: [(String, JSON)] = [("account", .string("$G")),
+                                               ("subject", .string(String(decoding: subscription.subject, as: UTF8.self)))]
+                if let queue = subscription.queue { entry.append(("qgroup", .string(String(decoding: queue, as: UTF8.self)))) }
+                entry += [("sid", .string(subscription.sid.string)), ("msgs", .int(subscription.delivered)),
+                          ("cid", .int(Int(client.id)))]
+                if subscription.maxMessages > 0 { entry.append(("max", .int(subscription.maxMessages))) }
+                list.append(.object(entry))
+            }
+            fields += [("total", .int(list.count)), ("offset", .int(0)), ("limit", .int(list.count)), ("subscriptions_list", .array(list))]
+        }
+        return .object(fields)
+    }
+
+    /// Resident set size from /proc (what /varz `mem` reports).
+    static func residentMemoryBytes() -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+            let digits = line.filter(\.isNumber)
+            return (Int(digits) ?? 0) * 1024
+        }
+        return 0
+    }
+}

@@ -1,0 +1,57 @@
+import NATSProtocol
+
+/// Gossip: how a chain of configured routes becomes a full mesh. When a server registers a new peer
+/// it tells its other peers about it (INFO with the newcomer's `ip`); a server hearing of a peer it has
+/// no route to dials it. nats-server's gossip modes keep the chatter down: 1 = "do not pass this on",
+/// 2 = "pass it on even though you dialled because of gossip".
+extension Cluster {
+    static let gossipDefault = 0
+    static let gossipDisabled = 1
+    static let gossipOverride = 2
+
+    func processGossip(_ info: ServerInfo) {
+        let id = info.serverID
+        guard id != server.serverID, routesByServerID[id] == nil, implicitDialers[id] == nil else { return }
+        guard !isConfiguredRoute(info), var url = info.ip.flatMap({ RouteURL(parsing: $0) }) else { return }
+        if info.authRequired == true {
+            url.username = options.cluster.username
+            url.password = options.cluster.password
+        }
+        let dialer = RouteDialer(cluster: self, url: url, isExplicit: false, gossipMode: info.gossipMode ?? 0, expectedID: id)
+        implicitDialers[id] = dialer
+        dialer.start()
+    }
+
+    /// True when the announced server is one of our configured routes (its dialer handles it).
+    private func isConfiguredRoute(_ info: ServerInfo) -> Bool {
+        guard let port = info.port else { return false }
+        let ipHost = info.ip.flatMap { RouteURL(parsing: $0)?.host }
+        return options.cluster.routes.contains { route in
+            route.port == port && (route.host == info.host || route.host == ipHost)
+        }
+    }
+
+    /// Tells every other peer about a newly registered one (nats-server's forwarding rules).
+    func forwardNewRouteInfo(_ route: RouteConnection) {
+        let fromGossip = route.didSolicit && !route.isExplicit
+        if (fromGossip && route.dialGossipMode != Cluster.gossipOverride) || route.remoteInfo.gossipMode == Cluster.gossipDisabled {
+            return
+        }
+        guard let url = route.remoteRouteURL else { return }
+        var gossip = route.remoteInfo
+        gossip.nonce = nil
+        gossip.ip = "nats-route://\(server.hostPort(url.host, url.port))/"
+        for other in routesByServerID.values where other !== route {
+            let mode: Int
+            if (!route.didSolicit && other.isExplicit) || (route.didSolicit && route.isExplicit) {
+                mode = Cluster.gossipOverride
+            } else if !route.didSolicit {
+                mode = Cluster.gossipDisabled
+            } else {
+                mode = Cluster.gossipDefault
+            }
+            gossip.gossipMode = mode == Cluster.gossipDefault ? nil : mode
+            other.send(Array("INFO \(gossip.json())\r\n".utf8))
+        }
+    }
+}

@@ -1,0 +1,70 @@
+import NATSProtocol
+
+/// The INFO and CONNECT a route speaks, and the client URLs the cluster advertises.
+extension Cluster {
+    /// The INFO natsd sends on a route: the no-pool, no-compression dialect (nats-protocol.md §2.12).
+    func routeInfo(for route: RouteConnection? = nil) -> ServerInfo {
+        var info = ServerInfo()
+        info.serverID = server.serverID
+        info.serverName = server.serverName
+        info.version = Server.version
+        info.proto = 2
+        info.go = Server.goVersion
+        let advertised = advertisedRouteHostPort()
+        info.host = advertised.host
+        info.port = advertised.port
+        info.headers = !options.noHeaderSupport
+        info.authRequired = options.cluster.username.isEmpty ? nil : true
+        info.maxPayload = options.maxPayload
+        info.nonce = ServerIdentity.newNonce()
+        info.cluster = name
+        info.clusterDynamic = nameIsDynamic ? true : nil
+        if !options.cluster.advertise.isEmpty {
+            info.ip = "nats-route://\(server.hostPort(advertised.host, advertised.port))/"
+        }
+        if !options.cluster.noAdvertise {
+            info.connectURLs = [server.ownClientURL()]
+        }
+        if let route, route.didSolicit, !route.isExplicit, route.dialGossipMode != Cluster.gossipDefault {
+            info.gossipMode = route.dialGossipMode
+        }
+        info.isNatsd = true
+        return info
+    }
+
+    func routeInfoLine(for route: RouteConnection) -> [UInt8] { routeInfo(for: route).line() }
+
+    /// CONNECT for a route we dialled: the peer identifies us by server id.
+    func routeConnectLine(for route: RouteConnection) -> [UInt8] {
+        var connect = ConnectOptions()
+        connect.verbose = false
+        connect.pedantic = false
+        connect.echo = true
+        connect.headers = !options.noHeaderSupport
+        connect.name = server.serverID
+        connect.cluster = name
+        connect.clusterDynamic = nameIsDynamic
+        if let url = route.dialers.first?.url {
+            connect.user = url.username
+            connect.pass = url.password
+        }
+        return Array("CONNECT \(connect.encode())\r\n".utf8)
+    }
+
+    func advertisedRouteHostPort() -> (host: String, port: Int) {
+        if !options.cluster.advertise.isEmpty, let url = RouteURL(parsing: "nats-route://" + options.cluster.advertise) {
+            return (url.host, url.port)
+        }
+        let host = options.cluster.host.isEmpty ? "0.0.0.0" : options.cluster.host
+        return (host, port)
+    }
+
+    /// Client URLs of every other cluster member (from their route INFO), in registration order.
+    func peerClientURLs() -> [String] {
+        var urls: [String] = []
+        for route in routesByServerID.values.sorted(by: { $0.id < $1.id }) {
+            for url in route.remoteInfo.connectURLs ?? [] where !urls.contains(url) { urls.append(url) }
+        }
+        return urls
+    }
+}

@@ -1,0 +1,142 @@
+import Logging
+import NATSProtocol
+import UVLoop
+
+/// The cluster side of a server: the route listener, the dialers, the registered routes (one per
+/// peer server), gossip, and the bookkeeping of local interest that routes are told about.
+final class Cluster {
+    unowned let server: Server
+    let options: ServerOptions
+    let routeParserLimits: ParserLimits
+    private(set) var name: String
+    private(set) var nameIsDynamic: Bool
+
+    var listener: TCPListener?
+    /// Every route connection, handshaking or registered, by route id.
+    var routes: [UInt64: RouteConnection] = [:]
+    /// The registered route to each peer server, by its server id.
+    var routesByServerID: [String: RouteConnection] = [:]
+    var explicitDialers: [RouteDialer] = []
+    /// Implicit dials under way, by the server id gossip announced.
+    var implicitDialers: [String: RouteDialer] = [:]
+    /// How many local subscriptions exist per `subject` or `subject queue` (the RS+/RS- state).
+    var localInterest: [[UInt8]: Int] = [:]
+    /// Routes picked while one message is being forwarded (reused, never reallocated in steady state).
+    var forwardTargets = ContiguousArray<RouteConnection>()
+    private var nextRouteID: UInt64 = 0
+
+    static let globalAccount: [UInt8] = Array("$G".utf8)
+    /// `$G` at a stable address for the per-message RMSG header.
+    let globalAccountSlice = OwnedBytes(Cluster.globalAccount).slice
+
+    init(server: Server) {
+        self.server = server
+        self.options = server.options
+        self.routeParserLimits = ParserLimits.route(maxControlLine: server.options.maxControlLine)
+        if server.options.cluster.name.isEmpty {
+            name = ServerIdentity.newNonce(length: 22)
+            nameIsDynamic = true
+        } else {
+            name = server.options.cluster.name
+            nameIsDynamic = false
+        }
+        forwardTargets.reserveCapacity(16)
+    }
+
+    var isShuttingDown: Bool { server.isShuttingDown }
+    var hasRoutes: Bool { !routesByServerID.isEmpty }
+
+    // MARK: - Start and stop
+
+    func start() throws {
+        let clusterOptions = options.cluster
+        if clusterOptions.isEnabled {
+            let host = clusterOptions.host.isEmpty ? "0.0.0.0" : clusterOptions.host
+            let port = clusterOptions.port == -1 ? 0 : clusterOptions.port
+            let listener = try TCPListener(loop: server.loop, host: host, port: port) { [unowned self] connection in
+                self.accepted(connection)
+            }
+            self.listener = listener
+            server.logger.info("Cluster name is \(name)")
+            if nameIsDynamic {
+                server.logger.warning("Cluster name was dynamically generated, consider setting one")
+            }
+            server.logger.info("Listening for route connections on \(server.hostPort(host, listener.port))")
+        }
+        for url in clusterOptions.routes {
+            let dialer = RouteDialer(cluster: self, url: url, isExplicit: true)
+            explicitDialers.append(dialer)
+            dialer.start()
+        }
+    }
+
+    func shutdown() {
+        listener?.close()
+        listener = nil
+        for dialer in explicitDialers { dialer.stop() }
+        for dialer in implicitDialers.values { dialer.stop() }
+        implicitDialers.removeAll()
+        for route in Array(routes.values) { route.close(reason: .serverShutdown, flush: true) }
+    }
+
+    /// The port routes connect to (the bound one when configured as -1).
+    var port: Int { listener?.port ?? options.cluster.port }
+
+    // MARK: - New connections
+
+    private func accepted(_ connection: TCPConnection) {
+        guard !isShuttingDown else { return connection.close() }
+        let route = makeRoute(connection, didSolicit: false, dialer: nil)
+        route.start()
+    }
+
+    func solicitedRouteConnected(_ connection: TCPConnection, dialer: RouteDialer) {
+        let route = makeRoute(connection, didSolicit: true, dialer: dialer)
+        route.start()
+    }
+
+    private func makeRoute(_ connection: TCPConnection, didSolicit: Bool, dialer: RouteDialer?) -> RouteConnection {
+        nextRouteID += 1
+        let route = RouteConnection(cluster: self, id: nextRouteID, connection: connection, didSolicit: didSolicit,
+                                    isExplicit: dialer?.isExplicit ?? false, gossipMode: dialer?.gossipMode ?? 0)
+        if let dialer { route.dialers.append(dialer) }
+        routes[route.id] = route
+        return route
+    }
+
+    func hasRoute(to serverID: String) -> Bool { routesByServerID[serverID] != nil }
+
+    func implicitDialerFinished(_ dialer: RouteDialer) {
+        if let id = dialer.expectedID, implicitDialers[id] === dialer { implicitDialers.removeValue(forKey: id) }
+    }
+
+    // MARK: - Authentication and names
+
+    func authorizeRoute(user: String, pass: String) -> Bool {
+        let expectedUser = options.cluster.username
+        guard !expectedUser.isEmpty else { return true }
+        return user == expectedUser && Authenticator.secretMatches(stored: options.cluster.password, offered: pass)
+    }
+
+    /// The -ERR text that refuses a peer of another cluster, or nil when the names agree (a dynamic
+    /// name adopts a static one, and of two dynamic names the greater wins, as nats-server does).
+    func clusterNameRejection(remote: String, remoteDynamic: Bool) -> String? {
+        guard !remote.isEmpty, remote != name else { return nil }
+        if nameIsDynamic && (!remoteDynamic || name < remote) {
+            adoptClusterName(remote, dynamic: remoteDynamic)
+            return nil
+        }
+        if remoteDynamic { return nil }  // the peer adopts ours
+        return "Rejecting connection, cluster name \"\(remote)\" does not match \"\(name)\""
+    }
+
+    private func adoptClusterName(_ newName: String, dynamic: Bool) {
+        server.logger.info("Cluster name updated to \(newName)")
+        name = newName
+        nameIsDynamic = dynamic
+    }
+
+    func isGlobalAccount(_ account: ByteSlice) -> Bool {
+        account.isEmpty || account.elementsEqual(Cluster.globalAccount)
+    }
+}

@@ -1,0 +1,118 @@
+import NATSProtocol
+
+/// What each op means on a route.
+extension RouteConnection: ProtocolHandler {
+    func handleConnect(json: ByteSlice) -> Bool {
+        guard state == .awaitingConnect else { return true }
+        guard let options = ConnectOptions.decode(json) else {
+            close(reason: .protocolViolation, flush: true)
+            return false
+        }
+        if !options.lang.isEmpty {
+            // A client dialled the route port.
+            fail("attempted to connect to route port", reason: .incorrectPort)
+            return false
+        }
+        if !options.gateway.isEmpty {
+            fail("Rejecting connection from gateway \"\(options.gateway)\" on the Route port", reason: .protocolViolation)
+            return false
+        }
+        if !cluster.authorizeRoute(user: options.user, pass: options.pass) {
+            fail("Authorization Violation", reason: .authenticationViolation)
+            return false
+        }
+        if let rejection = cluster.clusterNameRejection(remote: options.cluster, remoteDynamic: options.clusterDynamic) {
+            fail(rejection, reason: .clusterNameConflict)
+            return false
+        }
+        state = .awaitingInfo
+        return true
+    }
+
+    func handleInfo(json: ByteSlice) -> Bool {
+        guard let info = ServerInfo.decode(json) else {
+            close(reason: .protocolViolation, flush: true)
+            return false
+        }
+        switch state {
+        case .awaitingConnect:
+            fail("Authorization Violation", reason: .authenticationViolation)
+            return false
+        case .awaitingInfo:
+            return cluster.processHandshakeInfo(info, on: self)
+        case .registered:
+            cluster.processAsyncInfo(info, on: self)
+            return state != .closed
+        case .closed:
+            return false
+        }
+    }
+
+    func handlePing() -> Bool {
+        send(Protocol.pong)
+        return true
+    }
+
+    func handlePong() -> Bool {
+        pingsOutstanding = 0
+        return true
+    }
+
+    func handleOK() -> Bool { true }
+
+    /// Any -ERR from a peer ends the route (nats-server does the same).
+    func handleErr(message: ByteSlice) -> Bool {
+        logger.debug("\(label) - Route received -ERR '\(message.string)'")
+        close(reason: .parseError, flush: false)
+        return false
+    }
+
+    func handleRouteSub(account: ByteSlice, subject: ByteSlice, queue: ByteSlice, weight: Int) -> Bool {
+        guard state == .registered else { return true }
+        guard cluster.isGlobalAccount(account) else { return true }
+        var key = subject.array
+        if !queue.isEmpty {
+            key.append(UInt8(ascii: " "))
+            key.append(contentsOf: UnsafeBufferPointer(start: queue.start, count: queue.count))
+        }
+        if let existing = remoteSubscriptions[key] {
+            if existing.queue != nil { existing.weight = max(weight, 1) }
+            return true
+        }
+        let subscription = Subscription(route: self, subject: subject.array, queue: queue.isEmpty ? nil : queue.array,
+                                        weight: weight)
+        guard cluster.server.sublist.insert(subscription) else {
+            logger.debug("\(label) - Ignoring invalid remote subscription '\(subject.string)'")
+            return true
+        }
+        remoteSubscriptions[key] = subscription
+        return true
+    }
+
+    func handleRouteUnsub(account: ByteSlice, subject: ByteSlice, queue: ByteSlice) -> Bool {
+        guard state == .registered, cluster.isGlobalAccount(account) else { return true }
+        var key = subject.array
+        if !queue.isEmpty {
+            key.append(UInt8(ascii: " "))
+            key.append(contentsOf: UnsafeBufferPointer(start: queue.start, count: queue.count))
+        }
+        if let subscription = remoteSubscriptions.removeValue(forKey: key) {
+            cluster.server.sublist.remove(subscription)
+        }
+        return true
+    }
+
+    func handleRoutedMessage(_ message: RoutedMessage) -> Bool {
+        guard state == .registered else { return true }
+        inMessages &+= 1
+        inBytes &+= message.payload.count
+        guard cluster.isGlobalAccount(message.account) else { return true }
+        cluster.server.deliverRouted(message)
+        return state != .closed
+    }
+
+    // Client ops never reach a route handler: the parser rejects them for kind .route.
+    func handlePub(subject: ByteSlice, reply: ByteSlice, headerSize: Int, payload: ByteSlice) -> Bool { false }
+    func handleSub(subject: ByteSlice, queue: ByteSlice, sid: ByteSlice) -> Bool { false }
+    func handleUnsub(sid: ByteSlice, max: Int) -> Bool { false }
+}

@@ -1,0 +1,174 @@
+import Logging
+import NATSProtocol
+import UVLoop
+
+/// A connection to another server of the cluster, in the no-pool route dialect (one connection per
+/// peer, every account named on the wire). It shares the event loop, parser and outbound queue with
+/// client connections; only the ops it accepts and what they mean differ.
+final class RouteConnection {
+    enum State {
+        /// Accepted: waiting for the peer's CONNECT (it must be the first op).
+        case awaitingConnect
+        /// CONNECT done (or sent, when soliciting): waiting for the peer's INFO.
+        case awaitingInfo
+        /// Handshake complete and registered as the route to `remoteID`.
+        case registered
+        case closed
+    }
+
+    unowned let cluster: Cluster
+    let id: UInt64
+    let connection: TCPConnection
+    let didSolicit: Bool
+    /// Configured route (retried forever) rather than learned by gossip.
+    var isExplicit: Bool
+    /// Redial the peer when this route drops (its own dialer, plus any inherited from a closed duplicate).
+    var dialers: [RouteDialer] = []
+    /// The gossip mode this route was dialled with (implicit routes learned from gossip).
+    var dialGossipMode: Int
+    var state: State
+    var closeReason: CloseReason?
+
+    var remoteInfo = ServerInfo()
+    var remoteID: String { remoteInfo.serverID }
+    var remoteName: String { remoteInfo.serverName }
+    /// Where the peer accepts routes: its advertised `ip`, else the address we reached it on + its port.
+    var remoteRouteURL: RouteURL?
+
+    /// Interest the peer announced, keyed by `subject` or `subject queue`.
+    var remoteSubscriptions: [[UInt8]: Subscription] = [:]
+
+    // Keep-alive.
+    var pingTimer: LoopTimer?
+    var pingsOutstanding = 0
+    var handshakeDeadline: LoopTimer?
+
+    // Per-publish forwarding scratch: set while one message is being routed, cleared after it is sent.
+    var isForwardTarget = false
+    var forwardQueues = ContiguousArray<ByteSlice>()
+
+    // Statistics for /routez.
+    var inMessages = 0
+    var inBytes = 0
+    var outMessages = 0
+    var outBytes = 0
+    let startedAt: UInt64
+
+    init(cluster: Cluster, id: UInt64, connection: TCPConnection, didSolicit: Bool, isExplicit: Bool, gossipMode: Int) {
+        self.cluster = cluster
+        self.id = id
+        self.connection = connection
+        self.didSolicit = didSolicit
+        self.isExplicit = isExplicit
+        self.dialGossipMode = gossipMode
+        self.state = didSolicit ? .awaitingInfo : .awaitingConnect
+        self.startedAt = connection.loop.now
+        forwardQueues.reserveCapacity(8)
+    }
+
+    var logger: Logger { cluster.server.logger }
+    var label: String { "\(connection.remoteHost):\(connection.remotePort) - rid:\(id)" }
+
+    /// Starts the handshake: an acceptor sends its INFO at once; a solicitor sends CONNECT then INFO.
+    func start() {
+        connection.delegate = self
+        connection.setNoDelay(true)
+        if didSolicit {
+            connection.write(cluster.routeConnectLine(for: self))
+        }
+        connection.write(cluster.routeInfoLine(for: self))
+        connection.startReading()
+        let deadline = LoopTimer(loop: connection.loop) { [weak self] in self?.handshakeTimedOut() }
+        deadline.start(afterMilliseconds: UInt64(cluster.options.authTimeoutSeconds * 1000) + 1000)
+        handshakeDeadline = deadline
+        logger.debug("\(label) - Route connection created")
+    }
+
+    private func handshakeTimedOut() {
+        guard state != .registered, state != .closed else { return }
+        if state == .awaitingConnect {
+            fail("Authentication Timeout", reason: .authenticationTimeout)
+        } else {
+            close(reason: .protocolViolation, flush: false)
+        }
+    }
+
+    func send(_ bytes: [UInt8]) {
+        guard state != .closed else { return }
+        connection.write(bytes)
+    }
+
+    func fail(_ errorText: String?, reason: CloseReason) {
+        if let errorText {
+            logger.error("\(label) - Route Error '\(errorText)'")
+            send(FrameEncoder.errLine(errorText))
+        }
+        close(reason: reason, flush: true)
+    }
+
+    /// Ends the route: drops the peer's interest at once and tells the cluster.
+    func close(reason: CloseReason, flush: Bool) {
+        guard state != .closed else { return }
+        let wasRegistered = state == .registered
+        state = .closed
+        closeReason = reason
+        pingTimer?.close()
+        pingTimer = nil
+        handshakeDeadline?.close()
+        handshakeDeadline = nil
+        removeAllRemoteInterest()
+        if flush { connection.closeAfterFlush() } else { connection.close() }
+        cluster.routeClosed(self, wasRegistered: wasRegistered)
+    }
+
+    // MARK: - Keep-alive
+
+    /// Routes always ping (no activity suppression): first after ~1 s, then every cluster ping interval.
+    func startPinging() {
+        let interval = UInt64(max(cluster.options.cluster.pingIntervalSeconds, 0.01) * 1000)
+        let timer = LoopTimer(loop: connection.loop) { [weak self] in self?.pingTick() }
+        timer.start(afterMilliseconds: min(1000, interval), repeatMilliseconds: interval)
+        pingTimer = timer
+    }
+
+    private func pingTick() {
+        guard state == .registered else { return }
+        if pingsOutstanding + 1 > cluster.options.cluster.pingMax {
+            logger.debug("\(label) - Stale Route Connection - Closing")
+            fail("Stale Connection", reason: .staleConnection)
+            return
+        }
+        pingsOutstanding += 1
+        send(Protocol.ping)
+    }
+
+    // MARK: - Remote interest
+
+    func removeAllRemoteInterest() {
+        let all = remoteSubscriptions.values
+        remoteSubscriptions.removeAll()
+        for subscription in all { cluster.server.sublist.remove(subscription) }
+    }
+}
+
+extension RouteConnection: TCPConnectionDelegate {
+    func connectionDidRead(_ connection: TCPConnection, bytes: UnsafeRawBufferPointer) -> ReadDisposition {
+        guard state != .closed else { return ReadDisposition(consumed: bytes.count, needed: 0) }
+        if state == .awaitingConnect, let first = bytes.first, first != UInt8(ascii: "C"), first != UInt8(ascii: "c") {
+            fail("Authorization Violation", reason: .authenticationViolation)
+            return ReadDisposition(consumed: bytes.count, needed: 0)
+        }
+        let result = ProtocolParser.parse(bytes, kind: .route, limits: cluster.routeParserLimits, handler: self)
+        if let error = result.error {
+            if state != .closed { fail(error.errorText, reason: error.reason) }
+            return ReadDisposition(consumed: bytes.count, needed: 0)
+        }
+        if state == .closed { return ReadDisposition(consumed: bytes.count, needed: 0) }
+        return ReadDisposition(consumed: result.consumed, needed: result.needed)
+    }
+
+    func connectionDidClose(_ connection: TCPConnection, error: UVError?) {
+        if state != .closed { close(reason: error == nil ? .clientClosed : .readError, flush: false) }
+        connection.delegate = nil
+    }
+}

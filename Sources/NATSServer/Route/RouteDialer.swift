@@ -1,0 +1,83 @@
+import NATSProtocol
+import UVLoop
+
+/// Dials one route URL and dials it again when the route it produced goes away: configured (explicit)
+/// routes forever, every second plus a little jitter; routes learned by gossip (implicit) only
+/// `connect_retries` more times, after a short random delay so two servers do not keep colliding.
+final class RouteDialer {
+    unowned let cluster: Cluster
+    let url: RouteURL
+    let isExplicit: Bool
+    let gossipMode: Int
+    /// The server id gossip told us is behind this URL (implicit routes).
+    let expectedID: String?
+    private var attemptsLeft: Int
+    private var timer: LoopTimer?
+    private(set) var isStopped = false
+    /// True while a TCP dial or a handshake from this dialer is under way, or its route is up.
+    private(set) var isBusy = false
+
+    init(cluster: Cluster, url: RouteURL, isExplicit: Bool, gossipMode: Int = 0, expectedID: String? = nil) {
+        self.cluster = cluster
+        self.url = url
+        self.isExplicit = isExplicit
+        self.gossipMode = gossipMode
+        self.expectedID = expectedID
+        self.attemptsLeft = 1 + max(cluster.options.cluster.connectRetries, 0)
+    }
+
+    func start() { dial() }
+
+    func stop() {
+        isStopped = true
+        timer?.close()
+        timer = nil
+    }
+
+    private func dial() {
+        guard !isStopped, !cluster.isShuttingDown else { return }
+        if !isExplicit {
+            guard attemptsLeft > 0 else { return giveUp() }
+            attemptsLeft -= 1
+        }
+        isBusy = true
+        cluster.server.logger.debug("Trying to connect to route on \(url.host):\(url.port)")
+        TCPConnection.connect(loop: cluster.server.loop, host: url.host, port: url.port, timeoutMilliseconds: 2000) {
+            [weak self] result in
+            guard let self else { return }
+            switch result {
+            case .success(let connection):
+                if self.isStopped || self.cluster.isShuttingDown {
+                    connection.close()
+                    return
+                }
+                self.cluster.solicitedRouteConnected(connection, dialer: self)
+            case .failure(let error):
+                self.cluster.server.logger.debug("Error trying to connect to route (\(self.url.host):\(self.url.port)): \(error)")
+                self.routeEnded()
+            }
+        }
+    }
+
+    /// The connection from this dialer (or the route it was handed to) is gone.
+    func routeEnded() {
+        isBusy = false
+        guard !isStopped, !cluster.isShuttingDown else { return }
+        if !isExplicit && attemptsLeft <= 0 { return giveUp() }
+        if let expectedID, cluster.hasRoute(to: expectedID) { return giveUp() }
+        var random = SystemRandomNumberGenerator()
+        let jitter = UInt64(random.next() % 100)
+        let delay = (isExplicit ? 1000 : 0) + jitter
+        let timer = self.timer ?? LoopTimer(loop: cluster.server.loop) { [weak self] in self?.dial() }
+        self.timer = timer
+        timer.start(afterMilliseconds: delay)
+    }
+
+    private func giveUp() {
+        isBusy = false
+        if !isExplicit {
+            stop()
+            cluster.implicitDialerFinished(self)
+        }
+    }
+}

@@ -1,4 +1,0 @@
-import NATSProtocol
-import UVLoop
-import NATSSublist
-import Logging
