@@ -56,6 +56,8 @@ public struct ServerOptions: Sendable, Equatable {
     public var configFile = ""
     /// `-t`: check the config file and exit.
     public var checkConfig = false
+    /// Warnings from the config file (such as a bare number for a duration), for the server to log.
+    public var configWarnings: [String] = []
 
     public init() {}
 
