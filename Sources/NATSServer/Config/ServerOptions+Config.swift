@@ -114,7 +114,7 @@ extension ClusterOptions {
                 routes = []
                 for value in try reader.array(field) {
                     guard let text = value.stringValue, let route = RouteURL(parsing: text) else {
-                        throw ConfigError("invalid route URL \(value)", at: field.position)
+                        throw ConfigError("invalid route URL \(value.stringValue.map { "\"\($0)\"" } ?? value.typeName)", at: field.position)
                     }
                     routes.append(route)
                 }
