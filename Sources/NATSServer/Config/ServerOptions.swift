@@ -41,9 +41,23 @@ public struct ServerOptions: Sendable, Equatable {
     public var debug = false
     public var trace = false
     public var logTime = true
+    /// Timestamps in UTC instead of local time (`--logtime_utc`, `logtime_utc`).
+    public var logTimeUTC = false
+    /// Trace the system account too (`-VV`, `-DVV`, `trace_verbose`).
+    public var traceVerbose = false
+    /// Log file size that triggers rotation; 0 = never (`--log_size_limit`).
+    public var logSizeLimit: Int64 = 0
+    /// Longest traced message body; 0 = unlimited (`--max_traced_msg_len`).
+    public var maxTracedMessageLength = 0
     public var logFile = ""
     public var pidFile = ""
     public var portsFileDir = ""
+    /// The config file given with `-c`, empty when none.
+    public var configFile = ""
+    /// `-t`: check the config file and exit.
+    public var checkConfig = false
+    /// Warnings from the config file (such as a bare number for a duration), for the server to log.
+    public var configWarnings: [String] = []
 
     public init() {}
 

@@ -1,0 +1,108 @@
+import Foundation
+
+/// Where something sits in a config file: used to point error messages at the offending key.
+public struct ConfigPosition: Sendable, Equatable, CustomStringConvertible {
+    /// The file path, or empty for configuration parsed from a string.
+    public var file: String
+    /// 1-based line.
+    public var line: Int
+    /// 1-based column (in bytes).
+    public var column: Int
+
+    public init(file: String, line: Int, column: Int) {
+        self.file = file
+        self.line = line
+        self.column = column
+    }
+
+    public var description: String { "\(file.isEmpty ? "<string>" : file):\(line):\(column)" }
+}
+
+/// A config syntax or semantic error, rendered as `file:line:col: message` like nats-server does.
+public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var position: ConfigPosition?
+    public var message: String
+
+    public init(_ message: String, at position: ConfigPosition?) {
+        self.message = message
+        self.position = position
+    }
+
+    public var description: String {
+        guard let position else { return message }
+        return "\(position): \(message)"
+    }
+}
+
+/// One value of the NATS config format. Durations stay strings (Go parses them where they are used).
+public indirect enum ConfigValue: Sendable, Equatable {
+    case string(String)
+    case int(Int64)
+    case double(Double)
+    case bool(Bool)
+    /// An ISO 8601 Zulu datetime (`2006-01-02T15:04:05Z`).
+    case date(Date)
+    case array([ConfigValue])
+    case map(ConfigMap)
+
+    /// A short name of the type, for error messages.
+    public var typeName: String {
+        switch self {
+        case .string: "string"
+        case .int: "integer"
+        case .double: "float"
+        case .bool: "boolean"
+        case .date: "datetime"
+        case .array: "array"
+        case .map: "map"
+        }
+    }
+
+    public var stringValue: String? { if case .string(let value) = self { value } else { nil } }
+    public var intValue: Int64? { if case .int(let value) = self { value } else { nil } }
+    public var boolValue: Bool? { if case .bool(let value) = self { value } else { nil } }
+    public var arrayValue: [ConfigValue]? { if case .array(let value) = self { value } else { nil } }
+    public var mapValue: ConfigMap? { if case .map(let value) = self { value } else { nil } }
+}
+
+/// One `key: value` of a map, with the key's position and whether it was referenced as a `$variable`
+/// (nats-server does not report variables as unknown fields).
+public struct ConfigEntry: Sendable, Equatable {
+    public var key: String
+    public var value: ConfigValue
+    public var position: ConfigPosition
+    public var usedAsVariable: Bool
+
+    public init(key: String, value: ConfigValue, position: ConfigPosition, usedAsVariable: Bool = false) {
+        self.key = key
+        self.value = value
+        self.position = position
+        self.usedAsVariable = usedAsVariable
+    }
+}
+
+/// A map that keeps its keys in file order. A repeated key replaces the earlier value (last one wins,
+/// as in nats-server).
+public struct ConfigMap: Sendable, Equatable {
+    public var entries: [ConfigEntry] = []
+
+    public init(entries: [ConfigEntry] = []) {
+        self.entries = entries
+    }
+
+    /// The value for `key`, compared exactly (variables are case-sensitive).
+    public subscript(key: String) -> ConfigValue? {
+        entries.first { $0.key == key }?.value
+    }
+
+    /// Inserts or replaces `entry`; a replaced key keeps its original place.
+    public mutating func set(_ entry: ConfigEntry) {
+        if let index = entries.firstIndex(where: { $0.key == entry.key }) {
+            entries[index] = entry
+        } else {
+            entries.append(entry)
+        }
+    }
+
+    public var keys: [String] { entries.map(\.key) }
+}

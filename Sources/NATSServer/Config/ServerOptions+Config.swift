@@ -1,0 +1,268 @@
+/// Maps a parsed config file onto `ServerOptions`, with nats-server's key names, aliases and checks.
+extension ServerOptions {
+    /// Applies the core and cluster keys of `config` (keys are case-insensitive, as in nats-server).
+    ///
+    /// Unknown top-level or cluster keys are errors unless they were used as `$variables`; keys nats-server
+    /// knows but natsd does not implement (TLS, JetStream, accounts…) are ignored with a warning.
+    /// - Returns: warnings, such as a bare number given for a duration.
+    /// - Throws: the first error found, pointing at its key.
+    @discardableResult
+    public mutating func apply(config: ConfigMap) throws(ConfigError) -> [ConfigError] {
+        var reader = ConfigReader()
+        for entry in config.entries {
+            try applyTopLevel(entry, &reader)
+        }
+        return reader.warnings
+    }
+
+    private mutating func applyTopLevel(_ entry: ConfigEntry, _ reader: inout ConfigReader) throws(ConfigError) {
+        switch entry.key.lowercased() {
+        case "listen":
+            (host, port) = try reader.hostPort(entry, defaultHost: host)
+        case "client_advertise": clientAdvertise = try reader.string(entry)
+        case "port": port = try reader.int(entry)
+        case "server_name":
+            let name = try reader.string(entry)
+            guard !name.contains(" ") else { throw ConfigError("server name cannot contain spaces", at: entry.position) }
+            serverName = name
+        case "host", "net": host = try reader.string(entry)
+        case "debug": debug = try reader.bool(entry)
+        case "trace": trace = try reader.bool(entry)
+        case "trace_verbose":
+            traceVerbose = try reader.bool(entry)
+            trace = traceVerbose
+        case "logtime": logTime = try reader.bool(entry)
+        case "logtime_utc": logTimeUTC = try reader.bool(entry)
+        case "http": (httpHost, httpPort) = try reader.hostPort(entry, defaultHost: httpHost)
+        case "http_port", "monitor_port": httpPort = try reader.int(entry)
+        case "logfile", "log_file": logFile = try reader.string(entry)
+        case "logfile_size_limit", "log_size_limit": logSizeLimit = Int64(try reader.int(entry))
+        case "pidfile", "pid_file": pidFile = try reader.string(entry)
+        case "ports_file_dir": portsFileDir = try reader.string(entry)
+        case "max_control_line": maxControlLine = try reader.int(entry)
+        case "max_payload": maxPayload = try reader.int(entry)
+        case "max_pending": maxPending = try reader.int(entry)
+        case "max_connections", "max_conn": maxConnections = try reader.int(entry)
+        case "max_subscriptions", "max_subs": maxSubscriptions = try reader.int(entry)
+        case "max_traced_msg_len": maxTracedMessageLength = try reader.int(entry)
+        case "ping_interval": pingIntervalSeconds = try reader.duration(entry)
+        case "ping_max": pingMax = try reader.int(entry)
+        case "write_deadline": writeDeadlineSeconds = try reader.duration(entry)
+        case "no_header_support": noHeaderSupport = try reader.bool(entry)
+        case "authorization": try applyAuthorization(entry, &reader)
+        case "cluster": try cluster.apply(entry, &reader)
+        case let key where Self.ignoredTopLevelKeys.contains(key):
+            reader.warn("field \"\(entry.key)\" is not supported by natsd and is ignored", at: entry.position)
+        default:
+            guard entry.usedAsVariable else {
+                throw ConfigError("unknown field \"\(entry.key)\"", at: entry.position)
+            }
+        }
+    }
+
+    private mutating func applyAuthorization(_ entry: ConfigEntry, _ reader: inout ConfigReader) throws(ConfigError) {
+        for field in try reader.map(entry).entries {
+            switch field.key.lowercased() {
+            case "user", "username": username = try reader.string(field)
+            case "pass", "password": password = try reader.string(field)
+            case "token": authToken = try reader.string(field)
+            case "timeout": authTimeoutSeconds = try reader.authTimeout(field)
+            case "users", "auth_callout", "auth_hook", "default_permission", "default_permissions", "permissions":
+                // Silently dropping an access rule would open the server: refuse instead.
+                throw ConfigError("authorization \"\(field.key)\" is not supported by natsd", at: field.position)
+            default:
+                guard field.usedAsVariable else {
+                    throw ConfigError("unknown field \"\(field.key)\"", at: field.position)
+                }
+            }
+        }
+    }
+
+    /// Top-level keys nats-server accepts for features natsd does not have.
+    static let ignoredTopLevelKeys: Set<String> = [
+        "mappings", "maps", "disable_sublist_cache", "no_sublist_cache", "accounts", "default_sentinel",
+        "https", "https_port", "http_base_path", "gateway", "leaf", "leafnodes", "store_dir", "storedir",
+        "jetstream", "logfile_max_num", "log_max_num", "syslog", "remote_syslog", "prof_port", "prof_block_rate",
+        "proxy_protocol", "max_sub_tokens", "max_subscription_tokens", "tls", "ocsp", "allow_non_tls",
+        "write_timeout", "lame_duck_duration", "lame_duck_grace_period", "operator", "operators", "roots", "root",
+        "root_operators", "root_operator", "resolver", "account_resolver", "accounts_resolver", "resolver_tls",
+        "resolver_preload", "resolver_pinned_accounts", "no_auth_user", "system_account", "system",
+        "no_system_account", "no_system", "no_sys_acc", "trusted", "trusted_keys", "connect_error_reports",
+        "reconnect_error_reports", "websocket", "ws", "mqtt", "server_tags", "server_metadata", "feature_flags",
+        "default_js_domain", "ocsp_cache", "no_fast_producer_stall", "max_closed_clients", "proxies", "trace_headers",
+    ]
+}
+
+extension ClusterOptions {
+    /// Routes are pinged at most this often, whatever the config says (nats-server's cap).
+    static let maximumPingIntervalSeconds: Double = 30
+
+    fileprivate mutating func apply(_ entry: ConfigEntry, _ reader: inout ConfigReader) throws(ConfigError) {
+        for field in try reader.map(entry).entries {
+            switch field.key.lowercased() {
+            case "name":
+                let clusterName = try reader.string(field)
+                guard !clusterName.contains(" ") else {
+                    throw ConfigError("cluster name cannot contain spaces", at: field.position)
+                }
+                name = clusterName
+            case "listen": (host, port) = try reader.hostPort(field, defaultHost: host)
+            case "port": port = try reader.int(field)
+            case "host", "net": host = try reader.string(field)
+            case "authorization": try applyAuthorization(field, &reader)
+            case "routes":
+                routes = []
+                for value in try reader.array(field) {
+                    guard let text = value.stringValue, let route = RouteURL(parsing: text) else {
+                        throw ConfigError("invalid route URL \(value.stringValue.map { "\"\($0)\"" } ?? value.typeName)", at: field.position)
+                    }
+                    routes.append(route)
+                }
+            case "cluster_advertise", "advertise": advertise = try reader.string(field)
+            case "no_advertise": noAdvertise = try reader.bool(field)
+            case "connect_retries": connectRetries = try reader.int(field)
+            case "pool_size": poolSize = try reader.int(field)
+            case "ping_interval":
+                pingIntervalSeconds = try reader.duration(field)
+                if pingIntervalSeconds > Self.maximumPingIntervalSeconds {
+                    reader.warn("cluster 'ping_interval' will reset to 30s which is the max for routes", at: field.position)
+                }
+            case "ping_max": pingMax = try reader.int(field)
+            case "tls", "permissions", "accounts", "compression", "connect_backoff", "write_deadline", "write_timeout":
+                reader.warn("cluster field \"\(field.key)\" is not supported by natsd and is ignored", at: field.position)
+            default:
+                guard field.usedAsVariable else {
+                    throw ConfigError("unknown field \"\(field.key)\"", at: field.position)
+                }
+            }
+        }
+    }
+
+    private mutating func applyAuthorization(_ entry: ConfigEntry, _ reader: inout ConfigReader) throws(ConfigError) {
+        for field in try reader.map(entry).entries {
+            switch field.key.lowercased() {
+            case "user", "username": username = try reader.string(field)
+            case "pass", "password": password = try reader.string(field)
+            case "timeout": authTimeoutSeconds = try reader.authTimeout(field)
+            case "users": throw ConfigError("Cluster authorization does not allow multiple users", at: field.position)
+            case "token": throw ConfigError("Cluster authorization does not support tokens", at: field.position)
+            default:
+                guard field.usedAsVariable else {
+                    throw ConfigError("unknown field \"\(field.key)\"", at: field.position)
+                }
+            }
+        }
+    }
+}
+
+/// Typed access to config entries with nats-server's conversions, collecting warnings on the way.
+struct ConfigReader {
+    var warnings: [ConfigError] = []
+
+    mutating func warn(_ message: String, at position: ConfigPosition) {
+        warnings.append(ConfigError(message, at: position))
+    }
+
+    func string(_ entry: ConfigEntry) throws(ConfigError) -> String {
+        guard let value = entry.value.stringValue else { throw mismatch(entry, expected: "a string") }
+        return value
+    }
+
+    func int(_ entry: ConfigEntry) throws(ConfigError) -> Int {
+        guard let value = entry.value.intValue else { throw mismatch(entry, expected: "an integer") }
+        return Int(value)
+    }
+
+    func bool(_ entry: ConfigEntry) throws(ConfigError) -> Bool {
+        guard let value = entry.value.boolValue else { throw mismatch(entry, expected: "a boolean") }
+        return value
+    }
+
+    func map(_ entry: ConfigEntry) throws(ConfigError) -> ConfigMap {
+        guard let value = entry.value.mapValue else { throw mismatch(entry, expected: "a map") }
+        return value
+    }
+
+    func array(_ entry: ConfigEntry) throws(ConfigError) -> [ConfigValue] {
+        switch entry.value {
+        case .array(let values): return values
+        case .string: return [entry.value]  // A single route may be written without brackets.
+        default: throw mismatch(entry, expected: "an array")
+        }
+    }
+
+    /// A Go duration string, or (with a warning) a number of seconds.
+    mutating func duration(_ entry: ConfigEntry) throws(ConfigError) -> Double {
+        switch entry.value {
+        case .string(let text):
+            guard let seconds = GoDuration.seconds(text) else {
+                throw ConfigError("error parsing \(entry.key): invalid duration \"\(text)\"", at: entry.position)
+            }
+            return seconds
+        case .int(let seconds):
+            warn("invalid use of field \"\(entry.key)\": \(entry.key) should be converted to a duration", at: entry.position)
+            return Double(seconds)
+        default:
+            throw mismatch(entry, expected: "a duration")
+        }
+    }
+
+    /// `authorization.timeout`: seconds as a number, or a duration string.
+    mutating func authTimeout(_ entry: ConfigEntry) throws(ConfigError) -> Double {
+        let seconds: Double
+        switch entry.value {
+        case .int(let value): seconds = Double(value)
+        case .double(let value): seconds = value
+        case .string(let text):
+            guard let value = GoDuration.seconds(text) else {
+                throw ConfigError("error parsing authorization config, 'timeout' invalid duration \"\(text)\"", at: entry.position)
+            }
+            seconds = value
+        default:
+            throw ConfigError("error parsing authorization config, 'timeout' wrong type", at: entry.position)
+        }
+        if seconds > 60 {
+            warn("timeout of \(seconds) seconds is high, consider keeping it under 60 seconds; possibly an unquoted duration (use '1m', not 1m)", at: entry.position)
+        }
+        return seconds
+    }
+
+    /// `listen`/`http`: a port number or `host:port` (`[v6]:port`).
+    func hostPort(_ entry: ConfigEntry, defaultHost: String) throws(ConfigError) -> (String, Int) {
+        switch entry.value {
+        case .int(let port):
+            return (defaultHost, Int(port))
+        case .string(let text):
+            guard let parsed = splitHostPort(text) else {
+                throw ConfigError("could not parse address string \"\(text)\"", at: entry.position)
+            }
+            return parsed
+        default:
+            throw ConfigError("expected port or host:port, got \(entry.value.typeName)", at: entry.position)
+        }
+    }
+
+    private func mismatch(_ entry: ConfigEntry, expected: String) -> ConfigError {
+        ConfigError("expected \(expected) for \"\(entry.key)\", got \(entry.value.typeName)", at: entry.position)
+    }
+}
+
+/// Go's `net.SplitHostPort` plus a numeric port: `host:port`, `:port`, `[::1]:port`.
+func splitHostPort(_ text: String) -> (String, Int)? {
+    let host: Substring
+    let portText: Substring
+    if text.hasPrefix("[") {
+        guard let close = text.firstIndex(of: "]") else { return nil }
+        host = text[text.index(after: text.startIndex)..<close]
+        let after = text[text.index(after: close)...]
+        guard after.hasPrefix(":") else { return nil }
+        portText = after.dropFirst()
+    } else {
+        guard let colon = text.lastIndex(of: ":") else { return nil }
+        host = text[..<colon]
+        guard !host.contains(":") else { return nil }
+        portText = text[text.index(after: colon)...]
+    }
+    guard let port = Int(portText) else { return nil }
+    return (String(host), port)
+}

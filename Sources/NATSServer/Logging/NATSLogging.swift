@@ -1,0 +1,44 @@
+import Foundation
+import Logging
+
+/// Process-wide logging set-up for natsd.
+public enum NATSLogging {
+    /// The handler new `Logger`s get; replaced by each `bootstrap` (e.g. on config reload).
+    private static let current = NSLock()
+    /// Guarded by `current`; swift-log allows one `LoggingSystem.bootstrap` per process.
+    nonisolated(unsafe) private static var handler = NATSLogHandler()
+    nonisolated(unsafe) private static var bootstrapped = false
+
+    /// Points logging at `options` (`-l` file or stderr, `-D`, `-V`, `-T`, `--logtime_utc`) and returns
+    /// natsd's logger. Safe to call more than once: swift-log is bootstrapped on the first call only,
+    /// later calls change what new loggers get. A log file that cannot be opened falls back to stderr
+    /// with an error line.
+    public static func bootstrap(options: ServerOptions) -> Logger {
+        var openError: LogOutputError?
+        var output = LogOutput.standardError
+        if !options.logFile.isEmpty {
+            do throws(LogOutputError) {
+                output = try LogOutput(appendingTo: options.logFile)
+            } catch {
+                openError = error
+            }
+        }
+        let newHandler = NATSLogHandler(options: options, output: output)
+        current.lock()
+        handler = newHandler
+        let first = !bootstrapped
+        bootstrapped = true
+        current.unlock()
+        if first {
+            LoggingSystem.bootstrap { _ in
+                current.lock()
+                defer { current.unlock() }
+                return handler
+            }
+        }
+        var logger = Logger(label: "natsd") { _ in newHandler }
+        logger.logLevel = newHandler.logLevel
+        if let openError { logger.error("\(openError.description)") }
+        return logger
+    }
+}

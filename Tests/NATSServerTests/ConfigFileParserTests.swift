@@ -1,0 +1,152 @@
+import Foundation
+import Testing
+@testable import NATSServer
+
+@Suite struct ConfigFileParserTests {
+    func parse(_ text: String, environment: [String: String] = [:]) throws(ConfigError) -> ConfigMap {
+        try ConfigFileParser.parse(text, file: "test.conf", environment: environment)
+    }
+
+    @Test(arguments: ["port: 4222", "port = 4222", "port 4222", "\"port\": 4222", "'port' = 4222", "port:4222;",
+                      "  port: 4222 # comment", "// c\nport: 4222 // trailing"])
+    func separatorsAndComments(_ text: String) throws {
+        #expect(try parse(text)["port"] == .int(4222))
+    }
+
+    @Test(arguments: [
+        ("1k", 1000), ("1kb", 1024), ("1KB", 1024), ("1ki", 1024), ("1kib", 1024), ("2m", 2_000_000),
+        ("1mb", 1 << 20), ("1MiB", 1 << 20), ("1g", 1_000_000_000), ("1gb", 1 << 30), ("1t", 1_000_000_000_000),
+        ("1tb", 1 << 40), ("1p", 1_000_000_000_000_000), ("1pb", 1 << 50), ("1e", 1_000_000_000_000_000_000),
+        ("-1", -1), ("0", 0),
+    ] as [(String, Int64)])
+    func sizeSuffixes(_ text: String, _ expected: Int64) throws {
+        #expect(try parse("x: \(text)")["x"] == .int(expected))
+    }
+
+    @Test(arguments: [
+        ("true", ConfigValue.bool(true)), ("YES", .bool(true)), ("on", .bool(true)), ("False", .bool(false)),
+        ("no", .bool(false)), ("OFF", .bool(false)), ("1.5", .double(1.5)), ("10s", .string("10s")),
+        ("\"2m\"", .string("2m")), ("1h30m", .string("1h30m")), ("127.0.0.1:4222", .string("127.0.0.1:4222")),
+        ("hello", .string("hello")), ("'raw \\n'", .string("raw \\n")), ("\"a\\tb\\n\\\"\\\\\\x41\"", .string("a\tb\n\"\\A")),
+        ("\"$X\"", .string("$X")), ("$2a$11$abc", .string("$2a$11$abc")), ("nats://h:1", .string("nats://h:1")),
+    ])
+    func scalars(_ text: String, _ expected: ConfigValue) throws {
+        #expect(try parse("x: \(text)")["x"] == expected)
+    }
+
+    @Test func datetime() throws {
+        #expect(try parse("x: 2006-01-02T15:04:05Z")["x"] == .date(Date(timeIntervalSince1970: 1_136_214_245)))
+    }
+
+    @Test func mapsArraysAndTerminators() throws {
+        let map = try parse("""
+            cluster {
+              name: A; listen: 127.0.0.1:6222
+              routes = [
+                nats://a:1, nats://b:2
+                "nats://c:3" # comment
+              ]
+              nested: { a: 1, b: [1, 2] }
+            }
+            empty {}
+            list: []
+            """)
+        let cluster = try #require(map["cluster"]?.mapValue)
+        #expect(cluster.keys == ["name", "listen", "routes", "nested"])
+        #expect(cluster["name"] == .string("A"))
+        #expect(cluster["listen"] == .string("127.0.0.1:6222"))
+        #expect(cluster["routes"] == .array([.string("nats://a:1"), .string("nats://b:2"), .string("nats://c:3")]))
+        #expect(cluster["nested"] == .map(ConfigMap(entries: [
+            ConfigEntry(key: "a", value: .int(1), position: ConfigPosition(file: "test.conf", line: 7, column: 13)),
+            ConfigEntry(key: "b", value: .array([.int(1), .int(2)]), position: ConfigPosition(file: "test.conf", line: 7, column: 19)),
+        ])))
+        #expect(map["empty"] == .map(ConfigMap()))
+        #expect(map["list"] == .array([]))
+    }
+
+    @Test func wrappedInBracesAndLastKeyWins() throws {
+        let map = try parse("{ port: 1\n port: 2 }")
+        #expect(map.keys == ["port"])
+        #expect(map["port"] == .int(2))
+    }
+
+    @Test func rawBlock() throws {
+        let map = try parse("text (\nline one\n  line ) two\n)\nport: 1\n")
+        #expect(map["text"] == .string("\nline one\n  line ) two"))
+        #expect(map["port"] == .int(1))
+    }
+
+    @Test func variables() throws {
+        let map = try parse("X=4kb\nmax_payload: $X\nouter { Y: 7, inner { z: $Y, w: $X } }")
+        #expect(map["max_payload"] == .int(4096))
+        #expect(map.entries.first { $0.key == "X" }?.usedAsVariable == true)
+        #expect(map["outer"]?.mapValue?["inner"]?.mapValue?["z"] == .int(7))
+        #expect(map["outer"]?.mapValue?["inner"]?.mapValue?["w"] == .int(4096))
+    }
+
+    @Test func environmentVariables() throws {
+        let map = try parse("a: $SIZE\nb: $NAME", environment: ["SIZE": "2kb", "NAME": "hello"])
+        #expect(map["a"] == .int(2048))
+        #expect(map["b"] == .string("hello"))
+        #expect(throws: ConfigError.self) { try parse("a: $LOOP", environment: ["LOOP": "$LOOP"]) }
+    }
+
+    @Test func include() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("natsd-conf-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try "port: 5222\nauthorization { user: a, password: b }\n".write(
+            to: directory.appendingPathComponent("auth.conf"), atomically: true, encoding: .utf8)
+        let main = directory.appendingPathComponent("main.conf")
+        try "server_name: s1\ninclude \"auth.conf\"\ndebug: true\ninclude 'missing.conf'\n".write(
+            to: main, atomically: true, encoding: .utf8)
+        do {
+            _ = try ConfigFileParser.parse(file: main.path)
+            Issue.record("missing include must fail")
+        } catch {
+            #expect(error.position?.line == 4)
+            #expect(error.description.contains("missing.conf"))
+        }
+        try "server_name: s1\ninclude auth.conf\ndebug: true\n".write(to: main, atomically: true, encoding: .utf8)
+        let map = try ConfigFileParser.parse(file: main.path)
+        #expect(map.keys == ["server_name", "port", "authorization", "debug"])
+        #expect(map["port"] == .int(5222))
+    }
+
+    @Test(arguments: [
+        ("port: 1\nx: $NOPE", 2, 4, "variable reference for 'NOPE' can not be found"),
+        ("a {\n b: 1\n", 3, 1, "expected '}'"),
+        ("a: [1, 2", 1, 9, "expected ']'"),
+        ("a: \"open", 1, 9, "quoted string"),
+        ("\n\n  a: \"\\q\"", 3, 8, "invalid escape"),
+        ("a: 1 2", 1, 6, "after a value"),
+        ("a:\n1", 1, 3, "new line"),
+        ("a: .5", 1, 4, "digit"),
+        ("a: 2006-01-02", 1, 4, "Zulu"),
+        ("a: 99999999999999999999", 1, 4, "out of range"),
+        ("}", 1, 1, "unexpected '}'"),
+        ("x (\nno end", 2, 7, "block"),
+    ])
+    func errors(_ text: String, _ line: Int, _ column: Int, _ fragment: String) {
+        do {
+            _ = try parse(text)
+            Issue.record("expected an error for \(text)")
+        } catch {
+            #expect(error.position == ConfigPosition(file: "test.conf", line: line, column: column), "\(error)")
+            #expect(error.message.contains(fragment), "\(error)")
+            #expect(error.description.hasPrefix("test.conf:\(line):\(column): "))
+        }
+    }
+
+    @Test(arguments: [
+        ("2m", 120.0), ("500ms", 0.5), ("1h30m", 5400), ("1.5s", 1.5), ("-3s", -3), ("0", 0), ("10us", 0.00001),
+    ])
+    func goDurations(_ text: String, _ seconds: Double) {
+        #expect(GoDuration.seconds(text).map { abs($0 - seconds) < 1e-9 } == true)
+    }
+
+    @Test(arguments: ["", "2", "m", "1x", "1.s.", "--1s"])
+    func invalidGoDurations(_ text: String) {
+        #expect(GoDuration.seconds(text) == nil)
+    }
+}
