@@ -11,6 +11,7 @@ do {
     action = try CommandLineParser.parse(Array(CommandLine.arguments.dropFirst()))
 } catch {
     FileHandle.standardError.write(Data("natsd: \(error)\n".utf8))
+    if error.showsUsage { FileHandle.standardError.write(Data((CommandLineParser.usage + "\n").utf8)) }
     exit(1)
 }
 
@@ -25,7 +26,12 @@ case .signal(let command, _):
     FileHandle.standardError.write(Data("natsd: --signal \(command) is not supported yet\n".utf8))
     exit(1)
 case .run(let options):
+    if options.checkConfig {
+        print("natsd: configuration file \(options.configFile) is valid")
+        exit(0)
+    }
     let logger = NATSLogging.bootstrap(options: options)
+    for warning in options.configWarnings { logger.warning("\(warning)") }
     do {
         let server = try Server(options: options, logger: logger)
         try server.start()

@@ -8,7 +8,7 @@ import UVLoop
 ///
 /// Everything here is confined to the loop thread; nothing is `Sendable`.
 public final class Server {
-    public static let version = "2.15.1"
+    public static let version = CommandLineParser.version
     /// The Go runtime field of INFO; nats clients only display it.
     static let goVersion = "go1.24.0"
 
