@@ -52,7 +52,7 @@ enum VerbMatcher {
         case UInt8(ascii: "p"):
             guard position + 1 < end else { return .incomplete }
             switch base[position + 1] | 0x20 {
-            case UInt8(ascii: "u"): return rest(base, position + 2, end, "b", .pub)
+            case UInt8(ascii: "u") where !isRoute: return rest(base, position + 2, end, "b", .pub)
             case UInt8(ascii: "i"): return rest(base, position + 2, end, "ng", .ping)
             case UInt8(ascii: "o"): return rest(base, position + 2, end, "ng", .pong)
             default: return .unknown
