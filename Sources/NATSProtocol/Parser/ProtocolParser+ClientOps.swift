@@ -1,0 +1,73 @@
+/// Argument handling of the client verbs (PUB, HPUB, SUB, UNSUB, -ERR), following nats-server's
+/// processPub / processHeaderPub / parseSub / processUnsub.
+extension ProtocolParser {
+    /// `PUB <subject> [reply] <size>` / `HPUB <subject> [reply] <header size> <total size>`.
+    @inlinable
+    static func publish<Handler: ProtocolHandler>(
+        _ line: ControlLine, headers: Bool, limits: ParserLimits, handler: Handler
+    ) -> OpOutcome {
+        let tokens = line.tokens(splitOnReturn: false)
+        let fixed = headers ? 3 : 2
+        let reply: ByteSlice
+        switch tokens.count {
+        case fixed: reply = .empty
+        case fixed + 1: reply = tokens.first1
+        default: return .failed(.protocolViolation)
+        }
+        let subject = tokens.first0
+        var headerSize = -1
+        if headers {
+            headerSize = parseSize(tokens.last1)
+            if headerSize < 0 { return .failed(.protocolViolation) }
+        }
+        let size = parseSize(tokens.last0)
+        // parseSize rejects more than 9 digits, which also rules out overflow (CVE-2019-13126).
+        if size < 0 || headerSize > size { return .failed(.protocolViolation) }
+        if size > limits.maxPayload { return .failed(.maxPayloadExceeded) }
+        switch line.payload(size: size) {
+        case .complete(let payload, let next):
+            return handler.handlePub(subject: subject, reply: reply, headerSize: headerSize, payload: payload)
+                ? .next(next) : .stop(next)
+        case .incomplete(let needed):
+            return .incomplete(needed: needed)
+        case .malformed:
+            return .failed(.unknownOperation)
+        }
+    }
+
+    /// `SUB <subject> [queue] <sid>`.
+    @inlinable
+    static func subscribe<Handler: ProtocolHandler>(_ line: ControlLine, handler: Handler) -> OpOutcome {
+        let tokens = line.tokens(splitOnReturn: true)
+        let accepted: Bool
+        switch tokens.count {
+        case 2: accepted = handler.handleSub(subject: tokens.first0, queue: .empty, sid: tokens.first1)
+        case 3: accepted = handler.handleSub(subject: tokens.first0, queue: tokens.first1, sid: tokens.first2)
+        default: return .failed(.protocolViolation)
+        }
+        return accepted ? .next(line.lineEnd) : .stop(line.lineEnd)
+    }
+
+    /// `UNSUB <sid> [max]`; a max that is not a number counts as absent, as in nats-server.
+    @inlinable
+    static func unsubscribe<Handler: ProtocolHandler>(_ line: ControlLine, handler: Handler) -> OpOutcome {
+        let tokens = line.tokens(splitOnReturn: true)
+        let accepted: Bool
+        switch tokens.count {
+        case 1: accepted = handler.handleUnsub(sid: tokens.first0, max: -1)
+        case 2: accepted = handler.handleUnsub(sid: tokens.first0, max: parseSize(tokens.first1))
+        default: return .failed(.protocolViolation)
+        }
+        return accepted ? .next(line.lineEnd) : .stop(line.lineEnd)
+    }
+
+    /// `-ERR '<text>'`: hands over the text between the quotes.
+    @inlinable
+    static func errorMessage<Handler: ProtocolHandler>(_ line: ControlLine, handler: Handler) -> OpOutcome {
+        var message = line.argument
+        if message.count >= 2 && message.start[0] == 0x27 && message.start[message.count - 1] == 0x27 {
+            message = ByteSlice(start: message.start + 1, count: message.count - 2)
+        }
+        return handler.handleErr(message: message) ? .next(line.lineEnd) : .stop(line.lineEnd)
+    }
+}

@@ -1,0 +1,132 @@
+import Testing
+import NATSProtocol
+
+/// A must-fail input: the error it must produce and the events handled before it.
+struct FailCase: CustomTestStringConvertible, Sendable {
+    let input: String
+    let error: ProtocolError
+    var kind: ConnectionKind = .client
+    var eventsBefore = 0
+    var testDescription: String { input.debugDescription }
+}
+
+let unknown = ProtocolError.unknownOperation
+let violation = ProtocolError.protocolViolation
+
+/// nats-server's TestShouldFail list, §1.3 / §1.5 cases, and route-form errors.
+let failCases: [FailCase] = [
+    // TestShouldFail: bad verbs fail on the offending byte, before any newline.
+    FailCase(input: "xxx", error: unknown), FailCase(input: "Px", error: unknown), FailCase(input: "PIx", error: unknown),
+    FailCase(input: "PINx", error: unknown), FailCase(input: " PING", error: unknown), FailCase(input: "POx", error: unknown),
+    FailCase(input: "PONx", error: unknown), FailCase(input: "+x", error: unknown), FailCase(input: "+Ox", error: unknown),
+    FailCase(input: "-x", error: unknown), FailCase(input: "-Ex", error: unknown), FailCase(input: "-ERx", error: unknown),
+    FailCase(input: "-ERRx", error: unknown), FailCase(input: "Cx", error: unknown), FailCase(input: "COx", error: unknown),
+    FailCase(input: "CONx", error: unknown), FailCase(input: "CONNx", error: unknown), FailCase(input: "CONNEx", error: unknown),
+    FailCase(input: "CONNECx", error: unknown), FailCase(input: "CONNECT \r\n", error: violation),
+    FailCase(input: "PUx", error: unknown), FailCase(input: "PUB foo\r\n", error: violation),
+    FailCase(input: "PUB  \r\n", error: violation), FailCase(input: "PUB foo bar       \r\n", error: violation),
+    FailCase(input: "PUB foo 2\r\nok \r\n", error: unknown), FailCase(input: "PUB foo 2\r\nok\r \n", error: unknown),
+    FailCase(input: "Sx", error: unknown), FailCase(input: "SUx", error: unknown), FailCase(input: "SUB\r\n", error: unknown),
+    FailCase(input: "SUB  \r\n", error: violation), FailCase(input: "SUB foo\r\n", error: violation),
+    FailCase(input: "SUB foo bar baz 22\r\n", error: violation),
+    FailCase(input: "Ux", error: unknown), FailCase(input: "UNx", error: unknown), FailCase(input: "UNSx", error: unknown),
+    FailCase(input: "UNSUx", error: unknown), FailCase(input: "UNSUBx", error: unknown),
+    FailCase(input: "UNSUBUNSUB 1\r\n", error: unknown), FailCase(input: "UNSUB_2\r\n", error: unknown),
+    FailCase(input: "UNSUB_UNSUB_UNSUB 2\r\n", error: unknown), FailCase(input: "UNSUB_\t2\r\n", error: unknown),
+    FailCase(input: "UNSUB\r\n", error: unknown), FailCase(input: "UNSUB \r\n", error: violation),
+    FailCase(input: "UNSUB          \t       \r\n", error: violation),
+    FailCase(input: "Ix", error: unknown), FailCase(input: "INx", error: unknown), FailCase(input: "INFx", error: unknown),
+    FailCase(input: "INFO  \r\n", error: violation),
+    // §1.3 / TestProtoErr.
+    FailCase(input: "ZZZ\r\n", error: unknown), FailCase(input: "PUBS foo 1\r\n", error: unknown),
+    FailCase(input: "SUBZZZ foo 1\r\n", error: unknown), FailCase(input: "PUB foo abc\r\n", error: violation),
+    FailCase(input: "SUB a b c d\r\n", error: violation), FailCase(input: "HPUB h 22 5\r\n", error: violation),
+    FailCase(input: "HPUB h 5\r\n", error: violation), FailCase(input: "HPUB h x 5\r\n", error: violation),
+    FailCase(input: "PUB foo 99999999999999999999\r\n", error: violation),
+    FailCase(input: "PUB foo 1000000000\r\n", error: violation),
+    FailCase(input: "PUB foo -1\r\n", error: violation),
+    FailCase(input: "PUB foo 3\r\nabcde", error: unknown),
+    FailCase(input: "PING\r\nPUB foo 1\r\nxx", error: unknown, eventsBefore: 1),
+    // Route-only verbs and MSG from a client.
+    FailCase(input: "MSG foo 1 1\r\nx\r\n", error: unknown), FailCase(input: "HMSG foo 1 0 1\r\n", error: unknown),
+    FailCase(input: "RS+ $G foo\r\n", error: unknown), FailCase(input: "RMSG $G foo 1\r\n", error: unknown),
+    FailCase(input: "LS+ o $G foo\r\n", error: unknown), FailCase(input: "A+ $G\r\n", error: unknown),
+    // Route forms.
+    FailCase(input: "Mx", error: unknown, kind: .route), FailCase(input: "MSG  \r\n", error: unknown, kind: .route),
+    FailCase(input: "SUB foo 1\r\n", error: unknown, kind: .route), FailCase(input: "PUB foo 1\r\n", error: unknown, kind: .route),
+    FailCase(input: "RMSG $G foo\r\n", error: violation, kind: .route),
+    FailCase(input: "RMSG $G foo x q 1\r\n", error: violation, kind: .route),
+    FailCase(input: "RMSG $G foo ++ q 1\r\n", error: violation, kind: .route),
+    FailCase(input: "RMSG $G foo bar\r\n", error: violation, kind: .route),
+    FailCase(input: "HMSG $G foo 5\r\n", error: violation, kind: .route),
+    FailCase(input: "HMSG $G foo 5 2\r\n", error: violation, kind: .route),
+    FailCase(input: "RS+ $G foo q\r\n", error: violation, kind: .route),
+    FailCase(input: "RS+ $G\r\n", error: violation, kind: .route),
+    FailCase(input: "RS- $G foo q 1\r\n", error: violation, kind: .route),
+    FailCase(input: "RSx", error: unknown, kind: .route), FailCase(input: "Ax", error: unknown, kind: .route),
+    FailCase(input: "RMSG $G foo 1\r\nxy", error: unknown, kind: .route),
+]
+
+@Suite struct ParserFailureTests {
+    @Test(arguments: failCases)
+    func failsWhole(_ failCase: FailCase) {
+        let limits = failCase.kind == .client ? ParserLimits() : ParserLimits.route()
+        let outcome = feed([bytes(failCase.input)], kind: failCase.kind, limits: limits)
+        #expect(outcome.error == failCase.error)
+        #expect(outcome.events.count == failCase.eventsBefore)
+    }
+
+    @Test(arguments: failCases)
+    func failsWhenTrickled(_ failCase: FailCase) {
+        let limits = failCase.kind == .client ? ParserLimits() : ParserLimits.route()
+        let outcome = feed(bytes(failCase.input).map { [$0] }, kind: failCase.kind, limits: limits)
+        #expect(outcome.error == failCase.error)
+        #expect(outcome.events.count == failCase.eventsBefore)
+    }
+
+    @Test func errorTextsAndReasons() {
+        #expect(ProtocolError.unknownOperation.errorText == "Unknown Protocol Operation")
+        #expect(ProtocolError.maxControlLineExceeded.errorText == "maximum control line exceeded")
+        #expect(ProtocolError.maxControlLineExceeded.reason == .maxControlLineExceeded)
+        #expect(ProtocolError.maxPayloadExceeded.errorText == "Maximum Payload Violation")
+        #expect(ProtocolError.maxPayloadExceeded.reason.rawValue == "Maximum Message Payload Exceeded")
+        #expect(ProtocolError.protocolViolation.errorText == nil)
+        #expect(ProtocolError.protocolViolation.reason.rawValue == "Protocol Violation")
+    }
+
+    @Test func controlLineLimitTrickledByteByByte() {
+        let limits = ParserLimits(maxControlLine: 64)
+        let line = bytes("PUB " + String(repeating: "a", count: 60) + " 1000")
+        let outcome = feed(line.map { [$0] }, limits: limits)
+        #expect(outcome.error == .maxControlLineExceeded)
+        // Exactly at the limit is still fine.
+        let atLimit = bytes("SUB " + String(repeating: "s", count: 62) + " 1\r\n")
+        #expect(feed(atLimit.map { [$0] }, limits: limits).events.count == 1)
+        // Blank padding without any argument counts too.
+        #expect(feed([bytes("PUB" + String(repeating: " ", count: 100))], limits: limits).error == .maxControlLineExceeded)
+        // A CONNECT longer than the limit is rejected like any control line (nats-server does too).
+        let connect = bytes("CONNECT {\"name\":\"" + String(repeating: "n", count: 100) + "\"}\r\n")
+        #expect(feed([connect], limits: limits).error == .maxControlLineExceeded)
+    }
+
+    @Test func routesGetSixteenTimesTheControlLine() {
+        let limits = ParserLimits.route()
+        #expect(limits.maxControlLine == 65536)
+        #expect(limits.maxPayload == Int.max)
+        let queues = Array(repeating: "queue.name", count: 1000).joined(separator: " ")
+        let line = bytes("RMSG $G foo | \(queues) 1\r\nx\r\n")
+        #expect(line.count > 4096)
+        let outcome = feed([line], kind: .route, limits: limits)
+        #expect(outcome.error == nil)
+        #expect(outcome.events.count == 1)
+        #expect(outcome.events.first?.contains("/1000 ") == true)
+    }
+
+    @Test func payloadAboveMaximumIsRejectedOnTheControlLine() {
+        let limits = ParserLimits(maxPayload: 10)
+        #expect(feed([bytes("PUB foo 11\r\n")], limits: limits).error == .maxPayloadExceeded)
+        #expect(feed([bytes("HPUB foo 2 11\r\n")], limits: limits).error == .maxPayloadExceeded)
+        #expect(feed([bytes("PUB foo 10\r\n0123456789\r\n")], limits: limits).events.count == 1)
+        #expect(feed([bytes("PUB foo 1048577\r\n")]).error == .maxPayloadExceeded)
+    }
+}
