@@ -3,27 +3,35 @@
 /// Linear probing with backward-shift deletion (no tombstones), load factor at most one half. Used for
 /// the literal children of a trie level (keyed by token) and for the match cache (keyed by subject).
 /// The caller supplies the key's hash so one hash computation serves the whole lookup.
+///
+/// Slots are trivial (raw key bytes, unmanaged value), so a lookup does no reference counting; the
+/// table owns the key copies and one retain per value, released on removal and in `deinit`. Values are
+/// plain `AnyObject`s (callers `unsafeDowncast` them back): a non-generic table is compiled once, fully
+/// optimised, instead of running unspecialised with generic metadata look-ups per call.
 @usableFromInline
-struct ByteKeyTable<Value: AnyObject> {
+final class ByteKeyTable {
     @usableFromInline
     struct Slot {
         @usableFromInline var hash: UInt64
-        @usableFromInline var key: [UInt8]
+        @usableFromInline var key: UnsafeMutablePointer<UInt8>?
+        @usableFromInline var keyCount: Int
         /// nil marks an empty slot.
-        @usableFromInline var value: Value?
+        @usableFromInline var value: Unmanaged<AnyObject>?
 
-        @inlinable
-        init(hash: UInt64, key: [UInt8], value: Value?) {
-            self.hash = hash
-            self.key = key
-            self.value = value
-        }
+        @usableFromInline static var empty: Slot { Slot(hash: 0, key: nil, keyCount: 0, value: nil) }
     }
 
-    @usableFromInline var slots: ContiguousArray<Slot> = []
-    @usableFromInline var count = 0
+    // Loop-confined and never accessed overlappingly: no dynamic exclusivity checks per lookup.
+    @usableFromInline @exclusivity(unchecked) var slots: UnsafeMutablePointer<Slot>?
+    /// Number of slots: 0 or a power of two.
+    @usableFromInline @exclusivity(unchecked) var capacity = 0
+    @usableFromInline @exclusivity(unchecked) var count = 0
 
-    @inlinable init() {}
+    @usableFromInline init() {}
+
+    deinit {
+        removeAllEntries()
+    }
 
     /// The preferred slot of a hash; folds the high bits in because FNV's low bits mix weakly.
     @inlinable
@@ -34,37 +42,54 @@ struct ByteKeyTable<Value: AnyObject> {
     /// The slot holding `key`, if present.
     @inlinable
     func index(of key: UnsafePointer<UInt8>, count keyCount: Int, hash: UInt64) -> Int? {
-        if count == 0 { return nil }
-        return slots.withUnsafeBufferPointer { buffer in
-            let mask = buffer.count &- 1
-            var index = Self.home(of: hash, mask: mask)
-            while buffer[index].value != nil {
-                if buffer[index].hash == hash && SubjectBytes.equal(buffer[index].key, key, keyCount) { return index }
-                index = (index &+ 1) & mask
+        guard count > 0, let slots else { return nil }
+        let mask = capacity &- 1
+        var index = Self.home(of: hash, mask: mask)
+        while slots[index].value != nil {
+            if slots[index].hash == hash && slots[index].keyCount == keyCount
+                && Self.bytesEqual(slots[index].key.unsafelyUnwrapped, key, keyCount)
+            {
+                return index
             }
-            return nil
+            index = (index &+ 1) & mask
         }
+        return nil
     }
 
     /// The value stored under `key`, if any.
     @inlinable
-    func value(for key: UnsafePointer<UInt8>, count keyCount: Int, hash: UInt64) -> Value? {
+    func value(for key: UnsafePointer<UInt8>, count keyCount: Int, hash: UInt64) -> AnyObject? {
         guard let index = index(of: key, count: keyCount, hash: hash) else { return nil }
-        return slots[index].value
+        return slots.unsafelyUnwrapped[index].value.unsafelyUnwrapped.takeUnretainedValue()
     }
 
-    /// Stores `value` under `key`, which must not be present yet.
+    @inlinable
+    static func bytesEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ count: Int) -> Bool {
+        var index = 0
+        while index < count {
+            if a[index] != b[index] { return false }
+            index &+= 1
+        }
+        return true
+    }
+
+    /// Stores `value` under a copy of `key`, which must not be present yet.
     @usableFromInline
-    mutating func insert(key: [UInt8], hash: UInt64, value: Value) {
-        if (count + 1) * 2 > slots.count { resize(to: Swift.max(4, slots.count * 2)) }
-        place(Slot(hash: hash, key: key, value: value))
+    func insert(key: UnsafePointer<UInt8>, count keyCount: Int, hash: UInt64, value: AnyObject) {
+        if (count + 1) * 2 > capacity { resize(to: Swift.max(4, capacity * 2)) }
+        let copy = UnsafeMutablePointer<UInt8>.allocate(capacity: Swift.max(1, keyCount))
+        copy.initialize(from: key, count: keyCount)
+        place(Slot(hash: hash, key: copy, keyCount: keyCount, value: Unmanaged.passRetained(value)))
         count += 1
     }
 
     /// Removes the entry at `index` and shifts later entries of its probe run back into the hole.
     @usableFromInline
-    mutating func remove(at index: Int) {
-        let mask = slots.count - 1
+    func remove(at index: Int) {
+        let slots = self.slots.unsafelyUnwrapped
+        slots[index].key?.deallocate()
+        slots[index].value?.release()
+        let mask = capacity - 1
         var hole = index
         var probe = index
         while true {
@@ -77,14 +102,14 @@ struct ByteKeyTable<Value: AnyObject> {
                 hole = probe
             }
         }
-        slots[hole] = Slot(hash: 0, key: [], value: nil)
+        slots[hole] = .empty
         count -= 1
     }
 
     /// Removes the entry stored under `key`; returns false when absent.
     @usableFromInline
     @discardableResult
-    mutating func remove(key: UnsafePointer<UInt8>, count keyCount: Int, hash: UInt64) -> Bool {
+    func remove(key: UnsafePointer<UInt8>, count keyCount: Int, hash: UInt64) -> Bool {
         guard let index = index(of: key, count: keyCount, hash: hash) else { return false }
         remove(at: index)
         return true
@@ -93,13 +118,16 @@ struct ByteKeyTable<Value: AnyObject> {
     /// Removes every entry for which `shouldRemove` is true; returns how many went.
     @usableFromInline
     @discardableResult
-    mutating func removeAll(where shouldRemove: (_ key: [UInt8], _ value: Value) -> Bool) -> Int {
+    func removeAll(where shouldRemove: (_ key: UnsafeBufferPointer<UInt8>, _ value: AnyObject) -> Bool) -> Int {
         var removed = 0
         var index = 0
         // After a removal the same index is checked again: the backward shift may have moved an
         // unvisited entry into it. Entries shifted from already visited slots are merely re-checked.
-        while index < slots.count {
-            if let value = slots[index].value, shouldRemove(slots[index].key, value) {
+        while index < capacity {
+            let slot = slots.unsafelyUnwrapped[index]
+            if let value = slot.value,
+                shouldRemove(UnsafeBufferPointer(start: slot.key, count: slot.keyCount), value.takeUnretainedValue())
+            {
                 remove(at: index)
                 removed += 1
             } else {
@@ -111,42 +139,61 @@ struct ByteKeyTable<Value: AnyObject> {
 
     /// Removes one occupied slot at or after `start` (wrapping); the table must not be empty.
     @usableFromInline
-    mutating func removeOne(near start: Int) {
+    func removeOne(near start: Int) {
         precondition(count > 0, "removeOne on an empty table")
-        let mask = slots.count - 1
+        let slots = self.slots.unsafelyUnwrapped
+        let mask = capacity - 1
         var index = start & mask
         while slots[index].value == nil { index = (index + 1) & mask }
         remove(at: index)
     }
 
-    /// Halves the slot array while it is mostly empty, so pruned levels give memory back.
+    /// Frees the slot array when empty and halves it while mostly empty, so pruned levels give memory back.
     @usableFromInline
-    mutating func shrinkIfSparse() {
+    func shrinkIfSparse() {
         if count == 0 {
-            slots = []
-        } else if slots.count > 8 && count * 8 <= slots.count {
-            resize(to: slots.count / 2)
+            removeAllEntries()
+        } else if capacity > 8 && count * 8 <= capacity {
+            resize(to: capacity / 2)
         }
     }
 
     /// Calls `body` with every stored value, in slot order.
     @usableFromInline
-    func forEachValue(_ body: (Value) -> Void) {
-        for slot in slots {
-            if let value = slot.value { body(value) }
+    func forEachValue(_ body: (AnyObject) -> Void) {
+        for index in 0..<capacity {
+            if let value = slots.unsafelyUnwrapped[index].value { body(value.takeUnretainedValue()) }
         }
     }
 
-    @usableFromInline
-    mutating func resize(to newCapacity: Int) {
-        let old = slots
-        slots = ContiguousArray(repeating: Slot(hash: 0, key: [], value: nil), count: newCapacity)
-        for slot in old where slot.value != nil { place(slot) }
+    private func removeAllEntries() {
+        guard let slots else { return }
+        for index in 0..<capacity {
+            slots[index].key?.deallocate()
+            slots[index].value?.release()
+        }
+        slots.deallocate()
+        self.slots = nil
+        capacity = 0
+        count = 0
     }
 
-    @usableFromInline
-    mutating func place(_ slot: Slot) {
-        let mask = slots.count - 1
+    private func resize(to newCapacity: Int) {
+        let old = slots
+        let oldCapacity = capacity
+        let fresh = UnsafeMutablePointer<Slot>.allocate(capacity: newCapacity)
+        fresh.initialize(repeating: .empty, count: newCapacity)
+        slots = fresh
+        capacity = newCapacity
+        guard let old else { return }
+        // Slots are trivial: moving them moves ownership of their key and value.
+        for index in 0..<oldCapacity where old[index].value != nil { place(old[index]) }
+        old.deallocate()
+    }
+
+    private func place(_ slot: Slot) {
+        let slots = self.slots.unsafelyUnwrapped
+        let mask = capacity - 1
         var index = Self.home(of: slot.hash, mask: mask)
         while slots[index].value != nil { index = (index + 1) & mask }
         slots[index] = slot

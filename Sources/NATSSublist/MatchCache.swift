@@ -9,7 +9,7 @@ import NATSProtocol
 struct MatchCache<Entry: SublistEntry> {
     /// Most entries kept; 0 disables the cache.
     @usableFromInline let capacity: Int
-    @usableFromInline var table = ByteKeyTable<SublistResult<Entry>>()
+    @usableFromInline let table = ByteKeyTable()
     /// xorshift state choosing eviction victims; fixed seed keeps runs reproducible.
     @usableFromInline var evictionState: UInt64 = 0x9E37_79B9_7F4A_7C15
 
@@ -23,7 +23,9 @@ struct MatchCache<Entry: SublistEntry> {
 
     @inlinable
     func result(for subject: ByteSlice, hash: UInt64) -> SublistResult<Entry>? {
-        table.value(for: subject.start, count: subject.count, hash: hash)
+        guard let result = table.value(for: subject.start, count: subject.count, hash: hash) else { return nil }
+        // Only results of this sublist's type are ever stored in `table`.
+        return unsafeDowncast(result, to: SublistResult<Entry>.self)
     }
 
     /// Caches `result` for a subject that is not cached yet, evicting one entry when full.
@@ -35,17 +37,15 @@ struct MatchCache<Entry: SublistEntry> {
             evictionState ^= evictionState << 17
             table.removeOne(near: Int(truncatingIfNeeded: evictionState))
         }
-        table.insert(key: subject.array, hash: hash, value: result)
+        table.insert(key: subject.start, count: subject.count, hash: hash, value: result)
     }
 
     /// Drops what a change to subscriptions on `subject` makes stale: for a literal subject only its own
     /// entry, for a wildcard subject every cached subject it matches.
-    mutating func invalidate(subject: UnsafeBufferPointer<UInt8>, hasWildcard: Bool) {
+    func invalidate(subject: UnsafeBufferPointer<UInt8>, hasWildcard: Bool) {
         guard table.count > 0, let base = subject.baseAddress else { return }
         if hasWildcard {
-            table.removeAll { key, _ in
-                key.withUnsafeBufferPointer { SubjectBytes.literal($0, isMatchedBy: subject) }
-            }
+            table.removeAll { key, _ in SubjectBytes.literal(key, isMatchedBy: subject) }
         } else {
             table.remove(key: base, count: subject.count, hash: SubjectBytes.hash(base, subject.count))
         }
@@ -55,7 +55,8 @@ struct MatchCache<Entry: SublistEntry> {
     var fanout: (max: Int, average: Double) {
         var maximum = 0
         var total = 0
-        table.forEachValue { result in
+        table.forEachValue { value in
+            let result = unsafeDowncast(value, to: SublistResult<Entry>.self)
             maximum = Swift.max(maximum, result.fanout)
             total += result.fanout
         }

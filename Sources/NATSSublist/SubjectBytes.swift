@@ -42,20 +42,6 @@ enum SubjectBytes {
         return hash
     }
 
-    /// Byte-wise equality of a stored key with borrowed bytes.
-    @inlinable
-    static func equal(_ key: [UInt8], _ bytes: UnsafePointer<UInt8>, _ count: Int) -> Bool {
-        guard key.count == count else { return false }
-        return key.withUnsafeBufferPointer { buffer in
-            var index = 0
-            while index < count {
-                if buffer[index] != bytes[index] { return false }
-                index &+= 1
-            }
-            return true
-        }
-    }
-
     /// Splits `subject` at dots into tokens held in temporary (stack) memory and calls `body` with them.
     ///
     /// `body` gets nil when the subject is empty or has an empty token (`a..b`, `.a`, `a.`): such a

@@ -2,13 +2,16 @@
 ///
 /// Literal tokens live in a hash table keyed by token bytes; the two wildcards have their own slots,
 /// so a published token (even a literal `*` or `>`) is only ever looked up in `literals`.
+///
+/// Trie properties opt out of dynamic exclusivity checks: the trie is loop-confined and no access
+/// overlaps another, and the checks would otherwise dominate a match walk.
 @usableFromInline
 final class SubjectLevel<Entry: SublistEntry> {
-    @usableFromInline var literals = ByteKeyTable<SubjectNode<Entry>>()
+    @usableFromInline let literals = ByteKeyTable()
     /// The child for a `*` token.
-    @usableFromInline var singleWildcard: SubjectNode<Entry>?
+    @usableFromInline @exclusivity(unchecked) var singleWildcard: SubjectNode<Entry>?
     /// The child for a `>` token (always a leaf: `>` is the last token).
-    @usableFromInline var tailWildcard: SubjectNode<Entry>?
+    @usableFromInline @exclusivity(unchecked) var tailWildcard: SubjectNode<Entry>?
 
     @inlinable init() {}
 
@@ -17,7 +20,9 @@ final class SubjectLevel<Entry: SublistEntry> {
     /// The literal child for a published token.
     @inlinable
     func literal(_ token: SubjectToken) -> SubjectNode<Entry>? {
-        literals.value(for: token.start, count: token.count, hash: token.hash)
+        guard let node = literals.value(for: token.start, count: token.count, hash: token.hash) else { return nil }
+        // Only nodes of this level's type are ever stored in `literals`.
+        return unsafeDowncast(node, to: SubjectNode<Entry>.self)
     }
 
     /// The child for a subscription token (wildcards by kind), if present.
@@ -36,8 +41,7 @@ final class SubjectLevel<Entry: SublistEntry> {
         } else if token.isTailWildcard {
             tailWildcard = node
         } else {
-            let key = Array(UnsafeBufferPointer(start: token.start, count: token.count))
-            literals.insert(key: key, hash: token.hash, value: node)
+            literals.insert(key: token.start, count: token.count, hash: token.hash, value: node)
         }
         return node
     }
@@ -56,7 +60,7 @@ final class SubjectLevel<Entry: SublistEntry> {
 
     /// Calls `body` with every node below this level.
     func forEachNode(_ body: (SubjectNode<Entry>) -> Void) {
-        literals.forEachValue { $0.forEachNode(body) }
+        literals.forEachValue { unsafeDowncast($0, to: SubjectNode<Entry>.self).forEachNode(body) }
         singleWildcard?.forEachNode(body)
         tailWildcard?.forEachNode(body)
     }
@@ -67,11 +71,11 @@ final class SubjectLevel<Entry: SublistEntry> {
 /// Queue members are kept grouped by queue name (parallel arrays), so a match only merges groups.
 @usableFromInline
 final class SubjectNode<Entry: SublistEntry> {
-    @usableFromInline var plain: ContiguousArray<Entry> = []
-    @usableFromInline var queueNames: ContiguousArray<[UInt8]> = []
+    @usableFromInline @exclusivity(unchecked) var plain: ContiguousArray<Entry> = []
+    @usableFromInline @exclusivity(unchecked) var queueNames: ContiguousArray<[UInt8]> = []
     /// `queueMembers[i]` are the members of the group named `queueNames[i]`; never empty.
-    @usableFromInline var queueMembers: ContiguousArray<ContiguousArray<Entry>> = []
-    @usableFromInline var next: SubjectLevel<Entry>?
+    @usableFromInline @exclusivity(unchecked) var queueMembers: ContiguousArray<ContiguousArray<Entry>> = []
+    @usableFromInline @exclusivity(unchecked) var next: SubjectLevel<Entry>?
 
     @inlinable init() {}
 

@@ -189,6 +189,6 @@ struct SublistBehaviourTests {
         for sub in subs { sublist.insert(sub) }
         for sub in subs.reversed() { #expect(sublist.remove(sub)) }
         #expect(sublist.root.isEmpty)
-        #expect(sublist.root.literals.slots.isEmpty)
+        #expect(sublist.root.literals.capacity == 0)
     }
 }
