@@ -51,6 +51,8 @@ public struct ServerInfo: Sendable, Equatable {
     public var gatewayURL = ""
     public var leafnodeURLs: [String] = []
     public var xkey = ""
+    /// natsd marks its own route INFO so two natsd servers can resolve duplicate routes deterministically.
+    public var isNatsd = false
 
     public init() {}
 
@@ -105,6 +107,7 @@ public struct ServerInfo: Sendable, Equatable {
         writer.string("gateway_url", gatewayURL, omitEmpty: true)
         writer.strings("leafnode_urls", leafnodeURLs, omitEmpty: true)
         writer.string("xkey", xkey, omitEmpty: true)
+        writer.bool("natsd", isNatsd, omitEmpty: true)
         return writer.finished()
     }
 
@@ -170,6 +173,7 @@ public struct ServerInfo: Sendable, Equatable {
             case "gateway_url": return JSONAssign.string(value, &info.gatewayURL)
             case "leafnode_urls": return JSONAssign.strings(value, &info.leafnodeURLs)
             case "xkey": return JSONAssign.string(value, &info.xkey)
+            case "natsd": return JSONAssign.bool(value, &info.isNatsd)
             default: return true
             }
         }

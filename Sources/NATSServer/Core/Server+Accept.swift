@@ -45,16 +45,16 @@ extension Server {
         info.serverName = serverName
         info.version = Server.version
         info.proto = 1
-        info.go = Server.goVersion
+        info.goVersion = Server.goVersion
         let advertised = advertisedClientHostPort()
         info.host = advertised.host
         info.port = advertised.port
         info.headers = !options.noHeaderSupport
         info.authRequired = authenticator.isRequired
-        info.maxPayload = options.maxPayload
+        info.maxPayload = Int32(clamping: options.maxPayload)
         if options.cluster.isEnabled || !options.cluster.routes.isEmpty {
             info.cluster = cluster.name
-            info.connectURLs = clientConnectURLs()
+            info.connectURLs = clientConnectURLs() ?? []
         }
         return info
     }

@@ -12,20 +12,20 @@ extension Cluster {
     func processGossip(_ info: ServerInfo) {
         let id = info.serverID
         guard id != server.serverID, routesByServerID[id] == nil, implicitDialers[id] == nil else { return }
-        guard !isConfiguredRoute(info), var url = info.ip.flatMap({ RouteURL(parsing: $0) }) else { return }
-        if info.authRequired == true {
+        guard !isConfiguredRoute(info), var url = RouteURL(parsing: info.ip) else { return }
+        if info.authRequired {
             url.username = options.cluster.username
             url.password = options.cluster.password
         }
-        let dialer = RouteDialer(cluster: self, url: url, isExplicit: false, gossipMode: info.gossipMode ?? 0, expectedID: id)
+        let dialer = RouteDialer(cluster: self, url: url, isExplicit: false, gossipMode: Int(info.gossipMode), expectedID: id)
         implicitDialers[id] = dialer
         dialer.start()
     }
 
     /// True when the announced server is one of our configured routes (its dialer handles it).
     private func isConfiguredRoute(_ info: ServerInfo) -> Bool {
-        guard let port = info.port else { return false }
-        let ipHost = info.ip.flatMap { RouteURL(parsing: $0)?.host }
+        let port = info.port
+        let ipHost = RouteURL(parsing: info.ip)?.host
         return options.cluster.routes.contains { route in
             route.port == port && (route.host == info.host || route.host == ipHost)
         }
@@ -34,12 +34,12 @@ extension Cluster {
     /// Tells every other peer about a newly registered one (nats-server's forwarding rules).
     func forwardNewRouteInfo(_ route: RouteConnection) {
         let fromGossip = route.didSolicit && !route.isExplicit
-        if (fromGossip && route.dialGossipMode != Cluster.gossipOverride) || route.remoteInfo.gossipMode == Cluster.gossipDisabled {
+        if (fromGossip && route.dialGossipMode != Cluster.gossipOverride) || Int(route.remoteInfo.gossipMode) == Cluster.gossipDisabled {
             return
         }
         guard let url = route.remoteRouteURL else { return }
         var gossip = route.remoteInfo
-        gossip.nonce = nil
+        gossip.nonce = ""
         gossip.ip = "nats-route://\(server.hostPort(url.host, url.port))/"
         for other in routesByServerID.values where other !== route {
             let mode: Int
@@ -50,8 +50,8 @@ extension Cluster {
             } else {
                 mode = Cluster.gossipDefault
             }
-            gossip.gossipMode = mode == Cluster.gossipDefault ? nil : mode
-            other.send(Array("INFO \(gossip.json())\r\n".utf8))
+            gossip.gossipMode = UInt8(mode)
+            other.send(gossip.gossipLine())
         }
     }
 }

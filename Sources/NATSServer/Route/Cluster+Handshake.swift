@@ -11,17 +11,17 @@ extension Cluster {
             route.close(reason: .duplicateRoute, flush: false)
             return false
         }
-        if !(info.routeAccount ?? "").isEmpty {
+        if !info.routeAccount.isEmpty {
             // A pooled nats-server also dials a pinned `$SYS` route; natsd has no pinned accounts, so the
             // peer rejects that connection itself once it sees our INFO. Never register it.
             return true
         }
-        if route.didSolicit, let rejection = clusterNameRejection(remote: info.cluster ?? "", remoteDynamic: info.clusterDynamic ?? false) {
+        if route.didSolicit, let rejection = clusterNameRejection(remote: info.cluster, remoteDynamic: info.clusterDynamic) {
             server.logger.error("\(route.label) - \(rejection)")
             route.close(reason: .clusterNameConflict, flush: false)
             return false
         }
-        if !(info.serverName ?? "").isEmpty && info.serverName == server.serverName {
+        if !info.serverName.isEmpty && info.serverName == server.serverName {
             server.logger.error("\(route.label) - Remote server has a duplicate name: \"\(server.serverName)\"")
             route.close(reason: .duplicateServerName, flush: false)
             return false
@@ -44,7 +44,7 @@ extension Cluster {
     /// connection dialled by the server with the smaller id wins on both sides, so a simultaneous
     /// dial never closes both. Against nats-server the first registered wins, as it does itself.
     private func keepsNewRoute(_ new: RouteConnection, over existing: RouteConnection) -> Bool {
-        guard new.remoteInfo.isNatsd == true else { return false }
+        guard new.remoteInfo.isNatsd else { return false }
         let smallerDialled = server.serverID < new.remoteID ? new.didSolicit : !new.didSolicit
         let existingSmallerDialled = server.serverID < existing.remoteID ? existing.didSolicit : !existing.didSolicit
         return smallerDialled && !existingSmallerDialled
@@ -110,7 +110,7 @@ extension Cluster {
             processGossip(info)
             return
         }
-        if info.ldm == true {
+        if info.ldm {
             route.remoteInfo.connectURLs = []
             server.clusterMembershipChanged()
         }
@@ -118,8 +118,8 @@ extension Cluster {
 
     /// Where a peer accepts routes: its `ip` when it sent one, else the address we see + its port.
     func routeURL(of info: ServerInfo, reachedAt remoteHost: String) -> RouteURL? {
-        if let ip = info.ip, !ip.isEmpty, let url = RouteURL(parsing: ip) { return url }
-        guard let port = info.port, port > 0 else { return nil }
-        return RouteURL(host: remoteHost, port: port)
+        if !info.ip.isEmpty, let url = RouteURL(parsing: info.ip) { return url }
+        guard info.port > 0 else { return nil }
+        return RouteURL(host: remoteHost, port: info.port)
     }
 }

@@ -9,16 +9,16 @@ extension Cluster {
         info.serverName = server.serverName
         info.version = Server.version
         info.proto = 2
-        info.go = Server.goVersion
+        info.goVersion = Server.goVersion
         let advertised = advertisedRouteHostPort()
         info.host = advertised.host
         info.port = advertised.port
         info.headers = !options.noHeaderSupport
-        info.authRequired = options.cluster.username.isEmpty ? nil : true
-        info.maxPayload = options.maxPayload
+        info.authRequired = !options.cluster.username.isEmpty
+        info.maxPayload = Int32(clamping: options.maxPayload)
         info.nonce = ServerIdentity.newNonce()
         info.cluster = name
-        info.clusterDynamic = nameIsDynamic ? true : nil
+        info.clusterDynamic = nameIsDynamic
         if !options.cluster.advertise.isEmpty {
             info.ip = "nats-route://\(server.hostPort(advertised.host, advertised.port))/"
         }
@@ -26,7 +26,7 @@ extension Cluster {
             info.connectURLs = [server.ownClientURL()]
         }
         if let route, route.didSolicit, !route.isExplicit, route.dialGossipMode != Cluster.gossipDefault {
-            info.gossipMode = route.dialGossipMode
+            info.gossipMode = UInt8(route.dialGossipMode)
         }
         info.isNatsd = true
         return info
@@ -48,7 +48,7 @@ extension Cluster {
             connect.user = url.username
             connect.pass = url.password
         }
-        return Array("CONNECT \(connect.encode())\r\n".utf8)
+        return connect.line()
     }
 
     func advertisedRouteHostPort() -> (host: String, port: Int) {
@@ -63,7 +63,7 @@ extension Cluster {
     func peerClientURLs() -> [String] {
         var urls: [String] = []
         for route in routesByServerID.values.sorted(by: { $0.id < $1.id }) {
-            for url in route.remoteInfo.connectURLs ?? [] where !urls.contains(url) { urls.append(url) }
+            for url in route.remoteInfo.connectURLs where !urls.contains(url) { urls.append(url) }
         }
         return urls
     }
