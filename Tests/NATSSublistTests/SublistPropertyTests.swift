@@ -32,7 +32,7 @@ struct SublistPropertyTests {
         return (0..<length).map { _ in vocabulary.randomElement(using: &random)! }.joined(separator: ".")
     }
 
-    @Test("random operations agree with the naive matcher", arguments: [0, 4, 1024], [1, 2, 3, 42])
+    @Test("random operations agree with the naive matcher", arguments: [0, 4, 1024], [7, 42])
     func randomOperations(cacheCapacity: Int, seed: UInt64) {
         var random = SeededRandom(seed: seed)
         let sublist = Sublist<TestSub>(cacheCapacity: cacheCapacity)
