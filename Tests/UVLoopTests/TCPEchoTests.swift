@@ -75,6 +75,7 @@ struct TCPEchoTests {
         server.connections[0].stopReading()
         // 8 MiB in mixed sizes: small ones share chunks, 200 KiB ones get blocks of their own.
         var expected: [UInt8] = []
+        expected.reserveCapacity(9 * 1024 * 1024)
         var seed = 0
         while expected.count < 8 * 1024 * 1024 {
             let piece = pattern(seed % 5 == 0 ? 200_000 : 1_000 + seed % 3_000, seed: seed)

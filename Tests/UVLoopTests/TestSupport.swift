@@ -70,5 +70,12 @@ func dial(_ loop: EventLoop, host: String = "127.0.0.1", port: Int, timeoutMilli
 
 /// A deterministic byte pattern, so reordering or loss shows up.
 func pattern(_ count: Int, seed: Int = 7) -> [UInt8] {
-    (0..<count).map { UInt8(truncatingIfNeeded: ($0 &* 31) &+ ($0 >> 8) &+ seed) }
+    [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+        var index = 0
+        while index < count {
+            buffer[index] = UInt8(truncatingIfNeeded: (index &* 31) &+ (index >> 8) &+ seed)
+            index += 1
+        }
+        initialized = count
+    }
 }
