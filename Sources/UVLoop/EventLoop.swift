@@ -1,1 +1,167 @@
 import CLibUV
+
+/// A libuv event loop plus the loop-wide buffers the TCP read and write paths share.
+///
+/// Loop-confined: every method except through `LoopWaker` must be called on the thread running
+/// the loop, so the class is deliberately not `Sendable`.
+public final class EventLoop {
+    /// The libuv loop, at a stable heap address.
+    public let rawLoop: UnsafeMutablePointer<uv_loop_t>
+
+    /// One read buffer for every connection: libuv's alloc callback hands it out and the read
+    /// callback consumes it before the next alloc, so idle connections own no read memory.
+    @usableFromInline let readBuffer: UnsafeMutableRawPointer
+    /// Size of `readBuffer` in bytes.
+    @usableFromInline let readBufferSize: Int
+
+    /// Outbound chunk size: writes are queued in blocks of this size, recycled via `freeChunks`.
+    @usableFromInline let chunkSize = 64 * 1024
+    /// Recycled outbound chunks (each `chunkSize` bytes).
+    var freeChunks: ContiguousArray<UnsafeMutableRawPointer> = []
+    /// How many free chunks are kept for reuse; the rest are returned to malloc.
+    let maxFreeChunks = 256
+
+    /// Scratch iovec array for vectored writes; libuv copies it, so one per loop is enough.
+    let iovecs: UnsafeMutablePointer<uv_buf_t>
+    /// Capacity of `iovecs` (IOV_MAX on Linux).
+    let iovecCapacity = 1024
+
+    /// Where writes to an already closing connection go: accepted and thrown away.
+    var discardBuffer: UnsafeMutableRawPointer
+    var discardBufferSize: Int
+
+    /// Connections with queued output, flushed once per loop turn (FIFO, intrusive, each once).
+    var pendingHead: TCPConnection?
+    var pendingTail: TCPConnection?
+
+    /// Runs the flush right after the I/O callbacks of a turn.
+    let checkHandle: UnsafeMutablePointer<uv_check_t>
+    /// Runs the flush before the loop blocks, to catch output queued by timers and close callbacks.
+    let prepareHandle: UnsafeMutablePointer<uv_prepare_t>
+
+    /// Number of flush passes that had at least one connection to flush (test hook).
+    var flushPassCount = 0
+    private(set) var isShutDown = false
+
+    /// Creates a loop with a shared read buffer of `readBufferSize` bytes.
+    public init(readBufferSize: Int = 256 * 1024) throws(UVError) {
+        precondition(readBufferSize >= 1024, "read buffer too small")
+        let loop = allocateUVObject(uv_loop_t.self)
+        if let error = uvStatus(uv_loop_init(loop)) {
+            loop.deallocate()
+            throw error
+        }
+        rawLoop = loop
+        self.readBufferSize = readBufferSize
+        readBuffer = .allocate(byteCount: readBufferSize, alignment: 16)
+        iovecs = .allocate(capacity: 1024)
+        discardBufferSize = 64 * 1024
+        discardBuffer = .allocate(byteCount: discardBufferSize, alignment: 16)
+        checkHandle = allocateUVObject(uv_check_t.self)
+        prepareHandle = allocateUVObject(uv_prepare_t.self)
+        freeChunks.reserveCapacity(maxFreeChunks)
+
+        // The loop owns these two handles itself, so their `data` is unretained: a retain would be
+        // a cycle, and shutdown() keeps `self` alive until their close callbacks ran.
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        checkHandle.pointee.data = me
+        prepareHandle.pointee.data = me
+        // uv_check_init / uv_prepare_init cannot fail on Unix; they only link the handle in.
+        _ = uvStatus(uv_check_init(loop, checkHandle))
+        _ = uvStatus(uv_prepare_init(loop, prepareHandle))
+        _ = uvStatus(uv_check_start(checkHandle) { handle in
+            EventLoop.owner(of: handle).flushPending()
+        })
+        _ = uvStatus(uv_prepare_start(prepareHandle) { handle in
+            EventLoop.owner(of: handle).flushPending()
+        })
+        // They must not keep uv_run alive on their own.
+        uv_unref(CLibUV_check_as_handle(checkHandle))
+        uv_unref(CLibUV_prepare_as_handle(prepareHandle))
+    }
+
+    deinit {
+        // Without shutdown() handles may still point at their owners, which reach this loop;
+        // leaking the libuv loop is the only safe choice then.
+        guard isShutDown else { return }
+        readBuffer.deallocate()
+        iovecs.deallocate()
+        discardBuffer.deallocate()
+        rawLoop.deallocate()
+    }
+
+    private static func owner<T>(of handle: UnsafeMutablePointer<T>?) -> EventLoop {
+        let data = UnsafeMutablePointer<uv_handle_t>(OpaquePointer(handle!)).pointee.data!
+        return Unmanaged<EventLoop>.fromOpaque(data).takeUnretainedValue()
+    }
+
+    /// Runs until `stop()` or until no active handles remain.
+    public func run() {
+        flushPending()
+        _ = uv_run(rawLoop, UV_RUN_DEFAULT)
+    }
+
+    /// Runs one turn of the loop; with `wait` false it does not block for I/O. Returns whether
+    /// active handles or requests remain.
+    @discardableResult
+    public func runOnce(wait: Bool = true) -> Bool {
+        flushPending()
+        return uv_run(rawLoop, wait ? UV_RUN_ONCE : UV_RUN_NOWAIT) != 0
+    }
+
+    /// Makes `run()` return at the end of the current turn.
+    public func stop() {
+        uv_stop(rawLoop)
+    }
+
+    /// Milliseconds of the loop's cached clock (uv_now).
+    public var now: UInt64 {
+        uv_now(rawLoop)
+    }
+
+    /// Closes every remaining handle, runs the loop until their close callbacks ran, then
+    /// uv_loop_close. Returns the uv_loop_close status (0 = clean). Used at shutdown and by tests.
+    @discardableResult
+    public func shutdown() -> Int32 {
+        if isShutDown { return 0 }
+        uv_close(CLibUV_check_as_handle(checkHandle)) { handle in
+            UnsafeMutablePointer<uv_check_t>(OpaquePointer(handle!)).deallocate()
+        }
+        uv_close(CLibUV_prepare_as_handle(prepareHandle)) { handle in
+            UnsafeMutablePointer<uv_prepare_t>(OpaquePointer(handle!)).deallocate()
+        }
+        // Close callbacks may start new handles (a delegate reacting to a close); a few rounds
+        // catch those without risking an endless loop.
+        for _ in 0..<8 {
+            uv_walk(rawLoop, { handle, _ in
+                guard let handle, uv_is_closing(handle) == 0 else { return }
+                guard let data = handle.pointee.data else {
+                    uv_close(handle, nil)
+                    return
+                }
+                let owner = Unmanaged<AnyObject>.fromOpaque(data).takeUnretainedValue()
+                if let owner = owner as? any LoopHandleOwner {
+                    owner.closeForShutdown()
+                } else {
+                    uv_close(handle, nil)
+                }
+            }, nil)
+            _ = uv_run(rawLoop, UV_RUN_DEFAULT)
+            if uv_loop_alive(rawLoop) == 0 { break }
+        }
+        // Nothing can be flushed any more; drop the list's references.
+        while let connection = pendingHead {
+            pendingHead = connection.nextPending
+            connection.nextPending = nil
+            connection.isOnPendingList = false
+        }
+        pendingTail = nil
+        let status = uv_loop_close(rawLoop)
+        if status == 0 {
+            isShutDown = true
+            for chunk in freeChunks { chunk.deallocate() }
+            freeChunks.removeAll()
+        }
+        return status
+    }
+}

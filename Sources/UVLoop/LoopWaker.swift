@@ -1,0 +1,54 @@
+import CLibUV
+import Synchronization
+
+/// Wakes the loop from another thread (the only cross-thread object; a mutex-protected inbox
+/// goes on top of it). Several `wake()` calls before the loop notices coalesce into one call.
+///
+/// `@unchecked Sendable` is safe because `wake()` is the only member used off the loop thread,
+/// and it touches only `uv_async_send` (documented thread-safe) under `state`'s lock while the
+/// handle is open; `close()` flips that flag under the same lock before the handle goes away.
+public final class LoopWaker: LoopHandleOwner, @unchecked Sendable {
+    let handle: UnsafeMutablePointer<uv_async_t>
+    let onWake: () -> Void
+    /// True once closed; guards `handle` against a `wake()` racing with `close()`.
+    private let isClosed = Mutex(false)
+
+    /// Creates the waker; `wake` runs on the loop thread after one or more `wake()` calls.
+    public init(loop: EventLoop, _ wake: @escaping () -> Void) throws(UVError) {
+        let handle = allocateUVObject(uv_async_t.self)
+        let status = uv_async_init(loop.rawLoop, handle) { handle in
+            Unmanaged<LoopWaker>.fromOpaque(handle!.pointee.data).takeUnretainedValue().onWake()
+        }
+        if let error = uvStatus(status) {
+            handle.deallocate()
+            throw error
+        }
+        self.handle = handle
+        onWake = wake
+        handle.pointee.data = Unmanaged.passRetained(self).toOpaque()
+    }
+
+    /// Callable from any thread; does nothing after `close()`.
+    public func wake() {
+        isClosed.withLock { closed in
+            if !closed { _ = uvStatus(uv_async_send(handle)) }
+        }
+    }
+
+    /// Closes the waker on the loop thread (idempotent).
+    public func close() {
+        let wasClosed = isClosed.withLock { closed in
+            defer { closed = true }
+            return closed
+        }
+        guard !wasClosed else { return }
+        uv_close(CLibUV_async_as_handle(handle)) { handle in
+            let waker = Unmanaged<LoopWaker>.fromOpaque(handle!.pointee.data).takeRetainedValue()
+            waker.handle.deallocate()
+        }
+    }
+
+    func closeForShutdown() {
+        close()
+    }
+}

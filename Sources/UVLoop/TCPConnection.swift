@@ -1,0 +1,198 @@
+import CLibUV
+
+/// What a delegate did with the bytes it was handed.
+public struct ReadDisposition: Sendable {
+    /// Bytes consumed from the front of the region; the rest is kept as the unparsed tail.
+    public var consumed: Int
+    /// Total bytes the remaining incomplete frame needs (tail included), 0 = unknown.
+    public var needed: Int
+
+    /// Creates a disposition.
+    public init(consumed: Int, needed: Int) {
+        self.consumed = consumed
+        self.needed = needed
+    }
+}
+
+/// Receives the bytes and the end of a `TCPConnection`. Called on the loop thread only.
+public protocol TCPConnectionDelegate: AnyObject {
+    /// `bytes` is the unparsed tail plus the new bytes. The delegate may call `close()` inside.
+    func connectionDidRead(_ connection: TCPConnection, bytes: UnsafeRawBufferPointer) -> ReadDisposition
+    /// Called exactly once: peer EOF, read/write error, or after close()/closeAfterFlush() completed.
+    /// error is nil for EOF and for a local close.
+    func connectionDidClose(_ connection: TCPConnection, error: UVError?)
+}
+
+/// One outbound block queued behind the open one: `used` bytes were written into it.
+@usableFromInline
+struct OutboundBlock {
+    @usableFromInline var base: UnsafeMutableRawPointer
+    @usableFromInline var capacity: Int
+    @usableFromInline var used: Int
+
+    @inlinable
+    init(base: UnsafeMutableRawPointer, capacity: Int, used: Int) {
+        self.base = base
+        self.capacity = capacity
+        self.used = used
+    }
+}
+
+/// A TCP stream on an `EventLoop` with the shared-buffer read path and the chunked,
+/// once-per-turn vectored write path. Loop-confined, not `Sendable`.
+///
+/// Connections created by `connect` or a `TCPListener` start with `delegate` nil and reading
+/// stopped. The libuv handle retains the connection until its close callback, so a connection
+/// lives until it is closed even if nobody else holds it.
+public final class TCPConnection: LoopHandleOwner {
+    /// Receives reads and the close. `weak`, so a delegate that owns its connection is no cycle.
+    public weak var delegate: (any TCPConnectionDelegate)?
+    /// The loop this connection runs on.
+    public unowned let loop: EventLoop
+    /// The peer's numeric IP address ("" if it could not be read), computed once.
+    public let remoteHost: String
+    /// The peer's port (0 if it could not be read).
+    public let remotePort: Int
+
+    /// The libuv handle, at a stable address; its `data` holds this connection retained.
+    let handle: UnsafeMutablePointer<uv_tcp_t>
+    /// The one write request: at most one `uv_write` is in flight per connection.
+    let writeRequest: UnsafeMutablePointer<uv_write_t>
+
+    /// True once `close()` ran (or a failure closed the connection).
+    public private(set) var isClosing = false
+    var isReading = false
+    var closeAfterFlushRequested = false
+    var closeError: UVError?
+
+    // MARK: Read state (see TCPConnection+Read.swift)
+
+    /// The loop's shared read buffer, cached to avoid an unowned load per read.
+    let sharedReadBuffer: UnsafeMutableRawPointer
+    let sharedReadBufferSize: Int
+    /// The unparsed tail kept between reads, allocated on demand and freed when empty.
+    var tail: UnsafeMutableRawPointer?
+    var tailCount = 0
+    var tailCapacity = 0
+    /// A private buffer used while a frame too large for the shared buffer arrives.
+    var privateBuffer: UnsafeMutableRawPointer?
+    var privateCount = 0
+    var privateCapacity = 0
+    /// What the delegate last said the incomplete remainder needs in total (0 = unknown).
+    var neededBytes = 0
+
+    // MARK: Write state (see TCPConnection+Write.swift)
+
+    /// The block writers reserve space in; mirrored in three fields so `reserve`/`commit` inline.
+    @usableFromInline var openBase: UnsafeMutableRawPointer?
+    @usableFromInline var openUsed = 0
+    @usableFromInline var openCapacity = 0
+    /// Committed bytes not yet accepted by the kernel.
+    @usableFromInline var pendingByteCount = 0
+    /// Whether the connection is on the loop's flush list.
+    @usableFromInline var isOnPendingList = false
+    /// Next connection on the loop's flush list.
+    @usableFromInline var nextPending: TCPConnection?
+    /// Full blocks queued before the open block; those before `sealedHead` are already released.
+    var sealed: ContiguousArray<OutboundBlock> = []
+    var sealedHead = 0
+    /// Bytes of the first queued block already handed to the kernel.
+    var headOffset = 0
+    /// Bytes covered by the `uv_write` in flight.
+    var inflightBytes = 0
+    var writeInFlight = false
+    /// Number of `uv_try_write` calls made (test hook: one per flush).
+    var writeCallCount = 0
+
+    /// Wraps a TCP handle that is already initialised (and connected or accepted); takes it over.
+    init(loop: EventLoop, adopting handle: UnsafeMutablePointer<uv_tcp_t>) {
+        self.loop = loop
+        self.handle = handle
+        sharedReadBuffer = loop.readBuffer
+        sharedReadBufferSize = loop.readBufferSize
+        writeRequest = allocateUVObject(uv_write_t.self)
+        var port: Int32 = 0
+        var host = ""
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { ip in
+            if CLibUV_tcp_peer(handle, ip.baseAddress!, 64, &port) == 0 {
+                host = String(cString: ip.baseAddress!)
+            } else {
+                port = 0
+            }
+        }
+        remoteHost = host
+        remotePort = Int(port)
+        handle.pointee.data = Unmanaged.passRetained(self).toOpaque()
+        // The request does not retain: its callback always runs before the handle's close callback.
+        writeRequest.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+    }
+
+    @inline(__always)
+    var stream: UnsafeMutablePointer<uv_stream_t> {
+        CLibUV_tcp_as_stream(handle)
+    }
+
+    /// Recovers the connection from a handle's `data` without touching its retain count.
+    @inline(__always)
+    static func owner(of stream: UnsafeMutablePointer<uv_stream_t>?) -> TCPConnection {
+        Unmanaged<TCPConnection>.fromOpaque(stream!.pointee.data).takeUnretainedValue()
+    }
+
+    /// Same for the alloc callback, which receives the handle as `uv_handle_t`.
+    @inline(__always)
+    static func owner(ofHandle handle: UnsafeMutablePointer<uv_handle_t>?) -> TCPConnection {
+        Unmanaged<TCPConnection>.fromOpaque(handle!.pointee.data).takeUnretainedValue()
+    }
+
+    /// Enables or disables Nagle's algorithm (TCP_NODELAY).
+    public func setNoDelay(_ enabled: Bool) {
+        guard !isClosing else { return }
+        _ = uvStatus(uv_tcp_nodelay(handle, enabled ? 1 : 0))
+    }
+
+    /// Drops queued output and closes now.
+    public func close() {
+        close(error: nil)
+    }
+
+    /// Stops reading, writes everything queued, then closes (used after a final -ERR).
+    public func closeAfterFlush() {
+        guard !isClosing else { return }
+        stopReading()
+        closeAfterFlushRequested = true
+        if pendingByteCount == 0 && !writeInFlight {
+            close()
+        } else if !isOnPendingList {
+            loop.enqueueForFlush(self)
+        }
+    }
+
+    /// Starts closing with `error` reported to the delegate (nil for EOF or a local close).
+    func close(error: UVError?) {
+        guard !isClosing else { return }
+        isClosing = true
+        isReading = false
+        closeError = error
+        dropQueuedOutput()
+        uv_close(CLibUV_tcp_as_handle(handle)) { handle in
+            // Balances the passRetained of init; the connection may be freed when this returns.
+            let connection = Unmanaged<TCPConnection>.fromOpaque(handle!.pointee.data).takeRetainedValue()
+            connection.handleDidClose()
+        }
+    }
+
+    func closeForShutdown() {
+        close()
+    }
+
+    /// The last step of the connection: frees every buffer and the handle, tells the delegate.
+    private func handleDidClose() {
+        releaseReadBuffers()
+        releaseAllOutbound()
+        writeRequest.deallocate()
+        handle.deallocate()
+        let delegate = self.delegate
+        self.delegate = nil
+        delegate?.connectionDidClose(self, error: closeError)
+    }
+}

@@ -1,0 +1,88 @@
+import CLibUV
+
+/// A listening TCP socket handing each accepted connection (reading not started) to `onAccept`.
+/// The handle retains the listener until `close()` (or loop shutdown) completes.
+public final class TCPListener: LoopHandleOwner {
+    unowned let loop: EventLoop
+    let handle: UnsafeMutablePointer<uv_tcp_t>
+    let onAccept: (TCPConnection) -> Void
+    /// The bound port.
+    public let port: Int
+    private var isClosing = false
+
+    /// Binds and listens; port 0 (or -1) picks a free port. onAccept gets a new connection
+    /// (reading not started). `host` is a numeric IPv4 or IPv6 address.
+    public init(loop: EventLoop, host: String, port: Int, backlog: Int32 = 511,
+                onAccept: @escaping (TCPConnection) -> Void) throws(UVError) {
+        let handle = allocateUVObject(uv_tcp_t.self)
+        if let error = uvStatus(uv_tcp_init(loop.rawLoop, handle)) {
+            handle.deallocate()
+            throw error
+        }
+        let bound: Int
+        do {
+            bound = try TCPListener.bindAndListen(handle, host: host, port: port < 0 ? 0 : port, backlog: backlog)
+        } catch {
+            // The handle is initialised, so it must go through uv_close; it has no owner yet.
+            uv_close(CLibUV_tcp_as_handle(handle)) { handle in
+                UnsafeMutablePointer<uv_tcp_t>(OpaquePointer(handle!)).deallocate()
+            }
+            throw error
+        }
+        self.loop = loop
+        self.handle = handle
+        self.onAccept = onAccept
+        self.port = bound
+        handle.pointee.data = Unmanaged.passRetained(self).toOpaque()
+    }
+
+    private static func bindAndListen(_ handle: UnsafeMutablePointer<uv_tcp_t>, host: String, port: Int,
+                                      backlog: Int32) throws(UVError) -> Int {
+        var address = sockaddr_storage()
+        try uvCheck(CLibUV_make_addr(host, Int32(port), &address))
+        try withUnsafePointer(to: &address) { storage throws(UVError) in
+            try storage.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress throws(UVError) in
+                try uvCheck(uv_tcp_bind(handle, socketAddress, 0))
+            }
+        }
+        try uvCheck(uv_listen(CLibUV_tcp_as_stream(handle), backlog) { server, status in
+            // A failed accept (EMFILE, ENFILE, ...) is not fatal: libuv already dropped the
+            // pending connection with its reserve-descriptor trick, so keep listening.
+            guard status == 0 else { return }
+            let listener = Unmanaged<TCPListener>.fromOpaque(server!.pointee.data).takeUnretainedValue()
+            listener.acceptOne()
+        })
+        var boundPort: Int32 = 0
+        try withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { ip throws(UVError) in
+            try uvCheck(CLibUV_tcp_local(handle, ip.baseAddress!, 64, &boundPort))
+        }
+        return Int(boundPort)
+    }
+
+    private func acceptOne() {
+        guard !isClosing else { return }
+        let client = allocateUVObject(uv_tcp_t.self)
+        uvMustSucceed(uv_tcp_init(loop.rawLoop, client), "uv_tcp_init")
+        if uvStatus(uv_accept(CLibUV_tcp_as_stream(handle), CLibUV_tcp_as_stream(client))) != nil {
+            uv_close(CLibUV_tcp_as_handle(client)) { handle in
+                UnsafeMutablePointer<uv_tcp_t>(OpaquePointer(handle!)).deallocate()
+            }
+            return
+        }
+        onAccept(TCPConnection(loop: loop, adopting: client))
+    }
+
+    /// Stops listening and closes the socket (idempotent).
+    public func close() {
+        guard !isClosing else { return }
+        isClosing = true
+        uv_close(CLibUV_tcp_as_handle(handle)) { handle in
+            let listener = Unmanaged<TCPListener>.fromOpaque(handle!.pointee.data).takeRetainedValue()
+            listener.handle.deallocate()
+        }
+    }
+
+    func closeForShutdown() {
+        close()
+    }
+}
