@@ -26,8 +26,9 @@ final class Cluster {
     private var nextRouteID: UInt64 = 0
 
     static let globalAccount: [UInt8] = Array("$G".utf8)
-    /// `$G` at a stable address for the per-message RMSG header.
-    let globalAccountSlice = OwnedBytes(Cluster.globalAccount).slice
+    /// `$G` at a stable address for the per-message RMSG header (owned here, so the slice stays valid).
+    private let globalAccountBytes = OwnedBytes(Cluster.globalAccount)
+    var globalAccountSlice: ByteSlice { globalAccountBytes.slice }
 
     init(server: Server) {
         self.server = server
