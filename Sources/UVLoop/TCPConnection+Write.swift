@@ -4,7 +4,8 @@ import CLibUV
 /// connection with queued bytes once per turn with one vectored `uv_try_write`, then a
 /// `uv_write` for what the kernel did not take.
 extension TCPConnection {
-    /// Bytes queued and not yet accepted by the kernel.
+    /// Bytes queued and not yet accepted by the kernel (0 once closing: queued output is dropped).
+    @inlinable
     public var pendingBytes: Int {
         isClosing ? 0 : pendingByteCount
     }

@@ -34,6 +34,7 @@ struct LoopHandleTests {
         loop.run()
         #expect(fired == 4)
         timer?.close()
+        timer = nil  // the closure captured `timer`; break that cycle
         #expect(loop.shutdown() == 0)
     }
 
