@@ -17,7 +17,8 @@ extension ClientConnection: ProtocolHandler {
             sendErr("Invalid Publish Subject")
         }
         if connectOptions.verbose { sendOK() }
-        server.publish(from: self, subject: subject, reply: reply, headerSize: headerSize, payload: payload)
+        // An empty header block (`HPUB s 0 n`) is delivered as a plain MSG, as nats-server does.
+        server.publish(from: self, subject: subject, reply: reply, headerSize: headerSize == 0 ? -1 : headerSize, payload: payload)
         return !isClosed
     }
 

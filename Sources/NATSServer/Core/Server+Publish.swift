@@ -96,14 +96,12 @@ extension Server {
     func deliver(to subscription: Subscription, receiver: ClientConnection, subject: ByteSlice, reply: ByteSlice,
                  headerSize: Int, payload: ByteSlice) -> Bool {
         if receiver.isClosed { return false }
-        if subscription.maxMessages > 0 {
-            subscription.delivered &+= 1
-            if subscription.delivered > subscription.maxMessages { return false }
-            receiver.deliver(subject: subject, sid: subscription.sid.slice, reply: reply, headerSize: headerSize, payload: payload)
-            if subscription.delivered == subscription.maxMessages { receiver.removeSubscription(subscription) }
-        } else {
-            receiver.deliver(subject: subject, sid: subscription.sid.slice, reply: reply, headerSize: headerSize, payload: payload)
-        }
+        // Every delivery is counted: a later `UNSUB sid max` compares max with it.
+        subscription.delivered &+= 1
+        let limit = subscription.maxMessages
+        if limit > 0 && subscription.delivered > limit { return false }
+        receiver.deliver(subject: subject, sid: subscription.sid.slice, reply: reply, headerSize: headerSize, payload: payload)
+        if limit > 0 && subscription.delivered == limit { receiver.removeSubscription(subscription) }
         statistics.outMessages &+= 1
         statistics.outBytes &+= payload.count
         return true
