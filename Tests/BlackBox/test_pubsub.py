@@ -4,6 +4,8 @@ import asyncio
 
 import pytest
 
+from nats_helpers import flushed
+
 
 async def test_msg_carries_reply_subject(raw):
     client = await raw(connect={})
@@ -129,11 +131,11 @@ async def test_nats_py_no_echo(client):
 
     await nc.subscribe("e", cb=on_mine)
     await peer.subscribe("e", cb=on_theirs)
-    await nc.flush()
-    await peer.flush()
+    await flushed(nc)
+    await flushed(peer)
     await nc.publish("e", b"1")
-    await nc.flush()
-    await peer.flush()
+    await flushed(nc)
+    await flushed(peer)
     await asyncio.sleep(0.1)
     assert mine == [] and theirs == [b"1"]
 
@@ -149,11 +151,11 @@ async def test_nats_py_pubsub_many_messages_in_order(client):
             done.set()
 
     await nc.subscribe("seq.>", cb=handler)
-    await nc.flush()
+    await flushed(nc)
     publisher = await client()
     for i in range(1000):
         await publisher.publish(f"seq.{i % 7}", str(i).encode())
-    await publisher.flush()
+    await flushed(publisher)
     await asyncio.wait_for(done.wait(), 10)
     assert received == [str(i).encode() for i in range(1000)]
 
