@@ -1,0 +1,63 @@
+"""Command line flags shared with nats-server."""
+
+import json
+import re
+import subprocess
+import time
+import urllib.error
+import urllib.request
+
+from raw_client import RawClient
+from server_process import binary_for, free_port
+
+
+def test_version_flag_prints_version_and_exits(impl):
+    result = subprocess.run([binary_for(impl), "-v"], capture_output=True, timeout=10, text=True)
+    assert result.returncode == 0, result
+    assert re.search(r"\d+\.\d+\.\d+", result.stdout + result.stderr), result
+
+
+async def test_port_and_address_flags(server):
+    client = await RawClient.open(server.port, host="127.0.0.1")
+    assert client.info["port"] == server.port
+    assert client.info["host"] == "127.0.0.1"
+    await client.close()
+
+
+async def test_name_flag_sets_server_name(start):
+    for flag, name in (("-n", "bb-short"), ("--name", "bb-long")):
+        server = start(flag, name)
+        client = await RawClient.open(server.port)
+        assert client.info["server_name"] == name
+        assert client.info["server_id"] != name
+        await client.close()
+
+
+async def test_debug_trace_flag_is_accepted(start):
+    server = start("-DV")
+    client = await RawClient.connected(server.port)
+    await client.send(b"SUB a 1\r\nPUB a 1\r\nx\r\n")
+    await client.expect(b"MSG a 1 1\r\nx\r\n")
+    await client.close()
+    assert server.alive()
+
+
+def test_monitoring_port_serves_healthz(start):
+    http_port = free_port()
+    server = start("-m", str(http_port))
+    deadline = time.monotonic() + 5
+    while True:  # the monitoring listener may open a moment after the client port
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/healthz", timeout=5) as response:
+                assert response.status == 200
+                assert json.loads(response.read()) == {"status": "ok"}
+                break
+        except ConnectionRefusedError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+        except urllib.error.URLError as error:
+            if not isinstance(error.reason, ConnectionRefusedError) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+    assert server.alive()

@@ -1,0 +1,95 @@
+"""Server-side timers and limits: keep-alive PINGs, stale connections, slow consumers,
+maximum connections. Options without a flag are set through a config file (`-c`)."""
+
+import asyncio
+
+import pytest
+
+from nats_helpers import flushed
+from raw_client import RawClient
+
+QUIET_CONNECT = b'CONNECT {"verbose":false,"pedantic":false}\r\n'
+FAST_PINGS = 'ping_interval: "1s"\n'
+
+
+@pytest.mark.slow
+async def test_unanswered_pings_make_connection_stale(start):
+    server = start(config=FAST_PINGS)
+    client = await RawClient.open(server.port)
+    client.auto_pong = False
+    await client.send(QUIET_CONNECT)
+    await client.expect(b"PING\r\n", timeout=5)
+    await client.expect(b"PING\r\n", timeout=5)
+    await client.expect(b"-ERR 'Stale Connection'\r\n", timeout=5)
+    await client.expect_closed()
+    await client.close()
+
+
+@pytest.mark.slow
+async def test_answered_pings_keep_connection(start):
+    server = start(config=FAST_PINGS)
+    client = await RawClient.open(server.port)
+    client.auto_pong = False
+    await client.send(QUIET_CONNECT)
+    for _ in range(3):
+        await client.expect(b"PING\r\n", timeout=5)
+        await client.send(b"PONG\r\n")
+    await client.expect_open()
+    await client.close()
+
+
+@pytest.mark.slow
+async def test_slow_consumer_is_disconnected_while_others_keep_receiving(start, client):
+    server = start(config="max_pending: 100KB\nmax_payload: 64KB\n")
+    slow = await RawClient.open(server.port, rcvbuf=4096)
+    await slow.send(QUIET_CONNECT + b"SUB flood 1\r\nPING\r\n")
+    await slow.expect(b"PONG\r\n")
+
+    fast = await client(server)
+    received = 0
+    all_in = asyncio.Event()
+    total = 12000  # 12 MB: more than kernel socket buffers can hide
+
+    async def count(msg):
+        nonlocal received
+        received += 1
+        if received == total:
+            all_in.set()
+
+    await fast.subscribe("flood", cb=count, pending_bytes_limit=-1, pending_msgs_limit=-1)
+    await flushed(fast)
+
+    publisher = await client(server)
+    payload = b"x" * 1024
+    batch = 40  # well under max_pending, so the fast subscriber never falls behind by that much
+    for sent in range(batch, total + 1, batch):
+        for _ in range(batch):
+            await publisher.publish("flood", payload)
+        await publisher.flush()
+        while received < sent - batch:  # pace the flood on the fast reader, not on the slow one
+            await asyncio.sleep(0.001)
+    await asyncio.wait_for(all_in.wait(), 20)
+    assert fast.is_connected and publisher.is_connected
+
+    # The slow reader gets what was already in flight, then EOF, and never an -ERR.
+    leftover = await slow.expect_closed(timeout=10, allow_data=True)
+    assert b"-ERR" not in leftover
+    assert len(leftover) < total * len(payload)
+    await slow.close()
+
+
+async def test_maximum_connections_exceeded(start):
+    server = start(config="max_connections: 2\n")
+    await asyncio.sleep(0.2)  # let the server notice the readiness probe has gone
+    first = await RawClient.connected(server.port)
+    second = await RawClient.connected(server.port)
+    third = await RawClient.open(server.port)
+    await third.expect(b"-ERR 'maximum connections exceeded'\r\n")
+    await third.expect_closed()
+    await first.expect_open()
+    await second.close()
+    await asyncio.sleep(0.2)
+    fourth = await RawClient.connected(server.port)
+    await fourth.expect_open()
+    for connection in (first, third, fourth):
+        await connection.close()
