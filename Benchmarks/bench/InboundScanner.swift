@@ -84,6 +84,10 @@ struct InboundScanner {
         var length = rawLine.count
         if length > 0, rawLine[length - 1] == UInt8(ascii: "\r") { length -= 1 }
         let line = UnsafeBufferPointer(rebasing: rawLine[0..<length])
+        // "+OK" (verbose acknowledgements) is the only line shorter than four bytes.
+        if length >= 3, line[0] == UInt8(ascii: "+"), line[1] | 0x20 == UInt8(ascii: "o"), line[2] | 0x20 == UInt8(ascii: "k") {
+            return
+        }
         guard length >= 4 else {
             if length > 0 { noteError(line, prefix: "unexpected line: ") }
             return
@@ -99,8 +103,6 @@ struct InboundScanner {
             pongs += 1
         case (UInt8(ascii: "i"), UInt8(ascii: "n"), UInt8(ascii: "f"), UInt8(ascii: "o")):
             infos += 1
-        case (UInt8(ascii: "+"), UInt8(ascii: "o"), UInt8(ascii: "k"), _):
-            break
         default:
             noteError(line, prefix: "")
         }
