@@ -27,6 +27,25 @@ final class ChildRegistry: Sendable {
 /// The process-wide registry (the signal handler reaches it from a dispatch queue).
 let childRegistry = ChildRegistry()
 
+/// On SIGINT, SIGTERM or SIGHUP: kill every registered server, remove `directory` (the logs)
+/// and exit with status 130.
+/// Defined outside main.swift so the handler is not main-actor isolated: it runs on a dispatch
+/// queue while the main thread is busy measuring. Keep the returned sources alive.
+func installCleanupOnSignals(removing directory: String?) -> [any DispatchSourceSignal] {
+    [SIGINT, SIGTERM, SIGHUP].map { number in
+        signal(number, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+        source.setEventHandler { @Sendable in
+            childRegistry.killAll()
+            if let directory { try? FileManager.default.removeItem(atPath: directory) }
+            log("interrupted; servers stopped")
+            exit(130)
+        }
+        source.resume()
+        return source
+    }
+}
+
 /// One running server binary (natsd or nats-server) with its ports and log file.
 ///
 /// Spawned with `posix_spawn` from the main thread only: when `setpriv --pdeathsig` is available

@@ -13,20 +13,6 @@ do {
     exit(2)
 }
 
-// Ctrl-C and friends: kill every server we started before leaving.
-let handledSignals = [SIGINT, SIGTERM, SIGHUP]
-let signalSources = handledSignals.map { number in
-    signal(number, SIG_IGN)
-    let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-    source.setEventHandler {
-        childRegistry.killAll()
-        log("interrupted; servers stopped")
-        exit(130)
-    }
-    source.resume()
-    return source
-}
-
 let fileLimit = BenchSetup.raiseFileLimit()
 if options.mode == .connections, fileLimit < options.connectionCount + 100 {
     log("open-file limit is \(fileLimit); \(options.connectionCount) connections will likely fail")
@@ -38,6 +24,9 @@ guard let made = mkdtemp(&template) else {
     exit(1)
 }
 let logDirectory = String(cString: made)
+
+// Ctrl-C and friends: kill every server we started before leaving.
+let signalSources = installCleanupOnSignals(removing: options.keepLogs ? nil : logDirectory)
 
 let natsdBinary = BenchSetup.natsdBinary(options)
 let natsServerBinary = BenchSetup.natsServerBinary(options)
