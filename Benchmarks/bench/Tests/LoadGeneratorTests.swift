@@ -50,6 +50,9 @@ struct LoadGeneratorTests {
         for server in cluster.servers {
             #expect(remoteServerCount(monitorPort: server.monitorPort ?? 0) == 2)
         }
+        // The fallback used when a server has no /routez: a NATS port is not an HTTP endpoint.
+        #expect(remoteServerCount(monitorPort: cluster.port(0)) == nil)
+        try cluster.probeRoute(fromPort: cluster.port(0), toPort: cluster.port(2), until: deadline(after: 5))
         let routed = try ThroughputRun(
             publisherPort: cluster.port(0), subscriberPort: cluster.port(2), payloadSize: 128,
             messageCount: 20_000, timeoutSeconds: 20
