@@ -1,0 +1,138 @@
+/// The default mode: every scenario on every contender, runs interleaved, as a markdown table.
+final class ThroughputSuite {
+    /// A measurement that fills one or more consecutive rows from a single run.
+    private struct Scenario {
+        let rows: [(title: String, direction: Direction, style: ValueStyle)]
+        let measure: (Deployment) throws -> [Double]
+    }
+
+    private let options: BenchOptions
+    private let contenders: [Contender]
+    private let logDirectory: String
+    private(set) var rows: [ReportRow] = []
+
+    init(options: BenchOptions, contenders: [Contender], logDirectory: String) {
+        self.options = options
+        self.contenders = contenders
+        self.logDirectory = logDirectory
+    }
+
+    func runAll() {
+        let groups = options.groups
+        var single: [Scenario] = []
+        if groups.contains(.pub) { single.append(throughput("1 node: pub only, 16 B", size: 16, routed: false, subscribed: false)) }
+        if groups.contains(.pubsub) {
+            single.append(throughput("1 node: pub → sub, 16 B", size: 16, routed: false, subscribed: true))
+            single.append(throughput("1 node: pub → sub, 1 KiB", size: 1024, routed: false, subscribed: true))
+        }
+        var cluster: [Scenario] = []
+        if groups.contains(.cluster) {
+            for size in [16, 128, 1024] {
+                let label = size == 1024 ? "1 KiB" : "\(size) B"
+                cluster.append(throughput("3-node chain: pub s1 → sub s3, \(label)", size: size, routed: true, subscribed: true))
+            }
+        }
+        if groups.contains(.latency) { cluster.append(latency()) }
+
+        if !single.isEmpty {
+            run(single, topology: "single node") { try Deployment.single($0, logDirectory: self.logDirectory) }
+        }
+        if !cluster.isEmpty {
+            run(cluster, topology: "3-node cluster") { try Deployment.chainedCluster($0, logDirectory: self.logDirectory) }
+        }
+    }
+
+    private func throughput(_ title: String, size: Int, routed: Bool, subscribed: Bool) -> Scenario {
+        let count = options.messageCount(for: size)
+        let timeout = options.timeout(for: count)
+        return Scenario(rows: [("\(title) (msgs/s)", .higherIsBetter, .rate)]) { deployment in
+            let run = ThroughputRun(
+                publisherPort: deployment.port(0),
+                subscriberPort: subscribed ? deployment.port(routed ? 2 : 0) : nil,
+                payloadSize: size, messageCount: count, timeoutSeconds: timeout
+            )
+            return [try run.run()]
+        }
+    }
+
+    private func latency() -> Scenario {
+        let fractions = [0.5, 0.9, 0.99, 0.999]
+        let titles = ["p50", "p90", "p99", "p99.9"].map { "req/reply s1 → s3, 16 B, \($0) (µs)" }
+        let roundTrips = options.latencyRoundTrips
+        let timeout = options.timeout(for: roundTrips * 10)
+        return Scenario(rows: titles.map { ($0, .lowerIsBetter, .microseconds) }) { deployment in
+            let run = LatencyRun(
+                requesterPort: deployment.port(0), responderPort: deployment.port(2),
+                payloadSize: 16, roundTrips: roundTrips, timeoutSeconds: timeout
+            )
+            let sorted = try run.run().sorted()
+            return fractions.map { Double(percentile(sorted, $0)) }
+        }
+    }
+
+    /// Starts `topology` for every contender, runs each scenario `runs` times alternating which
+    /// contender goes first, then stops the servers.
+    private func run(_ scenarios: [Scenario], topology: String, start: (ServerBinary) throws -> Deployment) {
+        let firstRow = rows.count
+        for scenario in scenarios {
+            for row in scenario.rows {
+                rows.append(ReportRow(row.title, row.direction, row.style, contenders: contenders.count))
+            }
+        }
+        var deployments: [Deployment?] = []
+        for (index, contender) in contenders.enumerated() {
+            switch contender.binary {
+            case .failure(let error):
+                deployments.append(nil)
+                failAll(contender: index, from: firstRow, reason: "\(contender.label) unavailable: \(error.message)")
+            case .success(let path):
+                log("starting \(topology) of \(contender.label)")
+                do {
+                    deployments.append(try start(ServerBinary(label: contender.label, path: path)))
+                } catch {
+                    deployments.append(nil)
+                    failAll(contender: index, from: firstRow, reason: "\(topology) did not start: \(error)")
+                }
+            }
+        }
+        defer { deployments.forEach { $0?.stop() } }
+
+        var rowIndex = firstRow
+        for scenario in scenarios {
+            for runNumber in 0..<options.runs {
+                var order = Array(contenders.indices)
+                if runNumber % 2 == 1 { order.reverse() }
+                for contender in order {
+                    guard let deployment = deployments[contender] else { continue }
+                    if let dead = deployment.servers.first(where: { $0.exitStatus() != nil }) {
+                        record(.failure(BenchError("\(dead.name) \(dead.exitStatus() ?? "")")), rowIndex, scenario, contender)
+                        continue
+                    }
+                    let label = contenders[contender].label
+                    do {
+                        let values = try scenario.measure(deployment)
+                        log("\(scenario.rows[0].title) · \(label) · run \(runNumber + 1): \(values.map { ReportTable.format($0, scenario.rows[0].style) }.joined(separator: ", "))")
+                        record(.success(values), rowIndex, scenario, contender)
+                    } catch {
+                        log("\(scenario.rows[0].title) · \(label) · run \(runNumber + 1): failed: \(error)")
+                        record(.failure(error as? BenchError ?? BenchError("\(error)")), rowIndex, scenario, contender)
+                    }
+                }
+            }
+            rowIndex += scenario.rows.count
+        }
+    }
+
+    private func record(_ outcome: Result<[Double], BenchError>, _ firstRow: Int, _ scenario: Scenario, _ contender: Int) {
+        for offset in scenario.rows.indices {
+            switch outcome {
+            case .success(let values): rows[firstRow + offset].cells[contender].record(values[offset])
+            case .failure(let error): rows[firstRow + offset].cells[contender].fail(error.message)
+            }
+        }
+    }
+
+    private func failAll(contender: Int, from firstRow: Int, reason: String) {
+        for index in firstRow..<rows.count { rows[index].cells[contender].fail(reason) }
+    }
+}
