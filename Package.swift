@@ -49,8 +49,8 @@ let package = Package(
         // MARK: - Benchmarks
         .executableTarget(
             name: "bench",
-            dependencies: ["NATSProtocol"],
             path: "Benchmarks/bench",
+            exclude: ["Tests"],
             swiftSettings: swiftSettings
         ),
 
@@ -59,5 +59,11 @@ let package = Package(
         .testTarget(name: "NATSProtocolTests", dependencies: ["NATSProtocol"], swiftSettings: swiftSettings),
         .testTarget(name: "NATSSublistTests", dependencies: ["NATSSublist"], swiftSettings: swiftSettings),
         .testTarget(name: "NATSServerTests", dependencies: ["NATSServer"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "BenchTests",
+            dependencies: ["bench"],
+            path: "Benchmarks/bench/Tests",
+            swiftSettings: swiftSettings + [.define("BENCH_TESTS")]
+        ),
     ]
 )
