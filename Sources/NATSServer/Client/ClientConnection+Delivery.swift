@@ -20,7 +20,14 @@ extension ClientConnection {
         connection.commit(written)
         outMessages &+= 1
         outBytes &+= payload.count
-        if connection.pendingBytes > maxPending { slowConsumerDetected() }
+        let pending = connection.pendingBytes
+        if pending > server.stallThreshold {
+            if pending > maxPending {
+                slowConsumerDetected()
+            } else {
+                server.receiverBackedUp(connection, pending: pending, maxPending: maxPending)
+            }
+        }
     }
 
     /// nats-server closes a client whose pending output exceeds max_pending, without an -ERR.

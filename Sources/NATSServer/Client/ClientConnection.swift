@@ -109,7 +109,9 @@ extension ClientConnection: TCPConnectionDelegate {
             fail("Authorization Violation", reason: .authenticationViolation)
             return ReadDisposition(consumed: bytes.count, needed: 0)
         }
-        let result = ProtocolParser.parse(bytes, kind: .client, limits: server.clientParserLimits, handler: self)
+        let result = server.processingInput(from: connection) {
+            ProtocolParser.parse(bytes, kind: .client, limits: server.clientParserLimits, handler: self)
+        }
         if let error = result.error {
             if !isClosed { fail(error.errorText, reason: error.reason) }
             return ReadDisposition(consumed: bytes.count, needed: 0)

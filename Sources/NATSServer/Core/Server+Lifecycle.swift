@@ -46,6 +46,8 @@ extension Server {
         cluster.shutdown()
         monitor?.stop()
         housekeepingTimer = nil
+        stallTimer?.close()
+        stallTimer = nil
         for client in Array(clients.values) { client.close(reason: .serverShutdown, flush: true) }
         for watcher in signalWatchers { watcher.close() }
         signalWatchers.removeAll()

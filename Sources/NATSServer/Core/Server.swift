@@ -34,6 +34,13 @@ public final class Server {
     var signalWatchers: [SignalWatcher] = []
     var isShuttingDown = false
     var shutdownDeadline: LoopTimer?
+    /// Flow control: connections paused until a loop time, the timer that resumes them, the connection
+    /// whose input is being processed and the pause its deliveries asked for.
+    var stalledReaders: [(connection: TCPConnection, until: UInt64)] = []
+    var stallTimer: LoopTimer?
+    var currentReader: TCPConnection?
+    var requestedStall: UInt64 = 0
+    let stallThreshold: Int
 
     /// Limits handed to the parser for client connections.
     let clientParserLimits: ParserLimits
@@ -47,6 +54,7 @@ public final class Server {
         self.authenticator = Authenticator(options: options)
         self.clientParserLimits = ParserLimits(maxControlLine: options.maxControlLine, maxPayload: options.maxPayload)
         self.startLoopTime = loop.now
+        self.stallThreshold = min(options.maxPending / 4 * 3, Server.stallCeiling)
         self.cluster = Cluster(server: self)
     }
 

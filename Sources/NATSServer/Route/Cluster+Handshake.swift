@@ -82,6 +82,7 @@ extension Cluster {
             dialer.stop()
             implicitDialers.removeValue(forKey: route.remoteID)
         }
+        for dialer in route.dialers { dialer.routeRegistered() }
         server.logger.info("\(route.label) - Route connection created to \(route.remoteName)")
         sendAllLocalInterest(to: route)
         route.startPinging()

@@ -13,5 +13,10 @@ extension RouteConnection {
         connection.commit(written)
         outMessages &+= 1
         outBytes &+= payload.count
+        // A route is never cut off for being slow, but the producers feeding it are paused.
+        let pending = connection.pendingBytes
+        if pending > cluster.server.stallThreshold {
+            cluster.server.receiverBackedUp(connection, pending: pending, maxPending: cluster.options.maxPending)
+        }
     }
 }

@@ -158,7 +158,9 @@ extension RouteConnection: TCPConnectionDelegate {
             fail("Authorization Violation", reason: .authenticationViolation)
             return ReadDisposition(consumed: bytes.count, needed: 0)
         }
-        let result = ProtocolParser.parse(bytes, kind: .route, limits: cluster.routeParserLimits, handler: self)
+        let result = cluster.server.processingInput(from: connection) {
+            ProtocolParser.parse(bytes, kind: .route, limits: cluster.routeParserLimits, handler: self)
+        }
         if let error = result.error {
             if state != .closed { fail(error.errorText, reason: error.reason) }
             return ReadDisposition(consumed: bytes.count, needed: 0)

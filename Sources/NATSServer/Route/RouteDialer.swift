@@ -2,8 +2,9 @@ import NATSProtocol
 import UVLoop
 
 /// Dials one route URL and dials it again when the route it produced goes away: configured (explicit)
-/// routes forever, every second plus a little jitter; routes learned by gossip (implicit) only
-/// `connect_retries` more times, after a short random delay so two servers do not keep colliding.
+/// routes forever, backing off from 1 s to 8 s while the peer stays unreachable; routes learned by
+/// gossip (implicit) only `connect_retries` more times. A random 0–99 ms jitter keeps two servers from
+/// colliding on every attempt.
 final class RouteDialer {
     unowned let cluster: Cluster
     let url: RouteURL
@@ -12,6 +13,9 @@ final class RouteDialer {
     /// The server id gossip told us is behind this URL (implicit routes).
     let expectedID: String?
     private var attemptsLeft: Int
+    /// Dials in a row that did not end in a registered route (drives the explicit back-off).
+    private var failuresInARow = 0
+    static let maximumBackoffMilliseconds: UInt64 = 8000
     private var timer: LoopTimer?
     private(set) var isStopped = false
     /// True while a TCP dial or a handshake from this dialer is under way, or its route is up.
@@ -59,6 +63,9 @@ final class RouteDialer {
         }
     }
 
+    /// The handshake completed: the next outage starts backing off from 1 s again.
+    func routeRegistered() { failuresInARow = 0 }
+
     /// The connection from this dialer (or the route it was handed to) is gone.
     func routeEnded() {
         isBusy = false
@@ -67,7 +74,9 @@ final class RouteDialer {
         if let expectedID, cluster.hasRoute(to: expectedID) { return giveUp() }
         var random = SystemRandomNumberGenerator()
         let jitter = UInt64(random.next() % 100)
-        let delay = (isExplicit ? 1000 : 0) + jitter
+        failuresInARow += 1
+        let backoff = isExplicit ? min(1000 << UInt64(min(failuresInARow - 1, 4)), RouteDialer.maximumBackoffMilliseconds) : 0
+        let delay = backoff + jitter
         let timer = self.timer ?? LoopTimer(loop: cluster.server.loop) { [weak self] in self?.dial() }
         self.timer = timer
         timer.start(afterMilliseconds: delay)
