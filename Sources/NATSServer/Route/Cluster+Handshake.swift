@@ -40,14 +40,9 @@ extension Cluster {
         return route.state == .registered
     }
 
-    /// Decides which of two connections to the same peer survives. Between natsd servers the
-    /// connection dialled by the server with the smaller id wins on both sides, so a simultaneous
-    /// dial never closes both. Against nats-server the first registered wins, as it does itself.
     private func keepsNewRoute(_ new: RouteConnection, over existing: RouteConnection) -> Bool {
-        guard new.remoteInfo.isNatsd else { return false }
-        let smallerDialled = server.serverID < new.remoteID ? new.didSolicit : !new.didSolicit
-        let existingSmallerDialled = server.serverID < existing.remoteID ? existing.didSolicit : !existing.didSolicit
-        return smallerDialled && !existingSmallerDialled
+        RouteArbitration.newConnectionWins(localID: server.serverID, remoteID: new.remoteID, peerIsNatsd: new.remoteInfo.isNatsd,
+                                           newDidSolicit: new.didSolicit, existingDidSolicit: existing.didSolicit)
     }
 
     private func closeDuplicate(_ loser: RouteConnection, survivor: RouteConnection) {

@@ -119,16 +119,16 @@ final class Cluster {
         return user == expectedUser && Authenticator.secretMatches(stored: options.cluster.password, offered: pass)
     }
 
-    /// The -ERR text that refuses a peer of another cluster, or nil when the names agree (a dynamic
-    /// name adopts a static one, and of two dynamic names the greater wins, as nats-server does).
+    /// The -ERR text that refuses a peer of another cluster, or nil when the names agree (adopting the
+    /// peer's name when ours gives way).
     func clusterNameRejection(remote: String, remoteDynamic: Bool) -> String? {
-        guard !remote.isEmpty, remote != name else { return nil }
-        if nameIsDynamic && (!remoteDynamic || name < remote) {
-            adoptClusterName(remote, dynamic: remoteDynamic)
+        switch RouteArbitration.reconcileClusterNames(local: name, localDynamic: nameIsDynamic, remote: remote, remoteDynamic: remoteDynamic) {
+        case .agree: return nil
+        case .adopt(let newName, let dynamic):
+            adoptClusterName(newName, dynamic: dynamic)
             return nil
+        case .reject(let text): return text
         }
-        if remoteDynamic { return nil }  // the peer adopts ours
-        return "Rejecting connection, cluster name \"\(remote)\" does not match \"\(name)\""
     }
 
     private func adoptClusterName(_ newName: String, dynamic: Bool) {
