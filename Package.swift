@@ -6,6 +6,14 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]
 
+/// The per-message modules drop runtime exclusivity checks and overflow/bounds traps in release builds.
+/// Measured with callgrind on 300 000 pub→sub messages: 747 M → 530 M instructions (-29 %); most of
+/// it was swift_beginAccess on the parser, sublist and outbound state. Debug builds and tests keep
+/// every check.
+let hotPathSettings: [SwiftSetting] = swiftSettings + [
+    .unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked"], .when(configuration: .release)),
+]
+
 let package = Package(
     name: "natsd",
     platforms: [.macOS(.v14)],
@@ -29,12 +37,12 @@ let package = Package(
         .systemLibrary(name: "CHTTPParser", path: "Sources/CHTTPParser"),
 
         // MARK: - Layers
-        .target(name: "UVLoop", dependencies: ["CLibUV"], swiftSettings: swiftSettings),
-        .target(name: "NATSProtocol", swiftSettings: swiftSettings),
+        .target(name: "UVLoop", dependencies: ["CLibUV"], swiftSettings: hotPathSettings),
+        .target(name: "NATSProtocol", swiftSettings: hotPathSettings),
         .target(
             name: "NATSSublist",
             dependencies: ["NATSProtocol", .product(name: "Atomics", package: "swift-atomics")],
-            swiftSettings: swiftSettings
+            swiftSettings: hotPathSettings
         ),
         .target(
             name: "NATSServer",
@@ -42,7 +50,7 @@ let package = Package(
                 "UVLoop", "NATSProtocol", "NATSSublist", "CCrypt", "CHTTPParser",
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: hotPathSettings
         ),
         .executableTarget(name: "natsd", dependencies: ["NATSServer"], swiftSettings: swiftSettings),
 

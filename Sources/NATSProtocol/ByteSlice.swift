@@ -24,14 +24,9 @@ public struct ByteSlice {
     /// A zero-length slice (used for absent optional arguments such as a missing reply subject).
     @inlinable public static var empty: ByteSlice { ByteSlice(start: emptyBase, count: 0) }
 
-    @usableFromInline
-    // Immutable after initialisation; the pointer is only ever read.
-    nonisolated(unsafe) static let emptyBase: UnsafePointer<UInt8> = {
-        // Never written and never freed: a stable address for empty slices.
-        let pointer = UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
-        pointer.initialize(to: 0)
-        return UnsafePointer(pointer)
-    }()
+    /// The start of an empty slice: never dereferenced (count is 0), and a constant rather than a lazily
+    /// initialised global, so building an empty slice on the per-message path costs nothing.
+    @inlinable static var emptyBase: UnsafePointer<UInt8> { UnsafePointer(bitPattern: 0x10)! }
 
     @inlinable public var isEmpty: Bool { count == 0 }
 

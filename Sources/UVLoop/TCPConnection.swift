@@ -45,10 +45,13 @@ struct OutboundBlock {
 /// stopped. The libuv handle retains the connection until its close callback, so a connection
 /// lives until it is closed even if nobody else holds it.
 public final class TCPConnection: LoopHandleOwner {
-    /// Receives reads and the close. `weak`, so a delegate that owns its connection is no cycle.
-    public weak var delegate: (any TCPConnectionDelegate)?
+    /// Receives reads and the close. Held strongly until the close callback drops it, so a delegate that
+    /// owns its connection forms a cycle only while the connection is open. (A weak reference would
+    /// give every delegate a side table and put slow-path refcounting on the per-message path.)
+    public var delegate: (any TCPConnectionDelegate)?
     /// The loop this connection runs on.
-    public unowned let loop: EventLoop
+    /// The loop outlives its connections; unowned(unsafe) keeps refcounting off the per-message path.
+    public unowned(unsafe) let loop: EventLoop
     /// The peer's numeric IP address ("" if it could not be read), computed once.
     public let remoteHost: String
     /// The peer's port (0 if it could not be read).

@@ -4,7 +4,8 @@ import UVLoop
 
 /// One client connection: the protocol state of a NATS client on top of a `TCPConnection`.
 final class ClientConnection {
-    unowned let server: Server
+    /// The server outlives every connection; unowned(unsafe) keeps refcounting off the per-message path.
+    unowned(unsafe) let server: Server
     let id: UInt64
     let connection: TCPConnection
     let maxPending: Int

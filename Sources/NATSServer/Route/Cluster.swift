@@ -5,7 +5,8 @@ import UVLoop
 /// The cluster side of a server: the route listener, the dialers, the registered routes (one per
 /// peer server), gossip, and the bookkeeping of local interest that routes are told about.
 final class Cluster {
-    unowned let server: Server
+    /// The server owns the cluster for its whole life.
+    unowned(unsafe) let server: Server
     let options: ServerOptions
     let routeParserLimits: ParserLimits
     private(set) var name: String

@@ -16,7 +16,8 @@ final class RouteConnection {
         case closed
     }
 
-    unowned let cluster: Cluster
+    /// The cluster outlives every route; unowned(unsafe) keeps refcounting off the per-message path.
+    unowned(unsafe) let cluster: Cluster
     let id: UInt64
     let connection: TCPConnection
     let didSolicit: Bool
