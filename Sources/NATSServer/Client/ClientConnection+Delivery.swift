@@ -12,6 +12,10 @@ extension ClientConnection {
             payload = payload.slice(from: headerSize, length: payload.count - headerSize)
             headerSize = -1
         }
+        if server.isTracing {
+            server.traceOut(label, (headerSize >= 0 ? "HMSG " : "MSG ") + "\(subject) \(sid) "
+                + Server.messageArguments(ByteSlice.empty, reply, headerSize: headerSize, size: payload.count).dropFirst())
+        }
         let length = FrameEncoder.clientMessageLength(
             subject: subject, sid: sid, reply: reply, headerSize: headerSize, payloadCount: payload.count)
         let destination = connection.reserve(length)

@@ -9,6 +9,10 @@ extension ClientConnection: ProtocolHandler {
             close(reason: .protocolViolation, flush: true)
             return false
         }
+        if server.isTracing {
+            server.traceIn(label, (headerSize >= 0 ? "HPUB " : "PUB ") + Server.messageArguments(subject, reply, headerSize: headerSize, size: payload.count))
+            server.tracePayload(label, payload)
+        }
         inMessages &+= 1
         inBytes &+= payload.count
         server.statistics.inMessages &+= 1
@@ -23,6 +27,7 @@ extension ClientConnection: ProtocolHandler {
     }
 
     func handleSub(subject: ByteSlice, queue: ByteSlice, sid: ByteSlice) -> Bool {
+        if server.isTracing { server.traceIn(label, "SUB \(subject)\(queue.isEmpty ? "" : " \(queue)") \(sid)") }
         if !SubjectValidator.isValidSubscription(subject) || (!queue.isEmpty && !SubjectValidator.isValidQueueName(queue)) {
             sendErr("Invalid Subject")
             return true
@@ -47,6 +52,7 @@ extension ClientConnection: ProtocolHandler {
     }
 
     func handleUnsub(sid: ByteSlice, max: Int) -> Bool {
+        if server.isTracing { server.traceIn(label, "UNSUB \(sid)\(max >= 0 ? " \(max)" : "")") }
         if let subscription = subscriptions[sid.array] {
             if max > 0 && max > subscription.delivered {
                 subscription.maxMessages = max
@@ -59,6 +65,7 @@ extension ClientConnection: ProtocolHandler {
     }
 
     func handleConnect(json: ByteSlice) -> Bool {
+        if server.isTracing { server.traceIn(label, "CONNECT \(json)") }
         guard let options = ConnectOptions.decode(json) else {
             close(reason: .protocolViolation, flush: true)
             return false
@@ -92,6 +99,10 @@ extension ClientConnection: ProtocolHandler {
     func handleInfo(json: ByteSlice) -> Bool { true }
 
     func handlePing() -> Bool {
+        if server.isTracing {
+            server.traceIn(label, "PING")
+            server.traceOut(label, "PONG")
+        }
         send(Protocol.pong)
         if !sentFirstPong {
             sentFirstPong = true
@@ -103,6 +114,7 @@ extension ClientConnection: ProtocolHandler {
     }
 
     func handlePong() -> Bool {
+        if server.isTracing { server.traceIn(label, "PONG") }
         pingsOutstanding = 0
         hasAnsweredPing = true
         return true

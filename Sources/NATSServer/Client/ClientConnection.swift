@@ -72,10 +72,13 @@ final class ClientConnection {
         connection.write(bytes)
     }
 
-    func sendOK() { send(Protocol.ok) }
+    func sendOK() {
+        if server.isTracing { server.traceOut(label, "OK") }
+        send(Protocol.ok)
+    }
 
     func sendErr(_ text: String) {
-        server.logger.trace("\(label) - ->> [-ERR '\(text)']")
+        if server.isTracing { server.traceOut(label, "-ERR '\(text)'") }
         send(FrameEncoder.errLine(text))
     }
 

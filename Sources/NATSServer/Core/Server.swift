@@ -41,6 +41,8 @@ public final class Server {
     var currentReader: TCPConnection?
     var requestedStall: UInt64 = 0
     let stallThreshold: Int
+    /// `-V`: trace every protocol op (checked before building any trace text).
+    let isTracing: Bool
 
     /// Limits handed to the parser for client connections.
     let clientParserLimits: ParserLimits
@@ -55,6 +57,7 @@ public final class Server {
         self.clientParserLimits = ParserLimits(maxControlLine: options.maxControlLine, maxPayload: options.maxPayload)
         self.startLoopTime = loop.now
         self.stallThreshold = min(options.maxPending / 4 * 3, Server.stallCeiling)
+        self.isTracing = options.trace
         self.cluster = Cluster(server: self)
     }
 

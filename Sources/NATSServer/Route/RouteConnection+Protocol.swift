@@ -3,6 +3,7 @@ import NATSProtocol
 /// What each op means on a route.
 extension RouteConnection: ProtocolHandler {
     func handleConnect(json: ByteSlice) -> Bool {
+        if cluster.server.isTracing { cluster.server.traceIn(label, "CONNECT \(json)") }
         guard state == .awaitingConnect else { return true }
         guard let options = ConnectOptions.decode(json) else {
             close(reason: .protocolViolation, flush: true)
@@ -30,6 +31,7 @@ extension RouteConnection: ProtocolHandler {
     }
 
     func handleInfo(json: ByteSlice) -> Bool {
+        if cluster.server.isTracing { cluster.server.traceIn(label, "INFO \(json)") }
         guard let info = ServerInfo.decode(json) else {
             close(reason: .protocolViolation, flush: true)
             return false
@@ -49,11 +51,13 @@ extension RouteConnection: ProtocolHandler {
     }
 
     func handlePing() -> Bool {
+        if cluster.server.isTracing { cluster.server.traceIn(label, "PING") }
         send(Protocol.pong)
         return true
     }
 
     func handlePong() -> Bool {
+        if cluster.server.isTracing { cluster.server.traceIn(label, "PONG") }
         pingsOutstanding = 0
         return true
     }
@@ -68,6 +72,9 @@ extension RouteConnection: ProtocolHandler {
     }
 
     func handleRouteSub(account: ByteSlice, subject: ByteSlice, queue: ByteSlice, weight: Int) -> Bool {
+        if cluster.server.isTracing {
+            cluster.server.traceIn(label, "RS+ \(account) \(subject)" + (queue.isEmpty ? "" : " \(queue) \(weight)"))
+        }
         guard state == .registered else { return true }
         guard cluster.isGlobalAccount(account) else { return true }
         var key = subject.array
@@ -90,6 +97,7 @@ extension RouteConnection: ProtocolHandler {
     }
 
     func handleRouteUnsub(account: ByteSlice, subject: ByteSlice, queue: ByteSlice) -> Bool {
+        if cluster.server.isTracing { cluster.server.traceIn(label, "RS- \(account) \(subject)" + (queue.isEmpty ? "" : " \(queue)")) }
         guard state == .registered, cluster.isGlobalAccount(account) else { return true }
         var key = subject.array
         if !queue.isEmpty {
@@ -103,6 +111,13 @@ extension RouteConnection: ProtocolHandler {
     }
 
     func handleRoutedMessage(_ message: RoutedMessage) -> Bool {
+        if cluster.server.isTracing {
+            let queues = message.queues.map(\.string).joined(separator: " ")
+            cluster.server.traceIn(label, (message.headerSize >= 0 ? "HMSG " : "RMSG ") + "\(message.account) "
+                + Server.messageArguments(message.subject, message.reply, headerSize: message.headerSize, size: message.payload.count)
+                + (queues.isEmpty ? "" : " [\(queues)]"))
+            cluster.server.tracePayload(label, message.payload)
+        }
         guard state == .registered else { return true }
         inMessages &+= 1
         inBytes &+= message.payload.count
