@@ -61,3 +61,29 @@ def test_monitoring_port_serves_healthz(start):
                 raise
             time.sleep(0.1)
     assert server.alive()
+
+
+async def test_sigterm_and_sigint_exit_cleanly_with_pid_and_log_files(start, tmp_path):
+    import signal
+
+    for number in (signal.SIGTERM, signal.SIGINT):
+        pid_file = tmp_path / f"server-{int(number)}.pid"
+        log_file = tmp_path / f"server-{int(number)}.log"
+        server = start("-P", str(pid_file), "-l", str(log_file))
+        assert int(pid_file.read_text().strip()) == server.proc.pid
+        client = await RawClient.connected(server.port)
+        await client.send(b"SUB a 1\r\nPING\r\n")
+        await client.expect(b"PONG\r\n")
+        server.proc.send_signal(number)
+        assert server.proc.wait(timeout=10) == 0
+        await client.expect_closed(timeout=5)
+        await client.close()
+        # -l sends the log to the file, in nats-server's line shape.
+        assert re.search(r"^\[\d+\] \d{4}/\d\d/\d\d \d\d:\d\d:\d\d\.\d{6} \[INF\] ", log_file.read_text(), re.M)
+
+
+def test_unknown_flag_is_an_error(impl):
+    # nats-server prints the error and its usage (and exits 0); natsd does the same but exits 1.
+    result = subprocess.run([binary_for(impl), "--no-such-flag"], capture_output=True, timeout=10, text=True)
+    assert "flag provided but not defined: -no-such-flag" in result.stderr
+    assert "Usage:" in result.stdout + result.stderr
