@@ -26,6 +26,7 @@ extension Server {
         startHousekeeping()
         installSignalHandlers()
         writePidFile()
+        writePortsFile()
         logger.info("Server is ready")
     }
 
