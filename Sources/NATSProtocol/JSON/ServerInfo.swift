@@ -53,6 +53,9 @@ public struct ServerInfo: Sendable, Equatable {
     public var xkey = ""
     /// natsd marks its own route INFO so two natsd servers can resolve duplicate routes deterministically.
     public var isNatsd = false
+    /// natsd only: the servers this one is routed to, each as `"<server_id> <route URL>"`. natsd peers
+    /// dial any they are missing, so a mesh converges even when one gossip INFO was lost to a race.
+    public var natsdPeers: [String] = []
 
     public init() {}
 
@@ -108,6 +111,7 @@ public struct ServerInfo: Sendable, Equatable {
         writer.strings("leafnode_urls", leafnodeURLs, omitEmpty: true)
         writer.string("xkey", xkey, omitEmpty: true)
         writer.bool("natsd", isNatsd, omitEmpty: true)
+        writer.strings("natsd_peers", natsdPeers, omitEmpty: true)
         return writer.finished()
     }
 
@@ -174,6 +178,7 @@ public struct ServerInfo: Sendable, Equatable {
             case "leafnode_urls": return JSONAssign.strings(value, &info.leafnodeURLs)
             case "xkey": return JSONAssign.string(value, &info.xkey)
             case "natsd": return JSONAssign.bool(value, &info.isNatsd)
+            case "natsd_peers": return JSONAssign.strings(value, &info.natsdPeers)
             default: return true
             }
         }

@@ -41,7 +41,7 @@ extension Cluster {
         var gossip = route.remoteInfo
         gossip.nonce = ""
         gossip.ip = "nats-route://\(server.hostPort(url.host, url.port))/"
-        for other in routesByServerID.values where other !== route {
+        for other in routesByServerID.values where other !== route && other.remoteID != route.remoteID {
             let mode: Int
             if (!route.didSolicit && other.isExplicit) || (route.didSolicit && route.isExplicit) {
                 mode = Cluster.gossipOverride

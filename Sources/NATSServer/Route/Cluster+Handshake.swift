@@ -47,6 +47,9 @@ extension Cluster {
 
     private func closeDuplicate(_ loser: RouteConnection, survivor: RouteConnection) {
         server.logger.debug("\(loser.label) - Duplicate route to \(loser.remoteName), closing")
+        // The closed connection may have carried the duty to pass the peer on (an explicit dial, or a
+        // gossip override); do it now, or servers that only we could tell would never hear of the peer.
+        forwardNewRouteInfo(loser)
         inheritDialers(from: loser, into: survivor)
         loser.close(reason: .duplicateRoute, flush: false)
     }
@@ -81,9 +84,12 @@ extension Cluster {
         server.logger.info("\(route.label) - Route connection created to \(route.remoteName)")
         sendAllLocalInterest(to: route)
         route.startPinging()
+        // Forward even for a connection replacing a duplicate: its gossip duties may differ.
+        forwardNewRouteInfo(route)
+        processPeerList(route.remoteInfo.natsdPeers)
         if isNewPeer {
-            forwardNewRouteInfo(route)
             server.clusterMembershipChanged()
+            schedulePeerListBroadcast()
         }
     }
 
@@ -110,6 +116,7 @@ extension Cluster {
             route.remoteInfo.connectURLs = []
             server.clusterMembershipChanged()
         }
+        processPeerList(info.natsdPeers)
     }
 
     /// Where a peer accepts routes: its `ip` when it sent one, else the address we see + its port.

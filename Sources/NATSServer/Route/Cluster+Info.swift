@@ -29,6 +29,7 @@ extension Cluster {
             info.gossipMode = UInt8(route.dialGossipMode)
         }
         info.isNatsd = true
+        info.natsdPeers = peerList()
         return info
     }
 

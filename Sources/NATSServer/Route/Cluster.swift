@@ -25,6 +25,9 @@ final class Cluster {
     /// Routes picked while one message is being forwarded (reused, never reallocated in steady state).
     var forwardTargets = ContiguousArray<RouteConnection>()
     private var nextRouteID: UInt64 = 0
+    /// The coalescing timer of peer-list announcements (see Cluster+PeerList).
+    var peerListTimer: LoopTimer?
+    var peerListPending = false
 
     static let globalAccount: [UInt8] = Array("$G".utf8)
     /// `$G` at a stable address for the per-message RMSG header (owned here, so the slice stays valid).
@@ -73,6 +76,8 @@ final class Cluster {
     }
 
     func shutdown() {
+        peerListTimer?.close()
+        peerListTimer = nil
         listener?.close()
         listener = nil
         for dialer in explicitDialers { dialer.stop() }
