@@ -5,6 +5,8 @@ struct BenchOptions: Equatable {
         case throughput
         /// Server memory with many idle connections.
         case connections
+        /// Seconds for an N-node chain to become a full mesh, and route churn afterwards.
+        case mesh
     }
 
     /// Scenario groups that can be selected with `--only`.
@@ -25,11 +27,15 @@ struct BenchOptions: Equatable {
     var timeoutSeconds = 30.0
     var groups = Set(Group.allCases)
     var keepLogs = false
+    /// Cluster sizes for `mesh`.
+    var meshNodeCounts = [10, 20, 40]
+    var mesh = MeshSettings()
 
     static let usage = """
         usage: bench [conns] [options]
           (default)            msgs/sec and latency table, natsd vs nats-server
           conns                server RSS idle and with N connections
+          mesh                 seconds for N-node chains to become a full mesh; route churn after it
         options:
           --runs N             runs per cell, interleaved (default 3)
           --msgs N             messages per run for 16 B payloads (default 2000000; scaled down for bigger)
@@ -41,6 +47,12 @@ struct BenchOptions: Equatable {
           --no-build           do not run `swift build -c release --product natsd`
           --timeout SECONDS    base time limit of one run (default 30)
           --keep-logs          keep the server logs directory
+        mesh options:
+          --nodes LIST         comma list of cluster sizes (default 10,20,40)
+          --mesh-timeout SECS  give up on the full mesh after this long (default 60)
+          --settle SECS        watch for route churn this long after the full mesh (default 5)
+          --poll-ms N          pause between /routez poll rounds (default 50)
+          --dup-logs           run the servers with -D and count duplicate-route log lines
         """
 
     /// Parses `arguments` (without the program name).
@@ -63,6 +75,18 @@ struct BenchOptions: Equatable {
             let argument = arguments[index]
             switch argument {
             case "conns": options.mode = .connections
+            case "mesh": options.mode = .mesh
+            case "--nodes":
+                let text = try value(argument)
+                let counts = text.split(separator: ",").map { Int($0) }
+                guard !counts.isEmpty, counts.allSatisfy({ ($0 ?? 0) >= 2 }) else {
+                    throw BenchError("--nodes needs a comma list of sizes of at least 2, got \(text)")
+                }
+                options.meshNodeCounts = counts.compactMap { $0 }
+            case "--mesh-timeout": options.mesh.timeoutSeconds = Double(try positive(argument))
+            case "--settle": options.mesh.settleSeconds = Double(try positive(argument))
+            case "--poll-ms": options.mesh.pollMilliseconds = try positive(argument)
+            case "--dup-logs": options.mesh.countDuplicatesInLogs = true
             case "--runs": options.runs = try positive(argument)
             case "--msgs": options.messages = try positive(argument)
             case "--lat-count": options.latencyRoundTrips = try positive(argument)

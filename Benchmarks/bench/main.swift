@@ -43,7 +43,7 @@ let contenders = [
 ]
 
 let machine = BenchSetup.machineDescription()
-let report: ReportTable
+let report: String
 switch options.mode {
 case .throughput:
     let suite = ThroughputSuite(options: options, contenders: contenders, logDirectory: logDirectory)
@@ -58,7 +58,7 @@ case .throughput:
         contenders: contenders, rows: suite.rows,
         legend: "cells are best / median over the runs; ratio = natsd ÷ nats-server (best / median): "
             + "above 1 is better for msgs/s, below 1 is better for latency"
-    )
+    ).render()
 case .connections:
     let suite = ConnectionsSuite(options: options, contenders: contenders, logDirectory: logDirectory)
     suite.runAll()
@@ -67,11 +67,22 @@ case .connections:
         preamble: ["machine: \(machine)", "runs: \(options.runs), interleaved; RSS is VmRSS from /proc/PID/status"],
         contenders: contenders, rows: suite.rows,
         legend: "cells are best / median; ratio = natsd ÷ nats-server, below 1 is better"
-    )
+    ).render()
+case .mesh:
+    let suite = MeshSuite(options: options, contenders: contenders, logDirectory: logDirectory)
+    suite.runAll()
+    report = MeshReport(
+        preamble: [
+            "machine: \(machine)",
+            "runs: \(options.runs) per size, interleaved; all nodes started at once, node i routes only to node i-1; "
+                + "/routez polled on every node concurrently every \(options.mesh.pollMilliseconds) ms",
+        ],
+        contenders: contenders, rows: suite.rows, settings: options.mesh
+    ).render()
 }
 
 childRegistry.killAll()
-print(report.render())
+print(report)
 if options.keepLogs {
     log("server logs kept in \(logDirectory)")
 } else {
