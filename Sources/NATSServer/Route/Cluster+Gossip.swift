@@ -10,16 +10,12 @@ extension Cluster {
     static let gossipOverride = 2
 
     func processGossip(_ info: ServerInfo) {
-        let id = info.serverID
-        guard id != server.serverID, routesByServerID[id] == nil, implicitDialers[id] == nil else { return }
         guard !isConfiguredRoute(info), var url = RouteURL(parsing: info.ip) else { return }
         if info.authRequired {
             url.username = options.cluster.username
             url.password = options.cluster.password
         }
-        let dialer = RouteDialer(cluster: self, url: url, isExplicit: false, gossipMode: Int(info.gossipMode), expectedID: id)
-        implicitDialers[id] = dialer
-        dialer.start()
+        discovered(serverID: info.serverID, url: url, peerIsNatsd: info.isNatsd, gossipMode: Int(info.gossipMode))
     }
 
     /// True when the announced server is one of our configured routes (its dialer handles it).

@@ -7,15 +7,21 @@ import UVLoop
 /// partial. So every natsd server also tells its natsd peers whom it is routed to — in its route INFO
 /// and again whenever it gains a peer — and a natsd server dials every listed server it is missing.
 /// nats-server ignores the extra INFO field.
+///
+/// Between two natsd servers only the one with the smaller id dials such a discovered route, so the two
+/// never dial each other at once and no duplicate has to be closed after the mesh formed. The larger
+/// one dials only if the smaller has not shown up after `deferredDialMilliseconds` (a failed dial).
 extension Cluster {
     /// Coalesces bursts of new routes into one announcement.
     static let peerListDelayMilliseconds: UInt64 = 50
+    static let deferredDialMilliseconds: UInt64 = 3000
 
-    /// `"<server_id> <route URL>"` for every registered peer whose route URL we know.
+    /// `"<server_id> <route URL>[ natsd]"` for every registered peer whose route URL we know.
     func peerList() -> [String] {
         routesByServerID.values.sorted { $0.id < $1.id }.compactMap { route in
             guard let url = route.remoteRouteURL else { return nil }
-            return "\(route.remoteID) nats-route://\(server.hostPort(url.host, url.port))/"
+            let suffix = route.remoteInfo.isNatsd ? " natsd" : ""
+            return "\(route.remoteID) nats-route://\(server.hostPort(url.host, url.port))/\(suffix)"
         }
     }
 
@@ -41,17 +47,52 @@ extension Cluster {
     /// Dials every listed server we have no route to and are not already dialling.
     func processPeerList(_ entries: [String]) {
         for entry in entries {
-            guard let space = entry.firstIndex(of: " ") else { continue }
-            let id = String(entry[..<space])
-            guard id != server.serverID, routesByServerID[id] == nil, implicitDialers[id] == nil,
-                  var url = RouteURL(parsing: String(entry[entry.index(after: space)...]))
-            else { continue }
+            let parts = entry.split(separator: " ")
+            guard parts.count >= 2, var url = RouteURL(parsing: String(parts[1])) else { continue }
             url.username = options.cluster.username
             url.password = options.cluster.password
-            // Gossip mode "disabled": the peer need not pass us on, the peer lists already do.
-            let dialer = RouteDialer(cluster: self, url: url, isExplicit: false, gossipMode: Cluster.gossipDisabled, expectedID: id)
-            implicitDialers[id] = dialer
-            dialer.start()
+            discovered(serverID: String(parts[0]), url: url, peerIsNatsd: parts.count > 2 && parts[2] == "natsd",
+                       gossipMode: Cluster.gossipDisabled)
+        }
+    }
+
+    /// A server we may have to dial: now, later (natsd peer with a smaller id: it dials us), or not at all.
+    func discovered(serverID id: String, url: RouteURL, peerIsNatsd: Bool, gossipMode: Int) {
+        guard id != server.serverID, routesByServerID[id] == nil, implicitDialers[id] == nil else { return }
+        if peerIsNatsd && id < server.serverID {
+            if deferredDials[id] == nil {
+                deferredDials[id] = (url, server.loop.now + Cluster.deferredDialMilliseconds)
+                startMaintenance()
+            }
+            return
+        }
+        dialImplicit(id: id, url: url, gossipMode: gossipMode)
+    }
+
+    func dialImplicit(id: String, url: RouteURL, gossipMode: Int) {
+        deferredDials.removeValue(forKey: id)
+        let dialer = RouteDialer(cluster: self, url: url, isExplicit: false, gossipMode: gossipMode, expectedID: id)
+        implicitDialers[id] = dialer
+        dialer.start()
+    }
+
+    private func startMaintenance() {
+        if maintenanceTimer == nil {
+            maintenanceTimer = LoopTimer(loop: server.loop) { [unowned(unsafe) self] in self.runDeferredDials() }
+            maintenanceTimer?.start(afterMilliseconds: 500, repeatMilliseconds: 500)
+        }
+    }
+
+    /// Dials the natsd peers that should have dialled us by now but have not.
+    private func runDeferredDials() {
+        let now = server.loop.now
+        for (id, entry) in deferredDials {
+            if routesByServerID[id] != nil || implicitDialers[id] != nil {
+                deferredDials.removeValue(forKey: id)
+            } else if now >= entry.due {
+                server.logger.debug("Route to \(id) did not arrive, dialling it")
+                dialImplicit(id: id, url: entry.url, gossipMode: Cluster.gossipDisabled)
+            }
         }
     }
 }

@@ -28,6 +28,9 @@ final class Cluster {
     /// The coalescing timer of peer-list announcements (see Cluster+PeerList).
     var peerListTimer: LoopTimer?
     var peerListPending = false
+    /// natsd peers with a smaller id that should dial us, and when we dial them ourselves instead.
+    var deferredDials: [String: (url: RouteURL, due: UInt64)] = [:]
+    var maintenanceTimer: LoopTimer?
 
     static let globalAccount: [UInt8] = Array("$G".utf8)
     /// `$G` at a stable address for the per-message RMSG header (owned here, so the slice stays valid).
@@ -78,6 +81,8 @@ final class Cluster {
     func shutdown() {
         peerListTimer?.close()
         peerListTimer = nil
+        maintenanceTimer?.close()
+        maintenanceTimer = nil
         listener?.close()
         listener = nil
         for dialer in explicitDialers { dialer.stop() }
