@@ -169,8 +169,9 @@ class Node:
         return sum(r.get("out_msgs", 0) for r in self.route_list() if r["remote_id"] == remote_id)
 
 
-async def eventually(check, timeout: float = 5.0, interval: float = 0.1, what: str = "condition"):
-    """Polls `check()` (sync; truthy = done) until it holds; fails with the last value and error."""
+async def eventually(check, timeout: float = 5.0, interval: float = 0.1, what="condition"):
+    """Polls `check()` (sync; truthy = done) until it holds; fails with the last value and error.
+    `what` names the condition: a string, or a callable evaluated at failure time (current state)."""
     deadline = time.monotonic() + timeout
     last = None
     while True:
@@ -181,7 +182,8 @@ async def eventually(check, timeout: float = 5.0, interval: float = 0.1, what: s
         except Exception as error:  # a node may be restarting: keep polling
             last = error
         if time.monotonic() >= deadline:
-            raise AssertionError(f"{what} not reached within {timeout}s; last: {last!r}")
+            described = what() if callable(what) else what
+            raise AssertionError(f"{described} not reached within {timeout}s; last: {last!r}")
         await asyncio.sleep(interval)
 
 
@@ -210,18 +212,31 @@ class Cluster:
         return node
 
     def start(self, node: Node) -> Node:
-        node.spawn()
-        node.wait_ready()
+        """Starts `node` and waits until it accepts. A node never started before gets fresh
+        ports again when one was taken meanwhile (free ports race with ephemeral ones); that is
+        safe only while no other node names its route URL, which `chain` and the tests ensure."""
+        for attempt in range(3):
+            node.spawn()
+            try:
+                node.wait_ready()
+                return node
+            except RuntimeError:
+                if len(node.history) > 1 or "address already in use" not in node.log.lower() or attempt == 2:
+                    raise
+                node.history.clear()
+                node.port, node.cluster_port, node.http_port = free_port(), free_port(), free_port()
         return node
 
     def chain(self, count: int, concurrent: bool = False, **options) -> list[Node]:
         """`count` nodes of this layout, each soliciting only its predecessor. Sequential by
         default (each started after the previous accepts); `concurrent` spawns all at once."""
         nodes: list[Node] = []
-        for index, impl in enumerate(self.kinds(count)):
+        for impl in self.kinds(count):
             routes = [nodes[-1].route_url] if nodes else []
             nodes.append(self.node(impl, routes=routes, **options))
-        return self.run(nodes, concurrent)
+            if not concurrent:
+                self.start(nodes[-1])  # declared just before its start: its ports were free a moment ago
+        return self.run(nodes, concurrent) if concurrent else nodes
 
     def full(self, count: int, **options) -> list[Node]:
         """`count` nodes of this layout, each configured with a route to every other, started together."""
@@ -276,8 +291,8 @@ class Cluster:
 
     async def wait_mesh(self, nodes: list[Node], timeout: float = MESH_TIMEOUT) -> None:
         await eventually(lambda: not self.mesh_problems(nodes) or None, timeout,
-                         what=f"full mesh of {[n.name for n in nodes]} "
-                              f"(problems: {self._safe_problems(nodes)})")
+                         what=lambda: f"full mesh of {[n.name for n in nodes]} "
+                                      f"(problems at the deadline: {self._safe_problems(nodes)})")
 
     def _safe_problems(self, nodes):
         try:
