@@ -105,3 +105,49 @@ async def client(server):
             await nc.close()
         except Exception:
             pass
+
+
+# ---- clusters (test_cluster_*.py) ---------------------------------------------------------------
+
+from cluster import Cluster, selected_layouts  # noqa: E402
+
+
+@pytest.fixture(params=selected_layouts())
+def layout(request) -> str:
+    """Which implementation runs at each cluster position (see cluster.py); binaries must exist."""
+    from cluster import kinds_for
+
+    for impl in set(kinds_for(request.param, 2)):
+        binary_for(impl)
+    return request.param
+
+
+@pytest.fixture
+def cluster(layout, tmp_path, request) -> Cluster:
+    """A `Cluster` of the current layout; every node is killed at teardown, logs printed on failure."""
+    owner = Cluster(layout, tmp_path)
+    yield owner
+    failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
+    owner.close(failed)
+
+
+@pytest.fixture
+async def connect():
+    """Factory of nats-py connections to any node: `await connect(node, **kwargs)`; closed at teardown."""
+    import nats
+
+    connections = []
+
+    async def factory(node, **kwargs):
+        options = {"allow_reconnect": False, "connect_timeout": 2, "max_reconnect_attempts": 0}
+        options.update(kwargs)
+        nc = await nats.connect(servers=[node.url], **options)
+        connections.append(nc)
+        return nc
+
+    yield factory
+    for nc in connections:
+        try:
+            await nc.close()
+        except Exception:
+            pass

@@ -138,15 +138,19 @@ def start_server(
     config: str | None = None,
     workdir: Path | None = None,
     host: str = "127.0.0.1",
+    port: int | None = None,
+    wait: bool = True,
 ) -> ServerHandle:
-    """Starts `impl` with `-a host -p <free port>` plus `extra_args`; waits until it accepts.
+    """Starts `impl` with `-a host -p <port or a free one>` plus `extra_args`; waits until it
+    accepts unless `wait` is false (then call `wait_until_accepting` yourself).
 
     `config`, when given, is written to a file passed with `-c` (the same file for every
     implementation). Env BLACKBOX_TRACE=1 adds `-DV` so the captured log shows the protocol.
+    A restart on the same port appends to the same log file.
     """
     workdir = Path(workdir or tempfile.mkdtemp(prefix="blackbox-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    port = free_port()
+    port = port or free_port()
     argv = [binary_for(impl), "-a", host, "-p", str(port)]
     if config is not None:
         config_path = workdir / f"{impl}-{port}.conf"
@@ -156,11 +160,13 @@ def start_server(
         argv.append("-DV")
     argv += list(extra_args or [])
     log_path = workdir / f"{impl}-{port}.log"
-    with open(log_path, "wb") as log_file:
+    with open(log_path, "ab") as log_file:
         proc = subprocess.Popen(
             argv, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT, cwd=workdir
         )
     handle = ServerHandle(impl=impl, host=host, port=port, args=argv, proc=proc, log_path=log_path)
+    if not wait:
+        return handle
     try:
         wait_until_accepting(handle)
     except BaseException:

@@ -1,0 +1,89 @@
+"""Cluster membership: chained solicit, gossip to a full mesh, kill and restart of any node."""
+
+import asyncio
+import time
+
+import pytest
+
+from cluster import eventually
+from nats_helpers import flushed
+
+
+async def expect_delivery(connect, publisher_node, subscriber_node, cluster, subject: str, count: int = 5):
+    """Subscribes on `subscriber_node`, waits for its interest on `publisher_node`, publishes
+    `count` messages there and expects exactly those at the subscriber (one hop, no duplicates)."""
+    sub_nc = await connect(subscriber_node)
+    pub_nc = await connect(publisher_node)
+    received: list[bytes] = []
+
+    async def handler(msg):
+        received.append(msg.data)
+
+    sub = await sub_nc.subscribe(subject, cb=handler)
+    await flushed(sub_nc)
+    await cluster.wait_interest(subject, subscriber_node, [publisher_node])
+    for i in range(count):
+        await pub_nc.publish(subject, str(i).encode())
+    await flushed(pub_nc)
+    await eventually(lambda: len(received) >= count, 3, what=f"{count} messages on {subject}")
+    await asyncio.sleep(0.2)  # a duplicate would arrive here
+    assert received == [str(i).encode() for i in range(count)]
+    await sub.unsubscribe()
+    await sub_nc.close()
+    await pub_nc.close()
+
+
+async def test_chain_of_three_forms_full_mesh_and_delivers_end_to_end(cluster, connect):
+    nodes = cluster.chain(3)
+    await cluster.wait_mesh(nodes)
+    await expect_delivery(connect, nodes[0], nodes[2], cluster, "chain.a")
+    await expect_delivery(connect, nodes[2], nodes[0], cluster, "chain.b")
+    for node in nodes:
+        by_remote = {route["remote_id"]: route for route in node.route_list()}
+        # A node names only its predecessor: that route is configured and solicited.
+        if node.routes:
+            predecessor = nodes[nodes.index(node) - 1]
+            assert by_remote[predecessor.server_id]["is_configured"] is True
+            assert by_remote[predecessor.server_id]["did_solicit"] is True
+            assert by_remote[predecessor.server_id]["remote_name"] == predecessor.name
+
+
+@pytest.mark.parametrize("victim", [0, 1, 2], ids=["first", "middle", "last"])
+async def test_kill_and_restart_any_node_of_a_chain(cluster, connect, victim):
+    nodes = cluster.chain(3)
+    await cluster.wait_mesh(nodes)
+    dead = nodes[victim]
+    survivors = [node for node in nodes if node is not dead]
+    dead.kill()
+    # The survivors drop every route to the dead node and stay routed to each other.
+    await cluster.wait_mesh(survivors, timeout=5)
+    await expect_delivery(connect, survivors[0], survivors[1], cluster, "survive.a")
+    await expect_delivery(connect, survivors[1], survivors[0], cluster, "survive.b")
+    cluster.start(dead)
+    await cluster.wait_mesh(nodes, timeout=10)
+    for a in nodes:
+        for b in nodes:
+            if a is not b:
+                await expect_delivery(connect, a, b, cluster, f"back.{a.name}.{b.name}", count=2)
+
+
+async def test_concurrent_chain_of_five_converges_to_full_mesh(cluster, connect):
+    nodes = cluster.chain(5, concurrent=True)
+    started = time.monotonic()
+    await cluster.wait_mesh(nodes, timeout=10)
+    assert time.monotonic() - started < 10
+    await expect_delivery(connect, nodes[0], nodes[4], cluster, "five")
+    await expect_delivery(connect, nodes[4], nodes[0], cluster, "five.back")
+
+
+@pytest.mark.stress
+@pytest.mark.timeout(90)
+async def test_stress_concurrent_chain_of_ten_converges_and_stays_stable(cluster, connect):
+    nodes = cluster.chain(10, concurrent=True)
+    await cluster.wait_mesh(nodes, timeout=20)
+    snapshot = {node.name: sorted((r["rid"], r["remote_id"], r["start"]) for r in node.route_list()) for node in nodes}
+    await asyncio.sleep(2)
+    assert {node.name: sorted((r["rid"], r["remote_id"], r["start"]) for r in node.route_list())
+            for node in nodes} == snapshot, "routes churned after the mesh formed"
+    await expect_delivery(connect, nodes[0], nodes[9], cluster, "ten")
+    await expect_delivery(connect, nodes[9], nodes[4], cluster, "ten.back")
