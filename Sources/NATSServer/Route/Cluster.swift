@@ -118,6 +118,19 @@ final class Cluster {
 
     func hasRoute(to serverID: String) -> Bool { routesByServerID[serverID] != nil }
 
+    /// The registered route to the server that accepts routes at `url`, if any.
+    func registeredRoute(listeningAt url: RouteURL) -> RouteConnection? {
+        routesByServerID.values.first { route in
+            guard let known = route.remoteRouteURL, known.port == url.port else { return false }
+            return known.host == url.host || route.remoteInfo.host == url.host
+                || (Cluster.isLoopback(known.host) && Cluster.isLoopback(url.host))
+        }
+    }
+
+    private static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host == "127.0.0.1"
+    }
+
     func implicitDialerFinished(_ dialer: RouteDialer) {
         if let id = dialer.expectedID, implicitDialers[id] === dialer { implicitDialers.removeValue(forKey: id) }
     }

@@ -44,6 +44,14 @@ final class RouteDialer {
             guard attemptsLeft > 0 else { return giveUp() }
             attemptsLeft -= 1
         }
+        if isExplicit, let route = cluster.registeredRoute(listeningAt: url) {
+            // The peer already has a route with us (it dialled first): watch that one instead of
+            // dialling a duplicate that would have to be closed again.
+            route.isExplicit = true
+            route.dialers.append(self)
+            isBusy = true
+            return
+        }
         isBusy = true
         cluster.server.logger.debug("Trying to connect to route on \(url.host):\(url.port)")
         TCPConnection.connect(loop: cluster.server.loop, host: url.host, port: url.port, timeoutMilliseconds: 2000) {
