@@ -33,7 +33,8 @@ public struct ServerOptions: Sendable, Equatable {
     public var cluster = ClusterOptions()
 
     // Monitoring.
-    public var httpHost = "0.0.0.0"
+    /// Empty: the client host (`-a`), as nats-server does.
+    public var httpHost = ""
     /// 0 disables monitoring; -1 picks a random port.
     public var httpPort = 0
 
@@ -60,6 +61,9 @@ public struct ServerOptions: Sendable, Equatable {
     public var configWarnings: [String] = []
 
     public init() {}
+
+    /// The host the monitoring listener binds.
+    public var monitoringHost: String { httpHost.isEmpty ? host : httpHost }
 
     /// True when clients must authenticate.
     public var authRequired: Bool { !username.isEmpty || !authToken.isEmpty }

@@ -11,8 +11,14 @@ extension Server {
         logger.info("  Name:     \(serverName)")
         logger.info("  ID:       \(serverID)")
         let bindPort = options.port == -1 ? 0 : options.port
-        let listener = try TCPListener(loop: loop, host: options.host, port: bindPort) { [unowned self] connection in
-            self.accept(connection)
+        let listener: TCPListener
+        do {
+            listener = try TCPListener(loop: loop, host: options.host, port: bindPort) { [unowned self] connection in
+                self.accept(connection)
+            }
+        } catch {
+            let address = hostPort(options.host, options.port)
+            throw StartupError("Error listening on port: \(address), \"listen tcp \(address): bind: \(error)\"")
         }
         clientListener = listener
         logger.info("Listening for client connections on \(hostPort(options.host, listener.port))")
@@ -20,7 +26,7 @@ extension Server {
         try cluster.start()
         if options.httpPort != 0 {
             let monitor = MonitorServer(server: self)
-            try monitor.start(host: options.httpHost, port: options.httpPort)
+            try monitor.start(host: options.monitoringHost, port: options.httpPort)
             self.monitor = monitor
         }
         startHousekeeping()

@@ -8,7 +8,7 @@ extension Server {
         let executable = URL(fileURLWithPath: CommandLine.arguments.first ?? "natsd").lastPathComponent
         let path = URL(fileURLWithPath: options.portsFileDir).appendingPathComponent("\(executable)_\(getpid()).ports").path
         var fields: [(String, JSON)] = [("nats", .array([.string("nats://\(hostPort(options.host, clientPort))")]))]
-        if let monitor { fields.append(("monitoring", .array([.string("http://\(hostPort(options.httpHost, monitor.port))")]))) }
+        if let monitor { fields.append(("monitoring", .array([.string("http://\(hostPort(options.monitoringHost, monitor.port))")]))) }
         if options.cluster.isEnabled {
             let host = options.cluster.host.isEmpty ? "0.0.0.0" : options.cluster.host
             fields.append(("cluster", .array([.string("nats://\(hostPort(host, cluster.port))")])))

@@ -16,10 +16,16 @@ final class MonitorServer {
     var port: Int { listener?.port ?? 0 }
 
     func start(host: String, port: Int) throws {
-        let listener = try TCPListener(loop: server.loop, host: host, port: port == -1 ? 0 : port) { [unowned self] connection in
-            let monitorConnection = MonitorConnection(monitor: self, connection: connection)
-            self.connections[ObjectIdentifier(monitorConnection)] = monitorConnection
-            monitorConnection.start()
+        let listener: TCPListener
+        do {
+            listener = try TCPListener(loop: server.loop, host: host, port: port == -1 ? 0 : port) { [unowned self] connection in
+                let monitorConnection = MonitorConnection(monitor: self, connection: connection)
+                self.connections[ObjectIdentifier(monitorConnection)] = monitorConnection
+                monitorConnection.start()
+            }
+        } catch {
+            let address = server.hostPort(host, port)
+            throw StartupError("can't listen to the monitor port: listen tcp \(address): bind: \(error)")
         }
         self.listener = listener
         server.logger.info("Starting http monitor on \(server.hostPort(host, listener.port))")

@@ -17,7 +17,7 @@ extension Server {
             ("host", .string(options.host)), ("port", .int(clientPort)),
             ("auth_required", .bool(authenticator.isRequired)), ("max_connections", .int(options.maxConnections)),
             ("ping_interval", .int(Int(options.pingIntervalSeconds * 1_000_000_000))), ("ping_max", .int(options.pingMax)),
-            ("http_host", .string(options.httpHost)), ("http_port", .int(monitor?.port ?? 0)),
+            ("http_host", .string(options.monitoringHost)), ("http_port", .int(monitor?.port ?? 0)),
             ("auth_timeout", .double(options.authTimeoutSeconds)), ("max_control_line", .int(options.maxControlLine)),
             ("max_payload", .int(options.maxPayload)), ("max_pending", .int(options.maxPending)),
         ]

@@ -61,8 +61,14 @@ final class Cluster {
         if clusterOptions.isEnabled {
             let host = clusterOptions.host.isEmpty ? "0.0.0.0" : clusterOptions.host
             let port = clusterOptions.port == -1 ? 0 : clusterOptions.port
-            let listener = try TCPListener(loop: server.loop, host: host, port: port) { [unowned self] connection in
-                self.accepted(connection)
+            let listener: TCPListener
+            do {
+                listener = try TCPListener(loop: server.loop, host: host, port: port) { [unowned self] connection in
+                    self.accepted(connection)
+                }
+            } catch {
+                let address = server.hostPort(host, clusterOptions.port)
+                throw StartupError("Error listening on router port: \(clusterOptions.port) - listen tcp \(address): bind: \(error)")
             }
             self.listener = listener
             server.logger.info("Cluster name is \(name)")

@@ -19,7 +19,7 @@ extension RouteConnection: ProtocolHandler {
             return false
         }
         if !cluster.authorizeRoute(user: options.user, pass: options.pass) {
-            fail("Authorization Violation", reason: .authenticationViolation)
+            failAfterPause("Authorization Violation", reason: .authenticationViolation)
             return false
         }
         if let rejection = cluster.clusterNameRejection(remote: options.cluster, remoteDynamic: options.clusterDynamic) {

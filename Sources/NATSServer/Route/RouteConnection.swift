@@ -107,6 +107,19 @@ final class RouteConnection {
         close(reason: reason, flush: true)
     }
 
+    /// Refuses a peer a second from now. nats-server registers a route as soon as it has our INFO and
+    /// redials at once when a registered route is closed, so refusing bad credentials immediately would
+    /// make it dial thousands of times a second; pausing first limits that to about once a second.
+    func failAfterPause(_ errorText: String, reason: CloseReason) {
+        connection.stopReading()
+        handshakeDeadline?.close()
+        let timer = LoopTimer(loop: connection.loop) { [weak self] in self?.fail(errorText, reason: reason) }
+        timer.start(afterMilliseconds: RouteConnection.refusalPauseMilliseconds)
+        handshakeDeadline = timer
+    }
+
+    static let refusalPauseMilliseconds: UInt64 = 1000
+
     /// Ends the route: drops the peer's interest at once and tells the cluster.
     func close(reason: CloseReason, flush: Bool) {
         guard state != .closed else { return }
