@@ -76,9 +76,18 @@ async def test_concurrent_chain_of_five_converges_to_full_mesh(cluster, connect)
     await expect_delivery(connect, nodes[4], nodes[0], cluster, "five.back")
 
 
+def natsd_only(cluster) -> None:
+    """nats-server itself does not reliably mesh large concurrently started chains (its duplicate-route
+    races, nats-server issue #5483; `bench mesh` shows it timing out at 10-40 nodes), so the larger
+    convergence tests hold natsd to the stricter requirement of issue 3 on its own."""
+    if cluster.layout != "natsd":
+        pytest.skip("large concurrent chains: natsd-only requirement (nats-server does not converge reliably)")
+
+
 @pytest.mark.stress
 @pytest.mark.timeout(90)
 async def test_stress_concurrent_chain_of_ten_converges_and_stays_stable(cluster, connect):
+    natsd_only(cluster)
     nodes = cluster.chain(10, concurrent=True)
     await cluster.wait_mesh(nodes, timeout=20)
     snapshot = {node.name: sorted((r["rid"], r["remote_id"], r["start"]) for r in node.route_list()) for node in nodes}
@@ -87,3 +96,17 @@ async def test_stress_concurrent_chain_of_ten_converges_and_stays_stable(cluster
             for node in nodes} == snapshot, "routes churned after the mesh formed"
     await expect_delivery(connect, nodes[0], nodes[9], cluster, "ten")
     await expect_delivery(connect, nodes[9], nodes[4], cluster, "ten.back")
+
+
+@pytest.mark.stress
+@pytest.mark.timeout(120)
+async def test_stress_concurrent_chain_of_twenty_converges_without_churn(cluster, connect):
+    natsd_only(cluster)
+    nodes = cluster.chain(20, concurrent=True)
+    await cluster.wait_mesh(nodes, timeout=30)
+    snapshot = {node.name: sorted((r["rid"], r["remote_id"], r["start"]) for r in node.route_list()) for node in nodes}
+    assert all(len(routes) == 19 for routes in snapshot.values()), "exactly one route per pair"
+    await asyncio.sleep(3)
+    assert {node.name: sorted((r["rid"], r["remote_id"], r["start"]) for r in node.route_list())
+            for node in nodes} == snapshot, "routes churned after the mesh formed"
+    await expect_delivery(connect, nodes[0], nodes[19], cluster, "twenty")

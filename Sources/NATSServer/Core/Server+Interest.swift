@@ -9,16 +9,10 @@ extension Server {
 }
 
 extension Server {
-    /// This server's client URL as other members advertise it (`host:port`).
-    func ownClientURL() -> String {
-        let advertised = advertisedClientHostPort()
-        return hostPort(advertised.host, advertised.port)
-    }
-
     /// All client URLs of the cluster, own first (INFO `connect_urls`); nil when not clustered.
     func clientConnectURLs() -> [String]? {
         guard options.cluster.isEnabled || !options.cluster.routes.isEmpty, !options.cluster.noAdvertise else { return nil }
-        var urls = [ownClientURL()]
+        var urls = ownClientURLs()
         for url in cluster.peerClientURLs() where !urls.contains(url) { urls.append(url) }
         return urls
     }

@@ -23,7 +23,7 @@ extension Cluster {
             info.ip = "nats-route://\(server.hostPort(advertised.host, advertised.port))/"
         }
         if !options.cluster.noAdvertise {
-            info.connectURLs = [server.ownClientURL()]
+            info.connectURLs = server.ownClientURLs()
         }
         if let route, route.didSolicit, !route.isExplicit, route.dialGossipMode != Cluster.gossipDefault {
             info.gossipMode = UInt8(route.dialGossipMode)

@@ -107,9 +107,10 @@ final class RouteConnection {
         close(reason: reason, flush: true)
     }
 
-    /// Refuses a peer a second from now. nats-server registers a route as soon as it has our INFO and
-    /// redials at once when a registered route is closed, so refusing bad credentials immediately would
-    /// make it dial thousands of times a second; pausing first limits that to about once a second.
+    /// Refuses a peer after a short pause. nats-server registers a route as soon as it has our INFO and
+    /// redials at once when a registered route is closed, so refusing bad credentials immediately makes
+    /// it dial thousands of times a second; the pause bounds that to a few a second while keeping the
+    /// refused route's life on the dialling side too short to be mistaken for a working one.
     func failAfterPause(_ errorText: String, reason: CloseReason) {
         connection.stopReading()
         handshakeDeadline?.close()
@@ -118,7 +119,7 @@ final class RouteConnection {
         handshakeDeadline = timer
     }
 
-    static let refusalPauseMilliseconds: UInt64 = 1000
+    static let refusalPauseMilliseconds: UInt64 = 150
 
     /// Ends the route: drops the peer's interest at once and tells the cluster.
     func close(reason: CloseReason, flush: Bool) {

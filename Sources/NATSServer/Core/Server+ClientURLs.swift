@@ -1,0 +1,38 @@
+import Foundation
+
+extension Server {
+    /// This server's client URLs as the cluster advertises them (`host:port`). A wildcard bind
+    /// (0.0.0.0, ::) is useless to a remote client, so it is expanded to the machine's non-loopback
+    /// IPv4 addresses, as nats-server does; `client_advertise` replaces all of it.
+    func ownClientURLs() -> [String] {
+        let advertised = advertisedClientHostPort()
+        guard options.clientAdvertise.isEmpty, advertised.host == "0.0.0.0" || advertised.host == "::" else {
+            return [hostPort(advertised.host, advertised.port)]
+        }
+        let addresses = Server.nonLoopbackIPv4Addresses()
+        if addresses.isEmpty { return [hostPort("127.0.0.1", advertised.port)] }
+        return addresses.map { hostPort($0, advertised.port) }
+    }
+
+    static func nonLoopbackIPv4Addresses() -> [String] {
+        var list: UnsafeMutablePointer<ifaddrs>?
+        guard getifaddrs(&list) == 0, let first = list else { return [] }
+        defer { freeifaddrs(list) }
+        var addresses: [String] = []
+        var cursor: UnsafeMutablePointer<ifaddrs>? = first
+        while let entry = cursor {
+            defer { cursor = entry.pointee.ifa_next }
+            guard let address = entry.pointee.ifa_addr, address.pointee.sa_family == sa_family_t(AF_INET),
+                  entry.pointee.ifa_flags & UInt32(IFF_LOOPBACK) == 0, entry.pointee.ifa_flags & UInt32(IFF_UP) != 0
+            else { continue }
+            var text = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
+            address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { ipv4 in
+                var raw = ipv4.pointee.sin_addr
+                _ = inet_ntop(AF_INET, &raw, &text, socklen_t(INET_ADDRSTRLEN))
+            }
+            let ip = String(cString: text)
+            if !addresses.contains(ip) { addresses.append(ip) }
+        }
+        return addresses
+    }
+}
