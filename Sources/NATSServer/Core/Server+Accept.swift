@@ -38,20 +38,26 @@ extension Server {
         return info.line()
     }
 
-    /// The client INFO fields every client shares.
-    func baseClientInfo() -> ServerInfo {
+    /// The INFO fields clients and routes share.
+    func commonInfo(proto: Int) -> ServerInfo {
         var info = ServerInfo()
         info.serverID = serverID
         info.serverName = serverName
         info.version = Server.version
-        info.proto = 1
+        info.proto = proto
         info.goVersion = Server.goVersion
+        info.headers = !options.noHeaderSupport
+        info.maxPayload = Int32(clamping: options.maxPayload)
+        return info
+    }
+
+    /// The client INFO fields every client shares.
+    func baseClientInfo() -> ServerInfo {
+        var info = commonInfo(proto: 1)
         let advertised = advertisedClientHostPort()
         info.host = advertised.host
         info.port = advertised.port
-        info.headers = !options.noHeaderSupport
         info.authRequired = authenticator.isRequired
-        info.maxPayload = Int32(clamping: options.maxPayload)
         if options.cluster.isEnabled || !options.cluster.routes.isEmpty {
             info.cluster = cluster.name
             info.connectURLs = clientConnectURLs() ?? []

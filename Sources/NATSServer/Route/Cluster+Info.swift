@@ -4,18 +4,11 @@ import NATSProtocol
 extension Cluster {
     /// The INFO natsd sends on a route: the no-pool, no-compression dialect (nats-protocol.md §2.12).
     func routeInfo(for route: RouteConnection? = nil) -> ServerInfo {
-        var info = ServerInfo()
-        info.serverID = server.serverID
-        info.serverName = server.serverName
-        info.version = Server.version
-        info.proto = 2
-        info.goVersion = Server.goVersion
+        var info = server.commonInfo(proto: 2)
         let advertised = advertisedRouteHostPort()
         info.host = advertised.host
         info.port = advertised.port
-        info.headers = !options.noHeaderSupport
         info.authRequired = !options.cluster.username.isEmpty
-        info.maxPayload = Int32(clamping: options.maxPayload)
         info.nonce = ServerIdentity.newNonce()
         info.cluster = name
         info.clusterDynamic = nameIsDynamic

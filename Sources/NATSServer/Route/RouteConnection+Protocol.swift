@@ -77,11 +77,7 @@ extension RouteConnection: ProtocolHandler {
         }
         guard state == .registered else { return true }
         guard cluster.isGlobalAccount(account) else { return true }
-        var key = subject.array
-        if !queue.isEmpty {
-            key.append(UInt8(ascii: " "))
-            key.append(contentsOf: UnsafeBufferPointer(start: queue.start, count: queue.count))
-        }
+        let key = RouteConnection.interestKey(subject: subject, queue: queue)
         if let existing = remoteSubscriptions[key] {
             if existing.queue != nil { existing.weight = max(weight, 1) }
             return true
@@ -99,12 +95,7 @@ extension RouteConnection: ProtocolHandler {
     func handleRouteUnsub(account: ByteSlice, subject: ByteSlice, queue: ByteSlice) -> Bool {
         if cluster.server.isTracing { cluster.server.traceIn(label, "RS- \(account) \(subject)" + (queue.isEmpty ? "" : " \(queue)")) }
         guard state == .registered, cluster.isGlobalAccount(account) else { return true }
-        var key = subject.array
-        if !queue.isEmpty {
-            key.append(UInt8(ascii: " "))
-            key.append(contentsOf: UnsafeBufferPointer(start: queue.start, count: queue.count))
-        }
-        if let subscription = remoteSubscriptions.removeValue(forKey: key) {
+        if let subscription = remoteSubscriptions.removeValue(forKey: RouteConnection.interestKey(subject: subject, queue: queue)) {
             cluster.server.sublist.remove(subscription)
         }
         return true
@@ -130,4 +121,16 @@ extension RouteConnection: ProtocolHandler {
     func handlePub(subject: ByteSlice, reply: ByteSlice, headerSize: Int, payload: ByteSlice) -> Bool { false }
     func handleSub(subject: ByteSlice, queue: ByteSlice, sid: ByteSlice) -> Bool { false }
     func handleUnsub(sid: ByteSlice, max: Int) -> Bool { false }
+}
+
+extension RouteConnection {
+    /// How remote interest is keyed: `subject`, or `subject queue` (a space never occurs in either).
+    static func interestKey(subject: ByteSlice, queue: ByteSlice) -> [UInt8] {
+        var key = subject.array
+        if !queue.isEmpty {
+            key.append(UInt8(ascii: " "))
+            key.append(contentsOf: UnsafeBufferPointer(start: queue.start, count: queue.count))
+        }
+        return key
+    }
 }
