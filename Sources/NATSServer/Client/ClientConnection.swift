@@ -93,8 +93,8 @@ final class ClientConnection {
         removeAllSubscriptions()
         server.clientClosed(self)
         if flush { connection.closeAfterFlush() } else { connection.close() }
-        let level: Logger.Level = reason == .clientClosed ? .debug : .info
-        server.logger.log(level: level, "\(label) - Client connection closed: \(reason.rawValue)")
+        // nats-server logs client closes at debug level whatever the reason.
+        server.logger.debug("\(label) - Client connection closed: \(reason.rawValue)")
     }
 
     /// The whole-connection error path used by protocol violations and auth failures.

@@ -98,8 +98,10 @@ extension Cluster {
         routes.removeValue(forKey: route.id)
         if wasRegistered && routesByServerID[route.remoteID] === route {
             routesByServerID.removeValue(forKey: route.remoteID)
-            server.logger.info("\(route.label) - Route connection to \(route.remoteName) closed: \(route.closeReason?.rawValue ?? "")")
+            server.logger.info("\(route.label) - Router connection closed: \(route.closeReason?.rawValue ?? "") - Remote: \(route.remoteName)")
             server.clusterMembershipChanged()
+        } else {
+            server.logger.debug("\(route.label) - Router connection closed: \(route.closeReason?.rawValue ?? "")")
         }
         let dialers = route.dialers
         route.dialers.removeAll()
