@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 
 /// Monotonic time in nanoseconds (CLOCK_MONOTONIC), the only clock the benchmark measures with.
@@ -148,20 +149,36 @@ func deadline(after seconds: Double) -> UInt64 {
 }
 
 /// A free loopback TCP port (bound to port 0, read back, released; a race is possible but rare).
+/// Ports handed out so far: each is used once per bench run. Guarded by `portLock` (tests start
+/// servers from several threads).
+nonisolated(unsafe) private var handedOutPorts = Set<Int>()
+private let portLock = NSLock()
+
+/// A loopback port that is free now, drawn below the kernel's ephemeral range (32768-60999): a port
+/// from that range can be taken by an outgoing connection (a route being dialled) before the server
+/// that was promised it binds it.
 func freePort() throws -> Int {
+    portLock.lock()
+    defer { portLock.unlock() }
+    for _ in 0..<1000 {
+        let port = Int.random(in: 20000..<32000)
+        if handedOutPorts.contains(port) || !portIsBindable(port) { continue }
+        handedOutPorts.insert(port)
+        return port
+    }
+    throw BenchError("no free loopback port found")
+}
+
+private func portIsBindable(_ port: Int) -> Bool {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw BenchError("socket(): \(String(cString: strerror(errno)))") }
+    guard fd >= 0 else { return false }
     defer { close(fd) }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_addr.s_addr = in_addr_t(0x7F00_0001).bigEndian
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let status = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Int32 in
-            guard bind(fd, pointer, length) == 0 else { return -1 }
-            return getsockname(fd, pointer, &length)
-        }
+    address.sin_port = UInt16(port).bigEndian
+    let length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    return withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 }
     }
-    guard status == 0 else { throw BenchError("bind: \(String(cString: strerror(errno)))") }
-    return Int(UInt16(bigEndian: address.sin_port))
 }

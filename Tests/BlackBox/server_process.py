@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import random
 import socket
 import subprocess
 import tempfile
@@ -19,11 +20,28 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 READY_TIMEOUT = 10.0
 
 
+# Ports are drawn below the kernel's ephemeral range (32768-60999 on Linux): a port from that range
+# can be taken by any outgoing connection — a route being dialled — before the server that was
+# promised it binds it. Each port is handed out once per session.
+_PORT_RANGE = (20000, 32000)
+_handed_out: set[int] = set()
+_port_random = random.Random(os.getpid())
+
+
 def free_port() -> int:
-    """Returns a loopback TCP port that was free a moment ago (bind port 0, then close)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """Returns a loopback TCP port that is free now and was not returned before in this session."""
+    for _ in range(1000):
+        port = _port_random.randrange(*_PORT_RANGE)
+        if port in _handed_out:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise RuntimeError("no free loopback port found")
 
 
 def natsd_binary() -> str:
