@@ -33,6 +33,9 @@ final class Cluster {
     var maintenanceTimer: LoopTimer?
 
     static let globalAccount: [UInt8] = Array("$G".utf8)
+    /// Pending output at which a route peer that stopped reading is dropped: far above a client's
+    /// max_pending, since a route carries many clients' traffic and is redialled.
+    var routeMaxPending: Int { max(options.maxPending * 4, 256 * 1024 * 1024) }
     /// `$G` at a stable address for the per-message RMSG header (owned here, so the slice stays valid).
     private let globalAccountBytes = OwnedBytes(Cluster.globalAccount)
     var globalAccountSlice: ByteSlice { globalAccountBytes.slice }

@@ -13,10 +13,17 @@ extension RouteConnection {
         connection.commit(written)
         outMessages &+= 1
         outBytes &+= payload.count
-        // A route is never cut off for being slow, but the producers feeding it are paused.
+        // Producers feeding a backed-up route are paused first; only a peer that stopped reading
+        // altogether is cut off (its dialer reconnects it), so memory stays bounded.
         let pending = connection.pendingBytes
         if pending > cluster.server.stallThreshold {
-            cluster.server.receiverBackedUp(connection, pending: pending, maxPending: cluster.options.maxPending)
+            if pending > cluster.routeMaxPending {
+                logger.info("\(label) - Slow Consumer Detected: route pending \(pending) bytes")
+                cluster.server.statistics.slowConsumers += 1
+                close(reason: .slowConsumerPendingBytes, flush: false)
+            } else {
+                cluster.server.receiverBackedUp(connection, pending: pending, maxPending: cluster.options.maxPending)
+            }
         }
     }
 }
