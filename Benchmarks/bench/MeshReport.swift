@@ -30,20 +30,8 @@ struct MeshReport {
     let settings: MeshSettings
 
     func render() -> String {
-        var notes: [String] = []
-        func note(_ text: String) -> String {
-            if let index = notes.firstIndex(of: text) { return "[\(index + 1)]" }
-            notes.append(text)
-            return "[\(notes.count)]"
-        }
-        var lines = ["## natsd vs nats-server: chain start to full mesh", ""]
-        lines += preamble.map { "- \($0)" }
-        for contender in contenders {
-            switch contender.binary {
-            case .success(let path): lines.append("- \(contender.label): \(contender.version) (`\(path)`)")
-            case .failure(let error): lines.append("- \(contender.label): unavailable \(note(error.message))")
-            }
-        }
+        let notes = ReportNotes()
+        var lines = notes.header("natsd vs nats-server: chain start to full mesh", preamble: preamble, contenders: contenders)
         lines += [
             "- seconds: from the first launch until every node's `/routez` lists every other node "
                 + "(distinct `remote_id`), best / median over the runs that meshed; timeout after \(format1(settings.timeoutSeconds)) s",
@@ -62,16 +50,11 @@ struct MeshReport {
         lines.append("|---:|" + labels.map { _ in "---:|" }.joined() + labels.map { _ in "---|" }.joined())
         for row in rows {
             var cells = ["\(row.nodeCount)"]
-            cells += row.cells.map { Self.secondsCell($0, note: note) }
-            cells += row.cells.map { Self.churnCell($0, note: note) }
+            cells += row.cells.map { Self.secondsCell($0, note: notes.mark) }
+            cells += row.cells.map { Self.churnCell($0, note: notes.mark) }
             lines.append("| " + cells.joined(separator: " | ") + " |")
         }
-        if !notes.isEmpty {
-            lines.append("")
-            for (index, text) in notes.enumerated() {
-                lines.append("[\(index + 1)] \(text.replacingOccurrences(of: "\n", with: " "))  ")
-            }
-        }
+        lines += notes.footer
         return lines.joined(separator: "\n")
     }
 

@@ -41,20 +41,8 @@ struct ReportTable {
     let legend: String
 
     func render() -> String {
-        var notes: [String] = []
-        func note(_ text: String) -> String {
-            if let index = notes.firstIndex(of: text) { return "[\(index + 1)]" }
-            notes.append(text)
-            return "[\(notes.count)]"
-        }
-        var lines = ["## \(heading)", ""]
-        lines += preamble.map { "- \($0)" }
-        for contender in contenders {
-            switch contender.binary {
-            case .success(let path): lines.append("- \(contender.label): \(contender.version) (`\(path)`)")
-            case .failure(let error): lines.append("- \(contender.label): unavailable \(note(error.message))")
-            }
-        }
+        let notes = ReportNotes()
+        var lines = notes.header(heading, preamble: preamble, contenders: contenders)
         lines += ["- \(legend)", ""]
         let ratioTitle = contenders.count == 2 ? "ratio \(contenders[0].label)/\(contenders[1].label)" : "ratio"
         lines.append("| scenario | " + contenders.map(\.label).joined(separator: " | ") + " | \(ratioTitle) |")
@@ -64,10 +52,10 @@ struct ReportTable {
             for cell in row.cells {
                 if let best = cell.best(row.direction), let median = cell.median {
                     var text = "\(Self.format(best, row.style)) / \(Self.format(median, row.style))"
-                    if let failure = cell.failure { text += " \(note(failure))" }
+                    if let failure = cell.failure { text += " \(notes.mark(failure))" }
                     cells.append(text)
                 } else {
-                    cells.append("n/a " + note(cell.failure ?? "not run"))
+                    cells.append("n/a " + notes.mark(cell.failure ?? "not run"))
                 }
             }
             var ratio = "n/a"
@@ -78,12 +66,7 @@ struct ReportTable {
             }
             lines.append("| \(row.title) | " + cells.joined(separator: " | ") + " | \(ratio) |")
         }
-        if !notes.isEmpty {
-            lines.append("")
-            for (index, text) in notes.enumerated() {
-                lines.append("[\(index + 1)] \(text.replacingOccurrences(of: "\n", with: " "))  ")
-            }
-        }
+        lines += notes.footer
         return lines.joined(separator: "\n")
     }
 

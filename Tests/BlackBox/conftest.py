@@ -77,34 +77,43 @@ def pytest_runtest_makereport(item, call):
     setattr(item, f"rep_{report.when}", report)
 
 
-@pytest.fixture
-async def client(server):
-    """Factory of nats-py connections to `server` (no reconnects, errors recorded on
-    `nc.recorded_errors`); `await client(server=other, **connect_kwargs)`. Closed at teardown."""
+async def _open_nats(url: str, opened: list, **kwargs):
+    """One nats-py connection without reconnects; errors are recorded on `nc.recorded_errors`."""
     import nats
 
-    connections = []
+    errors: list[Exception] = []
 
-    async def factory(target: ServerHandle | None = None, **kwargs):
-        errors: list[Exception] = []
+    async def record_error(error: Exception) -> None:
+        errors.append(error)
 
-        async def record_error(error: Exception) -> None:
-            errors.append(error)
+    options = {"allow_reconnect": False, "connect_timeout": 2, "max_reconnect_attempts": 0,
+               "error_cb": record_error}
+    options.update(kwargs)
+    nc = await nats.connect(servers=[url], **options)
+    nc.recorded_errors = errors
+    opened.append(nc)
+    return nc
 
-        options = {"allow_reconnect": False, "connect_timeout": 2, "max_reconnect_attempts": 0,
-                   "error_cb": record_error}
-        options.update(kwargs)
-        nc = await nats.connect(servers=[(target or server).url], **options)
-        nc.recorded_errors = errors
-        connections.append(nc)
-        return nc
 
-    yield factory
-    for nc in connections:
+async def _close_all(opened: list) -> None:
+    for nc in opened:
         try:
             await nc.close()
         except Exception:
             pass
+
+
+@pytest.fixture
+async def client(server):
+    """Factory of nats-py connections to `server` (no reconnects, errors recorded on
+    `nc.recorded_errors`); `await client(server=other, **connect_kwargs)`. Closed at teardown."""
+    opened = []
+
+    async def factory(target: ServerHandle | None = None, **kwargs):
+        return await _open_nats((target or server).url, opened, **kwargs)
+
+    yield factory
+    await _close_all(opened)
 
 
 # ---- clusters (test_cluster_*.py) ---------------------------------------------------------------
@@ -134,20 +143,10 @@ def cluster(layout, tmp_path, request) -> Cluster:
 @pytest.fixture
 async def connect():
     """Factory of nats-py connections to any node: `await connect(node, **kwargs)`; closed at teardown."""
-    import nats
-
-    connections = []
+    opened = []
 
     async def factory(node, **kwargs):
-        options = {"allow_reconnect": False, "connect_timeout": 2, "max_reconnect_attempts": 0}
-        options.update(kwargs)
-        nc = await nats.connect(servers=[node.url], **options)
-        connections.append(nc)
-        return nc
+        return await _open_nats(node.url, opened, **kwargs)
 
     yield factory
-    for nc in connections:
-        try:
-            await nc.close()
-        except Exception:
-            pass
+    await _close_all(opened)

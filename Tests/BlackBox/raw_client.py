@@ -204,6 +204,11 @@ class RawClient:
             assert data == b"", f"expected a silent close, got {data!r}"
         return data
 
+    async def expect_then_closed(self, wanted: Pattern, timeout: float = DEFAULT_TIMEOUT) -> None:
+        """Expects `wanted` (typically a final `-ERR`), then a close with nothing more sent."""
+        await self.expect(wanted, timeout=timeout)
+        await self.expect_closed()
+
     async def expect_nothing(self, duration: float = 0.3) -> None:
         """Asserts that no bytes arrive within `duration` and the connection stays open."""
         data = await self.read_for(duration)

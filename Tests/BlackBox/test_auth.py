@@ -29,12 +29,6 @@ def bcrypt_server(start):
     return start("--user", "bob", "--pass", hashed)
 
 
-async def connect_raw(server, options: bytes) -> RawClient:
-    client = await RawClient.open(server.port)
-    await client.send(b"CONNECT " + options + b"\r\nPING\r\n")
-    return client
-
-
 async def test_info_announces_auth_required(user_server):
     client = await RawClient.open(user_server.port)
     assert client.info["auth_required"] is True
@@ -42,57 +36,28 @@ async def test_info_announces_auth_required(user_server):
 
 
 @pytest.mark.parametrize(
-    "options, accepted",
+    "server_fixture, options, accepted",
     [
-        (b'{"verbose":false,"user":"alice","pass":"s3cret"}', True),
-        (b'{"verbose":false,"user":"alice","pass":"wrong"}', False),
-        (b'{"verbose":false,"user":"mallory","pass":"s3cret"}', False),
-        (b'{"verbose":false}', False),
-        (b'{"verbose":false,"auth_token":"s3cret"}', False),
+        ("user_server", b'{"verbose":false,"user":"alice","pass":"s3cret"}', True),
+        ("user_server", b'{"verbose":false,"user":"alice","pass":"wrong"}', False),
+        ("user_server", b'{"verbose":false,"user":"mallory","pass":"s3cret"}', False),
+        ("user_server", b'{"verbose":false}', False),
+        ("user_server", b'{"verbose":false,"auth_token":"s3cret"}', False),
+        ("token_server", b'{"verbose":false,"auth_token":"t0ken"}', True),
+        ("token_server", b'{"verbose":false,"auth_token":"nope"}', False),
+        ("token_server", b'{"verbose":false}', False),
+        ("bcrypt_server", b'{"verbose":false,"user":"bob","pass":"hashed-pw"}', True),
+        ("bcrypt_server", b'{"verbose":false,"user":"bob","pass":"hashed-pwx"}', False),
     ],
 )
-async def test_user_password_raw(user_server, options, accepted):
-    client = await connect_raw(user_server, options)
+async def test_credentials_raw(request, impl, server_fixture, options, accepted):
+    # `impl` is named so the test runs per implementation; the server fixture is looked up by name.
+    client = await RawClient.open(request.getfixturevalue(server_fixture).port)
+    await client.send(b"CONNECT " + options + b"\r\nPING\r\n")
     if accepted:
         await client.expect(b"PONG\r\n")
     else:
-        await client.expect(VIOLATION)
-        await client.expect_closed()
-    await client.close()
-
-
-@pytest.mark.parametrize(
-    "options, accepted",
-    [
-        (b'{"verbose":false,"auth_token":"t0ken"}', True),
-        (b'{"verbose":false,"auth_token":"nope"}', False),
-        (b'{"verbose":false}', False),
-    ],
-)
-async def test_token_raw(token_server, options, accepted):
-    client = await connect_raw(token_server, options)
-    if accepted:
-        await client.expect(b"PONG\r\n")
-    else:
-        await client.expect(VIOLATION)
-        await client.expect_closed()
-    await client.close()
-
-
-@pytest.mark.parametrize(
-    "options, accepted",
-    [
-        (b'{"verbose":false,"user":"bob","pass":"hashed-pw"}', True),
-        (b'{"verbose":false,"user":"bob","pass":"hashed-pwx"}', False),
-    ],
-)
-async def test_bcrypt_password_raw(bcrypt_server, options, accepted):
-    client = await connect_raw(bcrypt_server, options)
-    if accepted:
-        await client.expect(b"PONG\r\n")
-    else:
-        await client.expect(VIOLATION)
-        await client.expect_closed()
+        await client.expect_then_closed(VIOLATION)
     await client.close()
 
 
@@ -100,8 +65,7 @@ async def test_bcrypt_password_raw(bcrypt_server, options, accepted):
 async def test_operation_before_connect_is_violation(user_server, first):
     client = await RawClient.open(user_server.port)
     await client.send(first)
-    await client.expect(VIOLATION)
-    await client.expect_closed()
+    await client.expect_then_closed(VIOLATION)
     await client.close()
 
 
@@ -109,8 +73,7 @@ async def test_operation_before_connect_is_violation(user_server, first):
 async def test_authentication_timeout(user_server):
     client = await RawClient.open(user_server.port)
     await client.expect_nothing(1.0)
-    await client.expect(b"-ERR 'Authentication Timeout'\r\n", timeout=5)
-    await client.expect_closed()
+    await client.expect_then_closed(b"-ERR 'Authentication Timeout'\r\n", timeout=5)
     await client.close()
 
 
@@ -152,12 +115,15 @@ async def test_nats_py_token_and_bcrypt(token_server, bcrypt_server, client):
     await pubsub_roundtrip(await client(bcrypt_server, user="bob", password="hashed-pw"))
 
 
-@pytest.mark.parametrize("which", ["user", "token", "bcrypt"])
-async def test_nats_py_refused_with_wrong_credentials(user_server, token_server, bcrypt_server, client, which):
-    target, kwargs = {
-        "user": (user_server, {"user": "alice", "password": "bad"}),
-        "token": (token_server, {"token": "bad"}),
-        "bcrypt": (bcrypt_server, {"user": "bob", "password": "bad"}),
-    }[which]
+@pytest.mark.parametrize(
+    "server_fixture, credentials",
+    [
+        ("user_server", {"user": "alice", "password": "bad"}),
+        ("token_server", {"token": "bad"}),
+        ("bcrypt_server", {"user": "bob", "password": "bad"}),
+    ],
+)
+async def test_nats_py_refused_with_wrong_credentials(request, client, server_fixture, credentials):
+    # Only the server under test is started.
     with pytest.raises(nats.errors.Error, match="Authorization Violation"):
-        await client(target, **kwargs)
+        await client(request.getfixturevalue(server_fixture), **credentials)

@@ -84,16 +84,20 @@ def natsd_only(cluster) -> None:
         pytest.skip("large concurrent chains: natsd-only requirement (nats-server does not converge reliably)")
 
 
+def route_snapshot(nodes) -> dict:
+    """Each node's routes as (rid, remote_id, start): equal snapshots mean no route churned."""
+    return {node.name: sorted((r["rid"], r["remote_id"], r["start"]) for r in node.route_list()) for node in nodes}
+
+
 @pytest.mark.stress
 @pytest.mark.timeout(90)
 async def test_stress_concurrent_chain_of_ten_converges_and_stays_stable(cluster, connect):
     natsd_only(cluster)
     nodes = cluster.chain(10, concurrent=True)
     await cluster.wait_mesh(nodes, timeout=20)
-    snapshot = {node.name: sorted((r["rid"], r["remote_id"], r["start"]) for r in node.route_list()) for node in nodes}
+    snapshot = route_snapshot(nodes)
     await asyncio.sleep(2)
-    assert {node.name: sorted((r["rid"], r["remote_id"], r["start"]) for r in node.route_list())
-            for node in nodes} == snapshot, "routes churned after the mesh formed"
+    assert route_snapshot(nodes) == snapshot, "routes churned after the mesh formed"
     await expect_delivery(connect, nodes[0], nodes[9], cluster, "ten")
     await expect_delivery(connect, nodes[9], nodes[4], cluster, "ten.back")
 
@@ -104,9 +108,8 @@ async def test_stress_concurrent_chain_of_twenty_converges_without_churn(cluster
     natsd_only(cluster)
     nodes = cluster.chain(20, concurrent=True)
     await cluster.wait_mesh(nodes, timeout=30)
-    snapshot = {node.name: sorted((r["rid"], r["remote_id"], r["start"]) for r in node.route_list()) for node in nodes}
+    snapshot = route_snapshot(nodes)
     assert all(len(routes) == 19 for routes in snapshot.values()), "exactly one route per pair"
     await asyncio.sleep(3)
-    assert {node.name: sorted((r["rid"], r["remote_id"], r["start"]) for r in node.route_list())
-            for node in nodes} == snapshot, "routes churned after the mesh formed"
+    assert route_snapshot(nodes) == snapshot, "routes churned after the mesh formed"
     await expect_delivery(connect, nodes[0], nodes[19], cluster, "twenty")

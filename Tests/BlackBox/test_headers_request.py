@@ -104,5 +104,4 @@ async def test_no_responders_not_sent_when_someone_listens(raw):
 async def test_no_responders_requires_headers(raw):
     client = await raw()
     await client.send(b'CONNECT {"verbose":false,"no_responders":true}\r\n')
-    await client.expect(b"-ERR 'no responders requires headers support'\r\n")
-    await client.expect_closed()
+    await client.expect_then_closed(b"-ERR 'no responders requires headers support'\r\n")

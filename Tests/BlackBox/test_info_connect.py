@@ -2,8 +2,6 @@
 
 import re
 
-from raw_client import RawClient
-
 
 async def test_info_on_accept_has_core_fields(server, raw):
     client = await raw()
@@ -67,13 +65,10 @@ async def test_verbose_false_sends_no_ok(raw):
     await client.expect(b"MSG foo 1 1\r\nx\r\nPONG\r\n")
 
 
-async def test_multiple_clients_see_same_server(server):
-    a = await RawClient.connected(server.port)
-    b = await RawClient.connected(server.port)
+async def test_multiple_clients_see_same_server(raw):
+    a, b = await raw(connect={}), await raw(connect={})
     await b.send(b"SUB x 9\r\n")
     await b.expect_open()
     await a.send(b"PUB x 3\r\nabc\r\n")
     await a.expect_open()
     await b.expect(b"MSG x 9 3\r\nabc\r\n")
-    await a.close()
-    await b.close()

@@ -9,43 +9,48 @@ UNKNOWN = b"-ERR 'Unknown Protocol Operation'\r\n"
 
 
 async def quiet_connection(raw):
-    client = await raw()
-    await client.send(QUIET + b"PING\r\n")
-    await client.expect(b"PONG\r\n")
-    return client
+    return await raw(connect={"headers": True})
+
+
+MAX_CONTROL_LINE = b"-ERR 'maximum control line exceeded'\r\n"
+MAX_PAYLOAD = b"-ERR 'Maximum Payload Violation'\r\n"
 
 
 @pytest.mark.parametrize(
-    "operation",
+    "operation, error",
     [
-        pytest.param(b"FOO\r\n", id="unknown-verb"),
-        pytest.param(b"MSG foo 1 2\r\nhi\r\n", id="MSG-from-client"),
-        pytest.param(b"RS+ $G foo\r\n", id="RS+-from-client"),
-        pytest.param(b"RMSG $G foo 2\r\nhi\r\n", id="RMSG-from-client"),
-        pytest.param(b"UNSUB\r\n", id="UNSUB-without-args"),
-        pytest.param(b"PUB foo 2\r\nhiXX\r\n", id="payload-without-crlf"),
-        pytest.param(b"HPUB foo 12 14\r\nNATS/1.0\r\n\r\nhiXX\r\n", id="hpayload-without-crlf"),
+        pytest.param(b"FOO\r\n", UNKNOWN, id="unknown-verb"),
+        pytest.param(b"MSG foo 1 2\r\nhi\r\n", UNKNOWN, id="MSG-from-client"),
+        pytest.param(b"RS+ $G foo\r\n", UNKNOWN, id="RS+-from-client"),
+        pytest.param(b"RMSG $G foo 2\r\nhi\r\n", UNKNOWN, id="RMSG-from-client"),
+        pytest.param(b"UNSUB\r\n", UNKNOWN, id="UNSUB-without-args"),
+        pytest.param(b"PUB foo 2\r\nhiXX\r\n", UNKNOWN, id="payload-without-crlf"),
+        pytest.param(b"HPUB foo 12 14\r\nNATS/1.0\r\n\r\nhiXX\r\n", UNKNOWN, id="hpayload-without-crlf"),
+        pytest.param(b"SUB " + b"a" * 5000 + b" 1\r\n", MAX_CONTROL_LINE, id="control-line-too-long"),
+        pytest.param(b"PUB foo 1048577\r\n", MAX_PAYLOAD, id="PUB-payload-too-big"),
+        pytest.param(b"HPUB foo 10 1048577\r\n", MAX_PAYLOAD, id="HPUB-payload-too-big"),
     ],
 )
-async def test_unknown_protocol_operation_closes(raw, operation):
+async def test_error_after_connect_closes(raw, operation, error):
     client = await quiet_connection(raw)
     await client.send(operation)
-    await client.expect(UNKNOWN)
-    await client.expect_closed()
+    await client.expect_then_closed(error)
 
 
-async def test_unknown_operation_before_connect_closes(raw):
+@pytest.mark.parametrize(
+    "operation, error",
+    [
+        pytest.param(b"HELLO WORLD\r\n", UNKNOWN, id="unknown-operation"),
+        pytest.param(b'CONNECT {"verbose":false,"protocol":2}\r\n', b"-ERR 'invalid client protocol'\r\n",
+                     id="invalid-client-protocol"),
+        pytest.param(b'CONNECT {"verbose":false,"account":"A"}\r\n', b"-ERR 'Authorization Violation'\r\n",
+                     id="account-in-CONNECT"),
+    ],
+)
+async def test_error_before_connect_closes(raw, operation, error):
     client = await raw()
-    await client.send(b"HELLO WORLD\r\n")
-    await client.expect(UNKNOWN)
-    await client.expect_closed()
-
-
-async def test_maximum_control_line_exceeded(raw):
-    client = await quiet_connection(raw)
-    await client.send(b"SUB " + b"a" * 5000 + b" 1\r\n")
-    await client.expect(b"-ERR 'maximum control line exceeded'\r\n")
-    await client.expect_closed()
+    await client.send(operation)
+    await client.expect_then_closed(error)
 
 
 async def test_long_control_line_within_limit_is_fine(raw):
@@ -53,28 +58,6 @@ async def test_long_control_line_within_limit_is_fine(raw):
     subject = b"a" * 4000
     await client.send(b"SUB " + subject + b" 1\r\nPUB " + subject + b" 1\r\nx\r\n")
     await client.expect(b"MSG " + subject + b" 1 1\r\nx\r\n")
-
-
-@pytest.mark.parametrize("operation", [b"PUB foo 1048577\r\n", b"HPUB foo 10 1048577\r\n"])
-async def test_maximum_payload_violation(raw, operation):
-    client = await quiet_connection(raw)
-    await client.send(operation)
-    await client.expect(b"-ERR 'Maximum Payload Violation'\r\n")
-    await client.expect_closed()
-
-
-async def test_invalid_client_protocol(raw):
-    client = await raw()
-    await client.send(b'CONNECT {"verbose":false,"protocol":2}\r\n')
-    await client.expect(b"-ERR 'invalid client protocol'\r\n")
-    await client.expect_closed()
-
-
-async def test_account_in_connect_is_authorization_violation(raw):
-    client = await raw()
-    await client.send(b'CONNECT {"verbose":false,"account":"A"}\r\n')
-    await client.expect(b"-ERR 'Authorization Violation'\r\n")
-    await client.expect_closed()
 
 
 @pytest.mark.parametrize(
@@ -161,8 +144,7 @@ async def test_second_client_unaffected_by_protocol_error(raw):
     await good.send(b"SUB s 1\r\n")
     await good.expect_open()
     await bad.send(b"BOGUS\r\n")
-    await bad.expect(UNKNOWN)
-    await bad.expect_closed()
+    await bad.expect_then_closed(UNKNOWN)
     await asyncio.sleep(0.05)
     publisher = await quiet_connection(raw)
     await publisher.send(b"PUB s 2\r\nok\r\n")

@@ -20,8 +20,7 @@ async def test_unanswered_pings_make_connection_stale(start):
     await client.send(QUIET_CONNECT)
     await client.expect(b"PING\r\n", timeout=5)
     await client.expect(b"PING\r\n", timeout=5)
-    await client.expect(b"-ERR 'Stale Connection'\r\n", timeout=5)
-    await client.expect_closed()
+    await client.expect_then_closed(b"-ERR 'Stale Connection'\r\n", timeout=5)
     await client.close()
 
 
@@ -84,8 +83,7 @@ async def test_maximum_connections_exceeded(start):
     first = await RawClient.connected(server.port)
     second = await RawClient.connected(server.port)
     third = await RawClient.open(server.port)
-    await third.expect(b"-ERR 'maximum connections exceeded'\r\n")
-    await third.expect_closed()
+    await third.expect_then_closed(b"-ERR 'maximum connections exceeded'\r\n")
     await first.expect_open()
     await second.close()
     await asyncio.sleep(0.2)
