@@ -51,6 +51,12 @@ extension Sublist {
         return result
     }
 
+    /// Like `match`, but neither reads nor fills the cache: for one-off lookups (a no-responders
+    /// status to a unique inbox) that would only evict useful entries.
+    public func matchUncached(_ subject: ByteSlice) -> SublistResult<Entry> {
+        matchInTrie(subject) ?? emptyResult
+    }
+
     /// All subscriptions matching a literal published subject (convenience for tests and monitoring).
     public func match(_ subject: [UInt8]) -> SublistResult<Entry> {
         subject.withUnsafeBufferPointer { match(ByteSlice(UnsafeRawBufferPointer($0))) }

@@ -114,6 +114,7 @@ extension TCPConnection {
     /// `count` bytes from the head of the queue reached the kernel: release the blocks they fill.
     private func advanceHead(by count: Int) {
         pendingByteCount -= count
+        bytesWritten &+= count
         var remaining = count
         while sealedHead < sealed.count {
             let block = sealed[sealedHead]

@@ -103,6 +103,9 @@ public final class TCPConnection: LoopHandleOwner {
     var headOffset = 0
     /// Bytes covered by the `uv_write` in flight.
     var inflightBytes = 0
+    /// Bytes the kernel has accepted so far: a caller compares it over time to tell a slow peer from
+    /// one that stopped reading (nats-server's write deadline).
+    public internal(set) var bytesWritten = 0
     var writeInFlight = false
     /// Number of `uv_try_write` calls made (test hook: one per flush).
     var writeCallCount = 0
@@ -157,6 +160,9 @@ public final class TCPConnection: LoopHandleOwner {
     public func close() {
         close(error: nil)
     }
+
+    /// True between `closeAfterFlush()` and the moment the queue is written and the close begins.
+    public var isFlushingBeforeClose: Bool { closeAfterFlushRequested && !isClosing }
 
     /// Stops reading, writes everything queued, then closes (used after a final -ERR).
     public func closeAfterFlush() {

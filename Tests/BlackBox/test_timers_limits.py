@@ -77,6 +77,31 @@ async def test_slow_consumer_is_disconnected_while_others_keep_receiving(start, 
     await slow.close()
 
 
+@pytest.mark.slow
+async def test_write_deadline_closes_a_reader_that_stopped(start):
+    # Far below max_pending: only the write deadline can end this connection.
+    server = start(config='write_deadline: "1s"\n')
+    stuck = await RawClient.open(server.port, rcvbuf=4096)
+    await stuck.send(QUIET_CONNECT + b"SUB flood 1\r\nPING\r\n")
+    await stuck.expect(b"PONG\r\n")
+    publisher = await RawClient.connected(server.port)
+    frame = b"PUB flood 8192\r\n" + b"x" * 8192 + b"\r\n"
+    for _ in range(8):  # 16 MB in 2 MB writes: more than the kernel buffers hold
+        await publisher.send(frame * 256)
+    await publisher.send(b"PING\r\n")
+    await publisher.expect(b"PONG\r\n", timeout=15)
+    # Not reading for well past the deadline; reading now would let the output move again.
+    await asyncio.sleep(4)
+    # The stuck reader was closed (what was in flight arrives first, never an -ERR), the publisher not.
+    leftover = await stuck.expect_closed(timeout=15, allow_data=True)
+    assert b"-ERR" not in leftover
+    assert len(leftover) < 8 * 256 * len(frame)
+    await publisher.send(b"PING\r\n")
+    await publisher.expect(b"PONG\r\n")
+    await stuck.close()
+    await publisher.close()
+
+
 async def test_maximum_connections_exceeded(start):
     server = start(config="max_connections: 2\n")
     await asyncio.sleep(0.2)  # let the server notice the readiness probe has gone

@@ -103,7 +103,7 @@ extension ClientConnection: ProtocolHandler {
             server.traceIn(label, "PING")
             server.traceOut(label, "PONG")
         }
-        send(Protocol.pong)
+        send(ControlLines.pong)
         if !sentFirstPong {
             sentFirstPong = true
             if connectReceived && connectOptions.protocolVersion >= 1 {

@@ -27,6 +27,9 @@ final class ClientConnection {
     var pingsOutstanding = 0
     /// Set by the first PONG: until then every ping tick sends a PING (nats-server measures RTT).
     var hasAnsweredPing = false
+    /// Write deadline bookkeeping: output progress seen at the last check, and since when it stalled.
+    var bytesWrittenAtLastCheck = 0
+    var writeStalledSince: UInt64 = 0
     var authDeadline: UInt64 = 0
     /// Clients speaking protocol 1 get an INFO with `connect_info` after their first PONG.
     var sentFirstPong = false
@@ -74,7 +77,7 @@ final class ClientConnection {
 
     func sendOK() {
         if server.isTracing { server.traceOut(label, "OK") }
-        send(Protocol.ok)
+        send(ControlLines.ok)
     }
 
     func sendErr(_ text: String) {
@@ -92,7 +95,12 @@ final class ClientConnection {
         closeReason = reason
         removeAllSubscriptions()
         server.clientClosed(self)
-        if flush { connection.closeAfterFlush() } else { connection.close() }
+        if flush {
+            connection.closeAfterFlush()
+            server.watchFlushBeforeClose(connection)
+        } else {
+            connection.close()
+        }
         // nats-server logs client closes at debug level whatever the reason.
         server.logger.debug("\(label) - Client connection closed: \(reason.rawValue)")
     }
@@ -130,11 +138,4 @@ extension ClientConnection: TCPConnectionDelegate {
         }
         connection.delegate = nil
     }
-}
-
-/// Fixed protocol lines.
-enum Protocol {
-    static let ok: [UInt8] = Array("+OK\r\n".utf8)
-    static let ping: [UInt8] = Array("PING\r\n".utf8)
-    static let pong: [UInt8] = Array("PONG\r\n".utf8)
 }

@@ -23,15 +23,34 @@ extension Server {
 
     func housekeeping() {
         let now = loop.now
-        for client in Array(clients.values) where !client.isClosed {
+        var expired: [(ClientConnection, Deadline)] = []
+        for client in clients.values where !client.isClosed {
             if client.authDeadline != 0 && now >= client.authDeadline {
+                expired.append((client, .authentication))
+            } else if writeDeadlinePassed(client, now: now) {
+                expired.append((client, .write))
+            } else if now >= client.nextPingAt {
+                expired.append((client, .ping))
+            }
+        }
+        // Acting may close clients, which changes `clients`: collect first, act after.
+        for (client, deadline) in expired where !client.isClosed {
+            switch deadline {
+            case .authentication:
                 logger.error("\(client.label) - Authentication Timeout")
                 client.fail("Authentication Timeout", reason: .authenticationTimeout)
-                continue
+            case .write:
+                statistics.slowConsumers += 1
+                logger.info("\(client.label) - Slow Consumer Detected: WriteDeadline of \(options.writeDeadlineSeconds)s Exceeded")
+                client.close(reason: .slowConsumerWriteDeadline, flush: false)
+            case .ping:
+                pingTick(client, now: now)
             }
-            if now >= client.nextPingAt { pingTick(client, now: now) }
         }
+        expireFlushesBeforeClose(now: now)
     }
+
+    enum Deadline { case authentication, write, ping }
 
     /// nats-server's ping timer: a PING is skipped while the client was active within the interval
     /// (unless its round-trip time is still unknown); sending one more than ping_max unanswered PINGs
@@ -47,6 +66,6 @@ extension Server {
             return
         }
         client.pingsOutstanding += 1
-        client.send(Protocol.ping)
+        client.send(ControlLines.ping)
     }
 }

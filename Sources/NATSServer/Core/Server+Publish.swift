@@ -109,9 +109,14 @@ extension Server {
 
     /// The `NATS/1.0 503` status a requester with no_responders gets on its own reply subscription.
     func sendNoResponders(to publisher: ClientConnection, reply: ByteSlice, subject: ByteSlice) {
-        let result = sublist.match(reply)
-        let own = result.plain.first { $0.client === publisher }
-            ?? result.queueGroups.lazy.flatMap { $0 }.first { $0.client === publisher }
+        let result = sublist.matchUncached(reply)
+        var own = result.plain.first { $0.client === publisher }
+        if own == nil {
+            for group in result.queueGroups {
+                own = group.first { $0.client === publisher }
+                if own != nil { break }
+            }
+        }
         guard let subscription = own else { return }
         let frame = FrameEncoder.noRespondersMessage(subject: reply, sid: subscription.sid.slice, originalSubject: subject)
         publisher.send(frame)

@@ -39,6 +39,8 @@ public final class Server {
     var stalledReaders: [(connection: TCPConnection, until: UInt64)] = []
     var stallTimer: LoopTimer?
     var currentReader: TCPConnection?
+    /// Connections writing a last -ERR before closing, and when they are closed regardless.
+    var flushingBeforeClose: [(connection: TCPConnection, deadline: UInt64)] = []
     var requestedStall: UInt64 = 0
     let stallThreshold: Int
     /// `-V`: trace every protocol op (checked before building any trace text).

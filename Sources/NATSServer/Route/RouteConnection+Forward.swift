@@ -13,6 +13,8 @@ extension RouteConnection {
         connection.commit(written)
         outMessages &+= 1
         outBytes &+= payload.count
+        cluster.server.statistics.outMessages &+= 1
+        cluster.server.statistics.outBytes &+= payload.count
         // Producers feeding a backed-up route are paused first; only a peer that stopped reading
         // altogether is cut off (its dialer reconnects it), so memory stays bounded.
         let pending = connection.pendingBytes

@@ -52,7 +52,7 @@ extension RouteConnection: ProtocolHandler {
 
     func handlePing() -> Bool {
         if cluster.server.isTracing { cluster.server.traceIn(label, "PING") }
-        send(Protocol.pong)
+        send(ControlLines.pong)
         return true
     }
 
@@ -112,6 +112,8 @@ extension RouteConnection: ProtocolHandler {
         guard state == .registered else { return true }
         inMessages &+= 1
         inBytes &+= message.payload.count
+        cluster.server.statistics.inMessages &+= 1
+        cluster.server.statistics.inBytes &+= message.payload.count
         guard cluster.isGlobalAccount(message.account) else { return true }
         cluster.server.deliverRouted(message)
         return state != .closed

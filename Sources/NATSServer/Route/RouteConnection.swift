@@ -132,7 +132,12 @@ final class RouteConnection {
         handshakeDeadline?.close()
         handshakeDeadline = nil
         removeAllRemoteInterest()
-        if flush { connection.closeAfterFlush() } else { connection.close() }
+        if flush {
+            connection.closeAfterFlush()
+            cluster.server.watchFlushBeforeClose(connection)
+        } else {
+            connection.close()
+        }
         cluster.routeClosed(self, wasRegistered: wasRegistered)
     }
 
@@ -154,7 +159,7 @@ final class RouteConnection {
             return
         }
         pingsOutstanding += 1
-        send(Protocol.ping)
+        send(ControlLines.ping)
     }
 
     // MARK: - Remote interest

@@ -1,0 +1,39 @@
+import UVLoop
+
+/// nats-server's write deadline: a connection whose queued output makes no progress for
+/// `write_deadline` (10 s) has a peer that stopped reading. A client is closed as a slow consumer; a
+/// connection that is only waiting to flush a final -ERR is simply closed. Checked by housekeeping.
+extension Server {
+    var writeDeadlineMilliseconds: UInt64 { UInt64(max(options.writeDeadlineSeconds, 0.001) * 1000) }
+
+    /// True when the client's output has been stuck for longer than the write deadline.
+    func writeDeadlinePassed(_ client: ClientConnection, now: UInt64) -> Bool {
+        let connection = client.connection
+        guard connection.pendingBytes > 0 else {
+            client.writeStalledSince = 0
+            return false
+        }
+        if connection.bytesWritten != client.bytesWrittenAtLastCheck || client.writeStalledSince == 0 {
+            client.bytesWrittenAtLastCheck = connection.bytesWritten
+            client.writeStalledSince = now
+            return false
+        }
+        return now - client.writeStalledSince > writeDeadlineMilliseconds
+    }
+
+    /// A connection closing after its last output gets at most the write deadline to deliver it.
+    func watchFlushBeforeClose(_ connection: TCPConnection) {
+        guard connection.isFlushingBeforeClose else { return }
+        flushingBeforeClose.append((connection, loop.now + writeDeadlineMilliseconds))
+    }
+
+    func expireFlushesBeforeClose(now: UInt64) {
+        guard !flushingBeforeClose.isEmpty else { return }
+        flushingBeforeClose.removeAll { entry in
+            if !entry.connection.isFlushingBeforeClose { return true }
+            guard now >= entry.deadline else { return false }
+            entry.connection.close()
+            return true
+        }
+    }
+}
