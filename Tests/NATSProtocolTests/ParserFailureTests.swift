@@ -112,7 +112,7 @@ let failCases: [FailCase] = [
     @Test func routesGetSixteenTimesTheControlLine() {
         let limits = ParserLimits.route()
         #expect(limits.maxControlLine == 65536)
-        #expect(limits.maxPayload == Int.max)
+        #expect(limits.maxPayload == 64 * 1024 * 1024)
         let queues = Array(repeating: "queue.name", count: 1000).joined(separator: " ")
         let line = bytes("RMSG $G foo | \(queues) 1\r\nx\r\n")
         #expect(line.count > 4096)
@@ -120,6 +120,14 @@ let failCases: [FailCase] = [
         #expect(outcome.error == nil)
         #expect(outcome.events.count == 1)
         #expect(outcome.events.first?.contains("/1000 ") == true)
+    }
+
+    @Test func routedPayloadAboveTheRouteBoundIsRejectedBeforeItArrives() {
+        let limits = ParserLimits.route(maxPayload: 1000)
+        #expect(feed([bytes("RMSG $G foo 1001\r\n")], kind: .route, limits: limits).error == .maxPayloadExceeded)
+        #expect(feed([bytes("HMSG $G foo 12 999999999\r\n")], kind: .route, limits: limits).error == .maxPayloadExceeded)
+        #expect(feed([bytes("RMSG $G foo 1000\r\n" + String(repeating: "x", count: 1000) + "\r\n")], kind: .route, limits: limits)
+            .events.count == 1)
     }
 
     @Test func payloadAboveMaximumIsRejectedOnTheControlLine() {

@@ -103,6 +103,7 @@ extension ProtocolParser {
         }
         let size = parseSize(tokens.last0)
         if size < 0 || headerSize > size { return .failed(.protocolViolation) }
+        if size > limits.maxPayload { return .failed(.maxPayloadExceeded) }
 
         switch line.payload(size: size) {
         case .complete(let payload, let next):

@@ -19,8 +19,12 @@ public struct ParserLimits: Sendable {
     }
 
     /// Limits for a route connection: 16× the configured control line (as nats-server) and no payload limit.
-    public static func route(maxControlLine: Int = 4096, routeAccountInProtocol: Bool = true) -> ParserLimits {
-        ParserLimits(maxControlLine: maxControlLine &* 16, maxPayload: Int.max, routeAccountInProtocol: routeAccountInProtocol)
+    /// Routes get 16× the control line. nats-server puts no payload limit on routes; natsd bounds it
+    /// (default 64 MiB, nats-server's largest sensible max_payload) so a broken peer cannot make it
+    /// allocate a gigabyte for one frame.
+    public static func route(maxControlLine: Int = 4096, maxPayload: Int = 64 * 1024 * 1024,
+                             routeAccountInProtocol: Bool = true) -> ParserLimits {
+        ParserLimits(maxControlLine: maxControlLine &* 16, maxPayload: maxPayload, routeAccountInProtocol: routeAccountInProtocol)
     }
 }
 

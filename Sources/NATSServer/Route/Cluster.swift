@@ -43,7 +43,9 @@ final class Cluster {
     init(server: Server) {
         self.server = server
         self.options = server.options
-        self.routeParserLimits = ParserLimits.route(maxControlLine: server.options.maxControlLine)
+        self.routeParserLimits = ParserLimits.route(
+            maxControlLine: server.options.maxControlLine,
+            maxPayload: max(server.options.maxPending, server.options.maxPayload, 64 * 1024 * 1024))
         if server.options.cluster.name.isEmpty {
             name = ServerIdentity.newNonce(length: 22)
             nameIsDynamic = true
