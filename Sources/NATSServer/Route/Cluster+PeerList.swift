@@ -58,15 +58,18 @@ extension Cluster {
 
     /// A server we may have to dial: now, later (natsd peer with a smaller id: it dials us), or not at all.
     func discovered(serverID id: String, url: RouteURL, peerIsNatsd: Bool, gossipMode: Int) {
-        guard id != server.serverID, routesByServerID[id] == nil, implicitDialers[id] == nil else { return }
-        if peerIsNatsd && id < server.serverID {
+        let known = routesByServerID[id] != nil || implicitDialers[id] != nil
+        switch RouteArbitration.discoveryAction(localID: server.serverID, peerID: id, peerIsNatsd: peerIsNatsd, alreadyKnown: known) {
+        case .ignore:
+            return
+        case .dialIfAbsentLater:
             if deferredDials[id] == nil {
                 deferredDials[id] = (url, server.loop.now + Cluster.deferredDialMilliseconds)
                 startMaintenance()
             }
-            return
+        case .dialNow:
+            dialImplicit(id: id, url: url, gossipMode: gossipMode)
         }
-        dialImplicit(id: id, url: url, gossipMode: gossipMode)
     }
 
     func dialImplicit(id: String, url: RouteURL, gossipMode: Int) {

@@ -16,6 +16,22 @@ enum RouteArbitration {
         return newIsCanonical && !existingIsCanonical
     }
 
+    enum DiscoveryAction: Equatable {
+        /// Already routed (or dialling), or it is us.
+        case ignore
+        case dialNow
+        /// A natsd peer with a smaller id dials us; dial it ourselves only if it has not after a while.
+        case dialIfAbsentLater
+    }
+
+    /// What to do about a server learned from gossip or a natsd peer list. Between two natsd servers
+    /// only the smaller id dials, so the two never dial each other at once; nats-server peers are
+    /// dialled by whoever hears of them, as nats-server does.
+    static func discoveryAction(localID: String, peerID: String, peerIsNatsd: Bool, alreadyKnown: Bool) -> DiscoveryAction {
+        if peerID == localID || alreadyKnown { return .ignore }
+        return peerIsNatsd && peerID < localID ? .dialIfAbsentLater : .dialNow
+    }
+
     enum NameDecision: Equatable {
         case agree
         /// Take the peer's name (and whether it is itself a generated one).
