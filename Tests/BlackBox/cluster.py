@@ -114,7 +114,9 @@ class Node:
                 lines.append(f'  authorization {{ user: "{self.cluster_user}", password: "{self.cluster_password}" }}')
             config += "cluster {\n" + "\n".join(lines) + "\n}\n"
         else:
-            args += ["--cluster", self._listen_url(), "--cluster_name", self.cluster_name]
+            args += ["--cluster", self._listen_url()]
+            if self.cluster_name:  # empty: no name, the server generates (and may adopt) one
+                args += ["--cluster_name", self.cluster_name]
             if self.routes:
                 args += ["--routes", ",".join(self.routes)]
             if self.pool_size is not None:

@@ -81,3 +81,19 @@ async def test_duplicate_route_race_three_nodes_all_configured(cluster):
             peer = next(n for n in nodes if n.server_id == route["remote_id"])
             peer_view = [r for r in peer.route_list() if r["remote_id"] == node.server_id]
             assert route["is_configured"] or any(r["is_configured"] for r in peer_view)
+
+
+async def test_nodes_without_a_name_adopt_one_cluster_name(cluster):
+    # No --cluster_name anywhere: each server generates one and the chain settles on a single name.
+    nodes = cluster.chain(3, cluster_name="")
+    await cluster.wait_mesh(nodes, timeout=10)
+    names = {node.varz()["cluster"]["name"] for node in nodes}
+    assert len(names) == 1 and "" not in names, names
+
+
+async def test_node_without_a_name_adopts_the_configured_one(cluster):
+    first, second = cluster.kinds(2)
+    named = cluster.start(cluster.node(first, cluster_name="fixed"))
+    unnamed = cluster.start(cluster.node(second, cluster_name="", routes=[named.route_url]))
+    await cluster.wait_mesh([named, unnamed], timeout=10)
+    assert unnamed.varz()["cluster"]["name"] == "fixed"
