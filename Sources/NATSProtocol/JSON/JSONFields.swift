@@ -156,3 +156,11 @@ struct JSONObjectWriter {
         return "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
     }
 }
+
+/// JSON string quoting as Go's encoding/json does it (HTML-safe escapes included), shared by INFO and
+/// the monitoring endpoints so both escape alike.
+public enum JSONString {
+    public static func append(_ value: String, to text: inout String) {
+        JSONObjectWriter.appendQuoted(value, to: &text)
+    }
+}

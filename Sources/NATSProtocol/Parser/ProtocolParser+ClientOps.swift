@@ -15,24 +15,35 @@ extension ProtocolParser {
         default: return .failed(.protocolViolation)
         }
         let subject = tokens.first0
-        var headerSize = -1
-        if headers {
-            headerSize = parseSize(tokens.last1)
-            if headerSize < 0 { return .failed(.protocolViolation) }
-        }
-        let size = parseSize(tokens.last0)
-        // parseSize rejects more than 9 digits, which also rules out overflow (CVE-2019-13126).
-        if size < 0 || headerSize > size { return .failed(.protocolViolation) }
-        if size > limits.maxPayload { return .failed(.maxPayloadExceeded) }
-        switch line.payload(size: size) {
+        let sizes = messageSizes(tokens, headers: headers, limits: limits)
+        if let error = sizes.error { return .failed(error) }
+        switch line.payload(size: sizes.size) {
         case .complete(let payload, let next):
-            return handler.handlePub(subject: subject, reply: reply, headerSize: headerSize, payload: payload)
+            return handler.handlePub(subject: subject, reply: reply, headerSize: sizes.headerSize, payload: payload)
                 ? .next(next) : .stop(next)
         case .incomplete(let needed):
             return .incomplete(needed: needed)
         case .malformed:
             return .failed(.unknownOperation)
         }
+    }
+
+    /// The sizes at the end of a message control line (`[<header size>] <size>`), checked as
+    /// nats-server checks them; `error` is set when they are unusable.
+    @inlinable @inline(__always)
+    static func messageSizes(_ tokens: ArgumentTokens, headers: Bool, limits: ParserLimits)
+        -> (headerSize: Int, size: Int, error: ProtocolError?)
+    {
+        var headerSize = -1
+        if headers {
+            headerSize = parseSize(tokens.last1)
+            if headerSize < 0 { return (0, 0, .protocolViolation) }
+        }
+        let size = parseSize(tokens.last0)
+        // parseSize rejects more than 9 digits, which also rules out overflow (CVE-2019-13126).
+        if size < 0 || headerSize > size { return (0, 0, .protocolViolation) }
+        if size > limits.maxPayload { return (0, 0, .maxPayloadExceeded) }
+        return (headerSize, size, nil)
     }
 
     /// `SUB <subject> [queue] <sid>`.

@@ -96,19 +96,12 @@ extension ProtocolParser {
         }
         let account = missingAccount == 0 ? tokens.fromStart(skip) : ByteSlice.empty
         let subject = tokens.fromStart(1 + shift)
-        var headerSize = -1
-        if headers {
-            headerSize = parseSize(tokens.last1)
-            if headerSize < 0 { return .failed(.protocolViolation) }
-        }
-        let size = parseSize(tokens.last0)
-        if size < 0 || headerSize > size { return .failed(.protocolViolation) }
-        if size > limits.maxPayload { return .failed(.maxPayloadExceeded) }
-
-        switch line.payload(size: size) {
+        let sizes = messageSizes(tokens, headers: headers, limits: limits)
+        if let error = sizes.error { return .failed(error) }
+        switch line.payload(size: sizes.size) {
         case .complete(let payload, let next):
             let message = RoutedMessage(
-                account: account, subject: subject, reply: reply, queues: queues, headerSize: headerSize, payload: payload)
+                account: account, subject: subject, reply: reply, queues: queues, headerSize: sizes.headerSize, payload: payload)
             return handler.handleRoutedMessage(message) ? .next(next) : .stop(next)
         case .incomplete(let needed):
             return .incomplete(needed: needed)

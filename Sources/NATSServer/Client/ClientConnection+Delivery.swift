@@ -12,10 +12,7 @@ extension ClientConnection {
             payload = payload.slice(from: headerSize, length: payload.count - headerSize)
             headerSize = -1
         }
-        if server.isTracing {
-            server.traceOut(label, (headerSize >= 0 ? "HMSG " : "MSG ") + "\(subject) \(sid) "
-                + Server.messageArguments(ByteSlice.empty, reply, headerSize: headerSize, size: payload.count).dropFirst())
-        }
+        if server.isTracing { traceDelivery(subject: subject, sid: sid, reply: reply, headerSize: headerSize, size: payload.count) }
         let length = FrameEncoder.clientMessageLength(
             subject: subject, sid: sid, reply: reply, headerSize: headerSize, payloadCount: payload.count)
         let destination = connection.reserve(length)
@@ -39,5 +36,12 @@ extension ClientConnection {
         server.statistics.slowConsumers += 1
         server.logger.info("\(label) - Slow Consumer Detected: MaxPending of \(maxPending) Exceeded")
         close(reason: .slowConsumerPendingBytes, flush: false)
+    }
+
+    /// Kept out of line so the per-message `deliver` stays small enough to inline.
+    @inline(never)
+    func traceDelivery(subject: ByteSlice, sid: ByteSlice, reply: ByteSlice, headerSize: Int, size: Int) {
+        server.traceOut(label, (headerSize >= 0 ? "HMSG " : "MSG ") + "\(subject) \(sid) "
+            + Server.messageArguments(ByteSlice.empty, reply, headerSize: headerSize, size: size).dropFirst())
     }
 }

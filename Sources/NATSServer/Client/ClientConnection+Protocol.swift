@@ -9,10 +9,7 @@ extension ClientConnection: ProtocolHandler {
             close(reason: .protocolViolation, flush: true)
             return false
         }
-        if server.isTracing {
-            server.traceIn(label, (headerSize >= 0 ? "HPUB " : "PUB ") + Server.messageArguments(subject, reply, headerSize: headerSize, size: payload.count))
-            server.tracePayload(label, payload)
-        }
+        if server.isTracing { tracePublish(subject: subject, reply: reply, headerSize: headerSize, payload: payload) }
         inMessages &+= 1
         inBytes &+= payload.count
         server.statistics.inMessages &+= 1
@@ -149,5 +146,14 @@ extension ClientConnection {
             server.sublist.remove(subscription)
             server.localInterestRemoved(subscription)
         }
+    }
+}
+
+extension ClientConnection {
+    /// Kept out of line so `handlePub` stays small on the per-message path.
+    @inline(never)
+    func tracePublish(subject: ByteSlice, reply: ByteSlice, headerSize: Int, payload: ByteSlice) {
+        server.traceIn(label, (headerSize >= 0 ? "HPUB " : "PUB ") + Server.messageArguments(subject, reply, headerSize: headerSize, size: payload.count))
+        server.tracePayload(label, payload)
     }
 }

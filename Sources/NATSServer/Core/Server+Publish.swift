@@ -76,16 +76,24 @@ extension Server {
                 start &+= 1
             }
         }
+        return firstMember(of: group, from: start) { member in
+            if let receiver = member.client {
+                return !receiver.isClosed && (receiver !== publisher || publisher?.echo == true)
+            }
+            return member.route?.state == .registered
+        }
+    }
+
+    /// The first member, going round from `start`, that `accepts` takes.
+    @inline(__always)
+    func firstMember(of group: ContiguousArray<Subscription>, from start: Int,
+                     where accepts: (Subscription) -> Bool) -> Subscription? {
+        let count = group.count
         var offset = 0
         while offset < count {
             var index = start &+ offset
             if index >= count { index &-= count }
-            let member = group[index]
-            if let receiver = member.client {
-                if !receiver.isClosed && (receiver !== publisher || publisher?.echo == true) { return member }
-            } else if let route = member.route, route.state == .registered {
-                return member
-            }
+            if accepts(group[index]) { return group[index] }
             offset &+= 1
         }
         return nil

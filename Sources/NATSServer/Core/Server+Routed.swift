@@ -25,16 +25,10 @@ extension Server {
     /// A random local member of a queue group (remote members never take a routed message).
     @inline(__always)
     private func pickLocalQueueMember(_ group: ContiguousArray<Subscription>) -> Subscription? {
-        let count = group.count
-        let start = count > 1 ? random.next(below: count) : 0
-        var offset = 0
-        while offset < count {
-            var index = start &+ offset
-            if index >= count { index &-= count }
-            let member = group[index]
-            if let receiver = member.client, !receiver.isClosed { return member }
-            offset &+= 1
+        let start = group.count > 1 ? random.next(below: group.count) : 0
+        return firstMember(of: group, from: start) { member in
+            guard let receiver = member.client else { return false }
+            return !receiver.isClosed
         }
-        return nil
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import NATSProtocol
 
 /// A JSON value whose objects keep their key order, so monitoring output reads like nats-server's.
 enum JSON {
@@ -48,23 +49,7 @@ enum JSON {
     }
 
     static func quote(_ text: String, into output: inout String) {
-        output += "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": output += "\\\""
-            case "\\": output += "\\\\"
-            case "\n": output += "\\n"
-            case "\r": output += "\\r"
-            case "\t": output += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    output += String(format: "\\u%04x", scalar.value)
-                } else {
-                    output.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        output += "\""
+        JSONString.append(text, to: &output)
     }
 }
 
