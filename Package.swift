@@ -37,6 +37,7 @@ let package = Package(
         .systemLibrary(name: "CHTTPParser", path: "Sources/CHTTPParser"),
 
         // MARK: - Layers
+        // Hot path (-Ounchecked in release): the per-message code only.
         .target(name: "UVLoop", dependencies: ["CLibUV"], swiftSettings: hotPathSettings),
         .target(name: "NATSProtocol", swiftSettings: hotPathSettings),
         .target(
@@ -44,15 +45,35 @@ let package = Package(
             dependencies: ["NATSProtocol", .product(name: "Atomics", package: "swift-atomics")],
             swiftSettings: hotPathSettings
         ),
+        // Checked code: everything that reads operator or peer input outside the per-message path
+        // (CONNECT/INFO JSON, config and flags, credentials, logging, monitoring HTTP).
+        .target(name: "NATSJSON", dependencies: ["NATSProtocol"], swiftSettings: swiftSettings),
+        .target(name: "NATSConfig", swiftSettings: swiftSettings),
+        .target(name: "NATSAuth", dependencies: ["NATSConfig", "CCrypt"], swiftSettings: swiftSettings),
+        .target(
+            name: "NATSLogging",
+            dependencies: ["NATSConfig", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        // The server core: client and route connections, publish and forward, cluster membership.
         .target(
             name: "NATSServer",
             dependencies: [
-                "UVLoop", "NATSProtocol", "NATSSublist", "CCrypt", "CHTTPParser",
+                "UVLoop", "NATSProtocol", "NATSSublist", "NATSJSON", "NATSConfig", "NATSAuth", "NATSLogging",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: hotPathSettings
         ),
-        .executableTarget(name: "natsd", dependencies: ["NATSServer"], swiftSettings: swiftSettings),
+        .target(
+            name: "NATSMonitoring",
+            dependencies: ["NATSServer", "UVLoop", "NATSJSON", "NATSConfig", "CHTTPParser"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "natsd",
+            dependencies: ["NATSServer", "NATSMonitoring", "NATSConfig", "NATSLogging"],
+            swiftSettings: swiftSettings
+        ),
 
         // MARK: - Benchmarks
         .executableTarget(
@@ -66,7 +87,14 @@ let package = Package(
         .testTarget(name: "UVLoopTests", dependencies: ["UVLoop"], swiftSettings: swiftSettings),
         .testTarget(name: "NATSProtocolTests", dependencies: ["NATSProtocol"], swiftSettings: swiftSettings),
         .testTarget(name: "NATSSublistTests", dependencies: ["NATSSublist"], swiftSettings: swiftSettings),
+        .testTarget(name: "NATSJSONTests", dependencies: ["NATSJSON"], swiftSettings: swiftSettings),
+        .testTarget(name: "NATSConfigTests", dependencies: ["NATSConfig"], swiftSettings: swiftSettings),
+        .testTarget(name: "NATSAuthTests", dependencies: ["NATSAuth"], swiftSettings: swiftSettings),
+        .testTarget(name: "NATSLoggingTests", dependencies: ["NATSLogging"], swiftSettings: swiftSettings),
         .testTarget(name: "NATSServerTests", dependencies: ["NATSServer"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "NATSMonitoringTests", dependencies: ["NATSMonitoring"], swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "BenchTests",
             dependencies: ["bench"],

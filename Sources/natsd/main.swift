@@ -1,6 +1,9 @@
 // natsd: a NATS-compatible message broker. Parses nats-server's command line, then runs the server.
 import Foundation
 import Logging
+import NATSConfig
+import NATSLogging
+import NATSMonitoring
 import NATSServer
 
 // Writing to a socket the peer already closed must surface as an error, not kill the process.
@@ -34,6 +37,7 @@ case .run(let options):
     for warning in options.configWarnings { logger.warning("\(warning)") }
     do {
         let server = try Server(options: options, logger: logger)
+        server.monitoringFactory = { MonitorServer(server: $0) }
         try server.start()
         server.run()
         exit(0)

@@ -1,9 +1,11 @@
+import NATSConfig
+import NATSJSON
 import NATSProtocol
 
 /// The client side of the protocol: what each parsed op does. Every method returns false once the
 /// connection is closing so the parser stops at once.
 extension ClientConnection: ProtocolHandler {
-    func handlePub(subject: ByteSlice, reply: ByteSlice, headerSize: Int, payload: ByteSlice) -> Bool {
+    package func handlePub(subject: ByteSlice, reply: ByteSlice, headerSize: Int, payload: ByteSlice) -> Bool {
         if headerSize >= 0 && !supportsHeaders {
             // nats-server closes a client that sends HPUB without having negotiated headers, silently.
             close(reason: .protocolViolation, flush: true)
@@ -23,7 +25,7 @@ extension ClientConnection: ProtocolHandler {
         return !isClosed
     }
 
-    func handleSub(subject: ByteSlice, queue: ByteSlice, sid: ByteSlice) -> Bool {
+    package func handleSub(subject: ByteSlice, queue: ByteSlice, sid: ByteSlice) -> Bool {
         if server.isTracing { server.traceIn(label, "SUB \(subject)\(queue.isEmpty ? "" : " \(queue)") \(sid)") }
         if !SubjectValidator.isValidSubscription(subject) || (!queue.isEmpty && !SubjectValidator.isValidQueueName(queue)) {
             sendErr("Invalid Subject")
@@ -48,7 +50,7 @@ extension ClientConnection: ProtocolHandler {
         return true
     }
 
-    func handleUnsub(sid: ByteSlice, max: Int) -> Bool {
+    package func handleUnsub(sid: ByteSlice, max: Int) -> Bool {
         if server.isTracing { server.traceIn(label, "UNSUB \(sid)\(max >= 0 ? " \(max)" : "")") }
         if let subscription = subscriptions[sid.array] {
             if max > 0 && max > subscription.delivered {
@@ -61,7 +63,7 @@ extension ClientConnection: ProtocolHandler {
         return true
     }
 
-    func handleConnect(json: ByteSlice) -> Bool {
+    package func handleConnect(json: ByteSlice) -> Bool {
         if server.isTracing { server.traceIn(label, "CONNECT \(json)") }
         guard let options = ConnectOptions.decode(json) else {
             close(reason: .protocolViolation, flush: true)
@@ -93,9 +95,9 @@ extension ClientConnection: ProtocolHandler {
         return true
     }
 
-    func handleInfo(json: ByteSlice) -> Bool { true }
+    package func handleInfo(json: ByteSlice) -> Bool { true }
 
-    func handlePing() -> Bool {
+    package func handlePing() -> Bool {
         if server.isTracing {
             server.traceIn(label, "PING")
             server.traceOut(label, "PONG")
@@ -110,25 +112,25 @@ extension ClientConnection: ProtocolHandler {
         return true
     }
 
-    func handlePong() -> Bool {
+    package func handlePong() -> Bool {
         if server.isTracing { server.traceIn(label, "PONG") }
         pingsOutstanding = 0
         hasAnsweredPing = true
         return true
     }
 
-    func handleOK() -> Bool { true }
+    package func handleOK() -> Bool { true }
 
-    func handleErr(message: ByteSlice) -> Bool {
+    package func handleErr(message: ByteSlice) -> Bool {
         // A client sending -ERR is closed without a reply.
         close(reason: .protocolViolation, flush: true)
         return false
     }
 
     // Route ops never reach a client handler: the parser rejects them for kind .client.
-    func handleRouteSub(account: ByteSlice, subject: ByteSlice, queue: ByteSlice, weight: Int) -> Bool { false }
-    func handleRouteUnsub(account: ByteSlice, subject: ByteSlice, queue: ByteSlice) -> Bool { false }
-    func handleRoutedMessage(_ message: RoutedMessage) -> Bool { false }
+    package func handleRouteSub(account: ByteSlice, subject: ByteSlice, queue: ByteSlice, weight: Int) -> Bool { false }
+    package func handleRouteUnsub(account: ByteSlice, subject: ByteSlice, queue: ByteSlice) -> Bool { false }
+    package func handleRoutedMessage(_ message: RoutedMessage) -> Bool { false }
 }
 
 extension ClientConnection {

@@ -1,28 +1,30 @@
+import NATSConfig
+import NATSJSON
 import Logging
 import NATSProtocol
 import UVLoop
 
 /// One client connection: the protocol state of a NATS client on top of a `TCPConnection`.
-final class ClientConnection {
+package final class ClientConnection {
     /// The server outlives every connection; unowned(unsafe) keeps refcounting off the per-message path.
     unowned(unsafe) let server: Server
-    let id: UInt64
-    let connection: TCPConnection
+    package let id: UInt64
+    package let connection: TCPConnection
     let maxPending: Int
-    let startedAt: UInt64
+    package let startedAt: UInt64
 
     /// CONNECT options; server-side defaults until the client sends CONNECT.
-    var connectOptions = ConnectOptions()
+    package var connectOptions = ConnectOptions()
     var connectReceived = false
     /// Set once `-ERR`/close has been decided: stop parsing and delivering.
     var isClosed = false
     var closeReason: CloseReason?
 
     /// Subscriptions by sid. SUB/UNSUB are not on the per-message path, so a plain dictionary is fine.
-    var subscriptions: [[UInt8]: Subscription] = [:]
+    package var subscriptions: [[UInt8]: Subscription] = [:]
 
     // Keep-alive and authentication deadlines (loop milliseconds); checked by the server's housekeeping.
-    var lastActivity: UInt64
+    package var lastActivity: UInt64
     var nextPingAt: UInt64
     var pingsOutstanding = 0
     /// Set by the first PONG: until then every ping tick sends a PING (nats-server measures RTT).
@@ -35,10 +37,10 @@ final class ClientConnection {
     var sentFirstPong = false
 
     // Statistics for /connz and /varz.
-    var inMessages = 0
-    var inBytes = 0
-    var outMessages = 0
-    var outBytes = 0
+    package var inMessages = 0
+    package var inBytes = 0
+    package var outMessages = 0
+    package var outBytes = 0
 
     init(server: Server, id: UInt64, connection: TCPConnection) {
         self.server = server
@@ -113,7 +115,7 @@ final class ClientConnection {
 }
 
 extension ClientConnection: TCPConnectionDelegate {
-    func connectionDidRead(_ connection: TCPConnection, bytes: UnsafeRawBufferPointer) -> ReadDisposition {
+    package func connectionDidRead(_ connection: TCPConnection, bytes: UnsafeRawBufferPointer) -> ReadDisposition {
         guard !isClosed else { return ReadDisposition(consumed: bytes.count, needed: 0) }
         lastActivity = connection.loop.now
         // With auth required the very first op must be CONNECT; nats-server decides on the first byte.
@@ -132,7 +134,7 @@ extension ClientConnection: TCPConnectionDelegate {
         return ReadDisposition(consumed: result.consumed, needed: result.needed)
     }
 
-    func connectionDidClose(_ connection: TCPConnection, error: UVError?) {
+    package func connectionDidClose(_ connection: TCPConnection, error: UVError?) {
         if !isClosed {
             close(reason: error == nil ? .clientClosed : .readError, flush: false)
         }

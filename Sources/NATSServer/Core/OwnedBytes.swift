@@ -2,7 +2,7 @@ import NATSProtocol
 
 /// A small immutable byte string with a stable address, for values read on the per-message path
 /// (a subscription's sid, a route's account name): it hands out a `ByteSlice` with no array bridging.
-final class OwnedBytes {
+package final class OwnedBytes {
     let pointer: UnsafeMutablePointer<UInt8>
     let count: Int
 
@@ -20,5 +20,5 @@ final class OwnedBytes {
 
     @inline(__always) var slice: ByteSlice { ByteSlice(start: pointer, count: count) }
     var array: [UInt8] { slice.array }
-    var string: String { slice.string }
+    package var string: String { slice.string }
 }

@@ -1,3 +1,4 @@
+import NATSConfig
 import NATSProtocol
 
 /// `-V` protocol tracing in nats-server's shape: `<<- [SUB foo 1]` for what a connection sent,

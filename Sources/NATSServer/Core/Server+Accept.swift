@@ -1,3 +1,5 @@
+import NATSConfig
+import NATSJSON
 import NATSProtocol
 import UVLoop
 

@@ -1,3 +1,4 @@
+import NATSConfig
 import NATSProtocol
 import UVLoop
 

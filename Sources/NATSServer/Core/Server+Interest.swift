@@ -1,3 +1,4 @@
+import NATSConfig
 import NATSProtocol
 
 extension Server {
@@ -10,7 +11,7 @@ extension Server {
 
 extension Server {
     /// All client URLs of the cluster, own first (INFO `connect_urls`); nil when not clustered.
-    func clientConnectURLs() -> [String]? {
+    package func clientConnectURLs() -> [String]? {
         guard options.cluster.isEnabled || !options.cluster.routes.isEmpty, !options.cluster.noAdvertise else { return nil }
         var urls = ownClientURLs()
         for url in cluster.peerClientURLs() where !urls.contains(url) { urls.append(url) }

@@ -1,3 +1,4 @@
+import NATSConfig
 import Foundation
 import Logging
 import NATSProtocol
@@ -24,8 +25,8 @@ extension Server {
         logger.info("Listening for client connections on \(hostPort(options.host, listener.port))")
         if authenticator.isRequired { logger.info("Client authorization required") }
         try cluster.start()
-        if options.httpPort != 0 {
-            let monitor = MonitorServer(server: self)
+        if options.httpPort != 0, let monitoringFactory {
+            let monitor = monitoringFactory(self)
             try monitor.start(host: options.monitoringHost, port: options.httpPort)
             self.monitor = monitor
         }
@@ -86,7 +87,7 @@ extension Server {
         }
     }
 
-    func hostPort(_ host: String, _ port: Int) -> String {
+    package func hostPort(_ host: String, _ port: Int) -> String {
         host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
     }
 }

@@ -1,3 +1,4 @@
+import NATSConfig
 import UVLoop
 
 /// nats-server's write deadline: a connection whose queued output makes no progress for

@@ -1,3 +1,5 @@
+import NATSAuth
+import NATSConfig
 import Foundation
 import Logging
 import NATSProtocol
@@ -10,26 +12,29 @@ import UVLoop
 public final class Server {
     public static let version = CommandLineParser.version
     /// The Go runtime field of INFO; nats clients only display it.
-    static let goVersion = "go1.24.0"
+    package static let goVersion = "go1.24.0"
 
-    let options: ServerOptions
-    let logger: Logger
-    let loop: EventLoop
-    let serverID: String
-    let serverName: String
-    let authenticator: Authenticator
-    let sublist = Sublist<Subscription>()
-    var statistics = ServerStatistics()
+    package let options: ServerOptions
+    package let logger: Logger
+    package let loop: EventLoop
+    package let serverID: String
+    package let serverName: String
+    package let authenticator: Authenticator
+    package let sublist = Sublist<Subscription>()
+    package var statistics = ServerStatistics()
     var random = FastRandom()
-    let startDate = Date()
-    let startLoopTime: UInt64
-    var monitor: MonitorServer?
+    package let startDate = Date()
+    package let startLoopTime: UInt64
+    /// The monitoring listener, built by `monitoringFactory` when `-m` is set.
+    package var monitor: (any MonitoringEndpoint)?
+    /// Builds the monitoring listener (NATSMonitoring, checked code) for this server; natsd's main sets it.
+    public var monitoringFactory: ((Server) -> any MonitoringEndpoint)?
 
-    var clients: [UInt64: ClientConnection] = [:]
+    package var clients: [UInt64: ClientConnection] = [:]
     private var nextConnectionID: UInt64 = 0
     var clientListener: TCPListener?
     /// Routes and gossip; always present so interest is counted even before the first route.
-    private(set) var cluster: Cluster!
+    package private(set) var cluster: Cluster!
     var housekeepingTimer: LoopTimer?
     var signalWatchers: [SignalWatcher] = []
     var isShuttingDown = false

@@ -3,22 +3,22 @@ import NATSSublist
 
 /// One entry of the server's subject index: a local client's subscription, or the interest a route
 /// peer announced with RS+ (then `route` is set and `weight` counts that peer's queue members).
-final class Subscription: SublistEntry {
-    let subject: [UInt8]
-    let queue: [UInt8]?
+package final class Subscription: SublistEntry {
+    package let subject: [UInt8]
+    package let queue: [UInt8]?
     /// The queue name at a stable address, for naming won groups in an RMSG without copying.
     let queueBytes: OwnedBytes?
     /// The client's sid (local subscriptions) — echoed verbatim in MSG.
-    let sid: OwnedBytes
+    package let sid: OwnedBytes
     /// The subscribing client. Unowned: a connection removes all its subscriptions before it goes away.
-    unowned(unsafe) let client: ClientConnection?
+    package unowned(unsafe) let client: ClientConnection?
     /// The route the interest came from (remote subscriptions).
     unowned(unsafe) let route: RouteConnection?
     /// Queue weight: 1 for a client, the peer's member count for remote queue interest.
     var weight: Int
     /// Auto-unsubscribe limit (`UNSUB sid max`); 0 = unlimited.
-    var maxMessages = 0
-    var delivered = 0
+    package var maxMessages = 0
+    package var delivered = 0
 
     init(client: ClientConnection, subject: ByteSlice, queue: ByteSlice, sid: ByteSlice) {
         self.subject = subject.array

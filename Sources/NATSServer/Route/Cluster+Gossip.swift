@@ -1,3 +1,5 @@
+import NATSConfig
+import NATSJSON
 import NATSProtocol
 
 /// Gossip: how a chain of configured routes becomes a full mesh. When a server registers a new peer

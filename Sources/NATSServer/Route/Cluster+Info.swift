@@ -1,3 +1,5 @@
+import NATSConfig
+import NATSJSON
 import NATSProtocol
 
 /// The INFO and CONNECT a route speaks, and the client URLs the cluster advertises.

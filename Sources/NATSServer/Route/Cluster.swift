@@ -1,22 +1,24 @@
+import NATSAuth
+import NATSConfig
 import Logging
 import NATSProtocol
 import UVLoop
 
 /// The cluster side of a server: the route listener, the dialers, the registered routes (one per
 /// peer server), gossip, and the bookkeeping of local interest that routes are told about.
-final class Cluster {
+package final class Cluster {
     /// The server owns the cluster for its whole life.
     unowned(unsafe) let server: Server
     let options: ServerOptions
     let routeParserLimits: ParserLimits
-    private(set) var name: String
+    package private(set) var name: String
     private(set) var nameIsDynamic: Bool
 
     var listener: TCPListener?
     /// Every route connection, handshaking or registered, by route id.
     var routes: [UInt64: RouteConnection] = [:]
     /// The registered route to each peer server, by its server id.
-    var routesByServerID: [String: RouteConnection] = [:]
+    package var routesByServerID: [String: RouteConnection] = [:]
     var explicitDialers: [RouteDialer] = []
     /// Implicit dials under way, by the server id gossip announced.
     var implicitDialers: [String: RouteDialer] = [:]
@@ -103,7 +105,7 @@ final class Cluster {
     }
 
     /// The port routes connect to (the bound one when configured as -1).
-    var port: Int { listener?.port ?? options.cluster.port }
+    package var port: Int { listener?.port ?? options.cluster.port }
 
     // MARK: - New connections
 

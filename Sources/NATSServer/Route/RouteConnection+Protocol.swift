@@ -1,8 +1,10 @@
+import NATSConfig
+import NATSJSON
 import NATSProtocol
 
 /// What each op means on a route.
 extension RouteConnection: ProtocolHandler {
-    func handleConnect(json: ByteSlice) -> Bool {
+    package func handleConnect(json: ByteSlice) -> Bool {
         if cluster.server.isTracing { cluster.server.traceIn(label, "CONNECT \(json)") }
         guard state == .awaitingConnect else { return true }
         guard let options = ConnectOptions.decode(json) else {
@@ -30,7 +32,7 @@ extension RouteConnection: ProtocolHandler {
         return true
     }
 
-    func handleInfo(json: ByteSlice) -> Bool {
+    package func handleInfo(json: ByteSlice) -> Bool {
         if cluster.server.isTracing { cluster.server.traceIn(label, "INFO \(json)") }
         guard let info = ServerInfo.decode(json) else {
             close(reason: .protocolViolation, flush: true)
@@ -50,28 +52,28 @@ extension RouteConnection: ProtocolHandler {
         }
     }
 
-    func handlePing() -> Bool {
+    package func handlePing() -> Bool {
         if cluster.server.isTracing { cluster.server.traceIn(label, "PING") }
         send(ControlLines.pong)
         return true
     }
 
-    func handlePong() -> Bool {
+    package func handlePong() -> Bool {
         if cluster.server.isTracing { cluster.server.traceIn(label, "PONG") }
         pingsOutstanding = 0
         return true
     }
 
-    func handleOK() -> Bool { true }
+    package func handleOK() -> Bool { true }
 
     /// Any -ERR from a peer ends the route (nats-server does the same).
-    func handleErr(message: ByteSlice) -> Bool {
+    package func handleErr(message: ByteSlice) -> Bool {
         logger.debug("\(label) - Route received -ERR '\(message.string)'")
         close(reason: .parseError, flush: false)
         return false
     }
 
-    func handleRouteSub(account: ByteSlice, subject: ByteSlice, queue: ByteSlice, weight: Int) -> Bool {
+    package func handleRouteSub(account: ByteSlice, subject: ByteSlice, queue: ByteSlice, weight: Int) -> Bool {
         if cluster.server.isTracing {
             cluster.server.traceIn(label, "RS+ \(account) \(subject)" + (queue.isEmpty ? "" : " \(queue) \(weight)"))
         }
@@ -92,7 +94,7 @@ extension RouteConnection: ProtocolHandler {
         return true
     }
 
-    func handleRouteUnsub(account: ByteSlice, subject: ByteSlice, queue: ByteSlice) -> Bool {
+    package func handleRouteUnsub(account: ByteSlice, subject: ByteSlice, queue: ByteSlice) -> Bool {
         if cluster.server.isTracing { cluster.server.traceIn(label, "RS- \(account) \(subject)" + (queue.isEmpty ? "" : " \(queue)")) }
         guard state == .registered, cluster.isGlobalAccount(account) else { return true }
         if let subscription = remoteSubscriptions.removeValue(forKey: RouteConnection.interestKey(subject: subject, queue: queue)) {
@@ -101,7 +103,7 @@ extension RouteConnection: ProtocolHandler {
         return true
     }
 
-    func handleRoutedMessage(_ message: RoutedMessage) -> Bool {
+    package func handleRoutedMessage(_ message: RoutedMessage) -> Bool {
         if cluster.server.isTracing {
             let queues = message.queues.map(\.string).joined(separator: " ")
             cluster.server.traceIn(label, (message.headerSize >= 0 ? "HMSG " : "RMSG ") + "\(message.account) "
@@ -120,9 +122,9 @@ extension RouteConnection: ProtocolHandler {
     }
 
     // Client ops never reach a route handler: the parser rejects them for kind .route.
-    func handlePub(subject: ByteSlice, reply: ByteSlice, headerSize: Int, payload: ByteSlice) -> Bool { false }
-    func handleSub(subject: ByteSlice, queue: ByteSlice, sid: ByteSlice) -> Bool { false }
-    func handleUnsub(sid: ByteSlice, max: Int) -> Bool { false }
+    package func handlePub(subject: ByteSlice, reply: ByteSlice, headerSize: Int, payload: ByteSlice) -> Bool { false }
+    package func handleSub(subject: ByteSlice, queue: ByteSlice, sid: ByteSlice) -> Bool { false }
+    package func handleUnsub(sid: ByteSlice, max: Int) -> Bool { false }
 }
 
 extension RouteConnection {

@@ -1,3 +1,5 @@
+import NATSConfig
+import NATSJSON
 import Logging
 import NATSProtocol
 import UVLoop
@@ -5,7 +7,7 @@ import UVLoop
 /// A connection to another server of the cluster, in the no-pool route dialect (one connection per
 /// peer, every account named on the wire). It shares the event loop, parser and outbound queue with
 /// client connections; only the ops it accepts and what they mean differ.
-final class RouteConnection {
+package final class RouteConnection {
     enum State {
         /// Accepted: waiting for the peer's CONNECT (it must be the first op).
         case awaitingConnect
@@ -18,11 +20,11 @@ final class RouteConnection {
 
     /// The cluster outlives every route; unowned(unsafe) keeps refcounting off the per-message path.
     unowned(unsafe) let cluster: Cluster
-    let id: UInt64
-    let connection: TCPConnection
-    let didSolicit: Bool
+    package let id: UInt64
+    package let connection: TCPConnection
+    package let didSolicit: Bool
     /// Configured route (retried forever) rather than learned by gossip.
-    var isExplicit: Bool
+    package var isExplicit: Bool
     /// Redial the peer when this route drops (its own dialer, plus any inherited from a closed duplicate).
     var dialers: [RouteDialer] = []
     /// The gossip mode this route was dialled with (implicit routes learned from gossip).
@@ -31,13 +33,13 @@ final class RouteConnection {
     var closeReason: CloseReason?
 
     var remoteInfo = ServerInfo()
-    var remoteID: String { remoteInfo.serverID }
-    var remoteName: String { remoteInfo.serverName }
+    package var remoteID: String { remoteInfo.serverID }
+    package var remoteName: String { remoteInfo.serverName }
     /// Where the peer accepts routes: its advertised `ip`, else the address we reached it on + its port.
     var remoteRouteURL: RouteURL?
 
     /// Interest the peer announced, keyed by `subject` or `subject queue`.
-    var remoteSubscriptions: [[UInt8]: Subscription] = [:]
+    package var remoteSubscriptions: [[UInt8]: Subscription] = [:]
 
     // Keep-alive.
     var pingTimer: LoopTimer?
@@ -49,11 +51,11 @@ final class RouteConnection {
     var forwardQueues = ContiguousArray<ByteSlice>()
 
     // Statistics for /routez.
-    var inMessages = 0
-    var inBytes = 0
-    var outMessages = 0
-    var outBytes = 0
-    let startedAt: UInt64
+    package var inMessages = 0
+    package var inBytes = 0
+    package var outMessages = 0
+    package var outBytes = 0
+    package let startedAt: UInt64
 
     init(cluster: Cluster, id: UInt64, connection: TCPConnection, didSolicit: Bool, isExplicit: Bool, gossipMode: Int) {
         self.cluster = cluster
@@ -172,7 +174,7 @@ final class RouteConnection {
 }
 
 extension RouteConnection: TCPConnectionDelegate {
-    func connectionDidRead(_ connection: TCPConnection, bytes: UnsafeRawBufferPointer) -> ReadDisposition {
+    package func connectionDidRead(_ connection: TCPConnection, bytes: UnsafeRawBufferPointer) -> ReadDisposition {
         guard state != .closed else { return ReadDisposition(consumed: bytes.count, needed: 0) }
         if state == .awaitingConnect, let first = bytes.first, first != UInt8(ascii: "C"), first != UInt8(ascii: "c") {
             fail("Authorization Violation", reason: .authenticationViolation)
@@ -189,7 +191,7 @@ extension RouteConnection: TCPConnectionDelegate {
         return ReadDisposition(consumed: result.consumed, needed: result.needed)
     }
 
-    func connectionDidClose(_ connection: TCPConnection, error: UVError?) {
+    package func connectionDidClose(_ connection: TCPConnection, error: UVError?) {
         if state != .closed { close(reason: error == nil ? .clientClosed : .readError, flush: false) }
         connection.delegate = nil
     }

@@ -1,7 +1,8 @@
 import Foundation
 import Logging
 import Testing
-@testable import NATSServer
+@testable import NATSLogging
+import NATSConfig
 
 @Suite struct NATSLogHandlerTests {
     /// 2026-11-21 07:56:24.123456 UTC.

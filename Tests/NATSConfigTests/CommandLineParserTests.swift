@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import NATSServer
+@testable import NATSConfig
 
 @Suite struct CommandLineParserTests {
     func run(_ arguments: [String]) throws(CommandLineError) -> ServerOptions {

@@ -1,5 +1,5 @@
 import Testing
-@testable import NATSServer
+@testable import NATSConfig
 
 @Suite struct ServerOptionsConfigTests {
     func options(_ text: String) throws(ConfigError) -> (ServerOptions, [ConfigError]) {

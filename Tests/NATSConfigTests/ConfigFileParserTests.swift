@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import NATSServer
+@testable import NATSConfig
 
 @Suite struct ConfigFileParserTests {
     func parse(_ text: String, environment: [String: String] = [:]) throws(ConfigError) -> ConfigMap {

@@ -2,7 +2,7 @@ import Foundation
 import NATSProtocol
 
 /// A JSON value whose objects keep their key order, so monitoring output reads like nats-server's.
-enum JSON {
+package enum JSON {
     case string(String)
     case int(Int)
     case double(Double)
@@ -12,7 +12,7 @@ enum JSON {
     case null
 
     /// Pretty-printed with two-space indentation, as nats-server serves it.
-    func rendered() -> String {
+    package func rendered() -> String {
         var output = ""
         render(into: &output, indent: 0)
         return output
@@ -48,21 +48,21 @@ enum JSON {
         }
     }
 
-    static func quote(_ text: String, into output: inout String) {
+    package static func quote(_ text: String, into output: inout String) {
         JSONString.append(text, to: &output)
     }
 }
 
 /// RFC 3339 timestamps with nanosecond-style fraction, as Go's time.Time marshals.
-enum MonitorTime {
-    static func rfc3339(_ date: Date) -> String {
+package enum MonitorTime {
+    package static func rfc3339(_ date: Date) -> String {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return formatter.string(from: date)
     }
 
     /// Go's Duration.String() rounded the way nats-server prints uptimes: `1h2m3s`, `45s`, `0s`.
-    static func uptime(_ seconds: Double) -> String {
+    package static func uptime(_ seconds: Double) -> String {
         var remaining = Int(seconds)
         let days = remaining / 86400
         remaining %= 86400

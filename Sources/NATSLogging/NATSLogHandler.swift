@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import NATSConfig
 import Glibc
 #endif
 import Foundation

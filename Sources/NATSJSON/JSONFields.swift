@@ -1,3 +1,4 @@
+import NATSProtocol
 /// Go `encoding/json` semantics for reading and writing flat structs such as CONNECT and INFO.
 
 /// Reads the members of a top-level object and assigns them to typed fields, failing on a type

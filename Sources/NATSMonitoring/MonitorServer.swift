@@ -1,21 +1,24 @@
+import NATSConfig
+import NATSJSON
+import NATSServer
 import Foundation
 import UVLoop
 
 /// The HTTP monitoring listener (`-m PORT`): one request per connection, answered with JSON and closed.
-final class MonitorServer {
+package final class MonitorServer: MonitoringEndpoint {
     unowned let server: Server
     private var listener: TCPListener?
     private var connections: [ObjectIdentifier: MonitorConnection] = [:]
     /// Requests served per path, for /varz `http_req_stats`.
     var requestCounts: [String: Int] = [:]
 
-    init(server: Server) {
+    package init(server: Server) {
         self.server = server
     }
 
-    var port: Int { listener?.port ?? 0 }
+    package var port: Int { listener?.port ?? 0 }
 
-    func start(host: String, port: Int) throws {
+    package func start(host: String, port: Int) throws {
         let listener: TCPListener
         do {
             listener = try TCPListener(loop: server.loop, host: host, port: port == -1 ? 0 : port) { [unowned self] connection in
@@ -31,7 +34,7 @@ final class MonitorServer {
         server.logger.info("Starting http monitor on \(server.hostPort(host, listener.port))")
     }
 
-    func stop() {
+    package func stop() {
         listener?.close()
         listener = nil
         for connection in connections.values { connection.connection.close() }
@@ -48,7 +51,7 @@ final class MonitorServer {
         let status: String
         let body: String
         switch path {
-        case "/varz": (status, body) = ("200 OK", server.varz().rendered())
+        case "/varz": (status, body) = ("200 OK", server.varz(requestCounts: requestCounts).rendered())
         case "/connz": (status, body) = ("200 OK", server.connz(query: query).rendered())
         case "/routez": (status, body) = ("200 OK", server.routez(query: query).rendered())
         case "/subsz", "/subscriptionsz": (status, body) = ("200 OK", server.subsz(query: query).rendered())

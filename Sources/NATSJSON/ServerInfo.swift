@@ -1,3 +1,4 @@
+import NATSProtocol
 /// The INFO JSON for clients (§1.1) and routes (§2.2), with the fields of nats-server's `Info`
 /// struct that natsd sends or must read.
 public struct ServerInfo: Sendable, Equatable {

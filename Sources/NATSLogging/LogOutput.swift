@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import NATSConfig
 import Glibc
 #elseif canImport(Musl)
 import Musl

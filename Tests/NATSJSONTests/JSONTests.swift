@@ -1,5 +1,6 @@
 import Testing
 import NATSProtocol
+@testable import NATSJSON
 
 func decodeConnect(_ json: String, over defaults: ConnectOptions = ConnectOptions()) -> ConnectOptions? {
     ByteSlice.withBytes(of: json) { ConnectOptions.decode($0, over: defaults) }
@@ -139,3 +140,6 @@ let capturedInfos = [
         #expect(decodeInfo(#"{"server_id":"x","gateway_cmd":1,"something":{"deep":[true]}}"#)?.serverID == "x")
     }
 }
+
+/// The UTF-8 bytes of `text`.
+func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }

@@ -1,5 +1,6 @@
 import Testing
-@testable import NATSServer
+@testable import NATSAuth
+import NATSConfig
 
 @Suite struct AuthenticatorTests {
     /// Made with Python's bcrypt (`hashpw(b"s3cret", gensalt(rounds=4, prefix=b"2a"))`).

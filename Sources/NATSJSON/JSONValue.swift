@@ -1,3 +1,4 @@
+import NATSProtocol
 /// A small JSON reader and writer for CONNECT and INFO (off the hot path).
 ///
 /// Hand-written rather than Foundation's so that decoding can follow Go's `encoding/json` typing

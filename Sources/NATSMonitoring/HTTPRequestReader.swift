@@ -1,3 +1,7 @@
+import UVLoop
+import NATSConfig
+import NATSJSON
+import NATSServer
 import CHTTPParser
 
 /// Reads one HTTP/1.x request with the C HTTP parser: the method and the URL are all monitoring needs.

@@ -1,21 +1,22 @@
+import NATSConfig
 import CCrypt
 
 /// Checks client credentials against the single user/password or token the operator configured.
 /// Passwords may be stored as bcrypt hashes (`$2a$…`), verified with libcrypt's `crypt_r`.
-struct Authenticator {
-    let username: String
-    let password: String
-    let token: String
+package struct Authenticator {
+    package let username: String
+    package let password: String
+    package let token: String
 
-    init(options: ServerOptions) {
+    package init(options: ServerOptions) {
         username = options.username
         password = options.password
         token = options.authToken
     }
 
-    var isRequired: Bool { !username.isEmpty || !token.isEmpty }
+    package var isRequired: Bool { !username.isEmpty || !token.isEmpty }
 
-    func authorize(user: String, pass: String, authToken: String) -> Bool {
+    package func authorize(user: String, pass: String, authToken: String) -> Bool {
         if !token.isEmpty {
             return Authenticator.secretMatches(stored: token, offered: authToken)
         }
@@ -26,17 +27,17 @@ struct Authenticator {
     }
 
     /// Compares an offered secret with the configured one, which may be a bcrypt hash.
-    static func secretMatches(stored: String, offered: String) -> Bool {
+    package static func secretMatches(stored: String, offered: String) -> Bool {
         if isBcryptHash(stored) { return bcryptVerify(hash: stored, password: offered) }
         return constantTimeEquals(Array(stored.utf8), Array(offered.utf8))
     }
 
-    static func isBcryptHash(_ text: String) -> Bool {
+    package static func isBcryptHash(_ text: String) -> Bool {
         text.hasPrefix("$2a$") || text.hasPrefix("$2b$") || text.hasPrefix("$2y$")
     }
 
     /// crypt_r re-hashes the password with the salt and cost embedded in `hash`; equal output means a match.
-    static func bcryptVerify(hash: String, password: String) -> Bool {
+    package static func bcryptVerify(hash: String, password: String) -> Bool {
         let data = UnsafeMutablePointer<crypt_data>.allocate(capacity: 1)
         defer { data.deallocate() }
         UnsafeMutableRawPointer(data).initializeMemory(as: UInt8.self, repeating: 0, count: MemoryLayout<crypt_data>.size)
@@ -47,7 +48,7 @@ struct Authenticator {
         return constantTimeEquals(Array(computed.utf8), Array(hash.utf8))
     }
 
-    static func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    package static func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
         guard a.count == b.count else { return false }
         var difference: UInt8 = 0
         for index in a.indices { difference |= a[index] ^ b[index] }

@@ -1,3 +1,7 @@
+import UVLoop
+import NATSConfig
+import NATSJSON
+import NATSServer
 import Foundation
 import NATSProtocol
 
@@ -10,7 +14,7 @@ extension Server {
 
     private var uptimeSeconds: Double { Date().timeIntervalSince(startDate) }
 
-    func varz() -> JSON {
+    func varz(requestCounts: [String: Int]) -> JSON {
         var fields: [(String, JSON)] = [
             ("server_id", .string(serverID)), ("server_name", .string(serverName)),
             ("version", .string(Server.version)), ("proto", .int(1)), ("go", .string(Server.goVersion)),
@@ -44,7 +48,7 @@ extension Server {
             ("in_bytes", .int(statistics.inBytes)), ("out_bytes", .int(statistics.outBytes)),
             ("slow_consumers", .int(statistics.slowConsumers)), ("stale_connections", .int(statistics.staleConnections)),
             ("subscriptions", .int(sublist.count)),
-            ("http_req_stats", .object((monitor?.requestCounts ?? [:]).sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })),
+            ("http_req_stats", .object(requestCounts.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })),
         ]
         return .object(fields)
     }

@@ -1,3 +1,4 @@
+import NATSProtocol
 /// The CONNECT JSON of clients and routes (nats-server's ClientOpts and route connectInfo).
 public struct ConnectOptions: Sendable, Equatable {
     // Server-side defaults before a client's JSON is applied: verbose, pedantic and echo are true.
