@@ -93,7 +93,12 @@ let package = Package(
         .testTarget(name: "NATSLoggingTests", dependencies: ["NATSLogging"], swiftSettings: swiftSettings),
         .testTarget(name: "NATSServerTests", dependencies: ["NATSServer"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "NATSMonitoringTests", dependencies: ["NATSMonitoring"], swiftSettings: swiftSettings
+            name: "NATSMonitoringTests",
+            dependencies: [
+                "NATSMonitoring", "NATSServer", "NATSConfig", "UVLoop", "CLibUV",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "BenchTests",

@@ -1,22 +1,39 @@
 import NATSConfig
 import NATSJSON
 import NATSServer
-import Foundation
 import UVLoop
 
-/// The HTTP monitoring listener (`-m PORT`): one request per connection, answered with JSON and closed.
+/// The HTTP monitoring listener (`-m PORT`): one request per connection, answered and closed.
 package final class MonitorServer: MonitoringEndpoint {
+    /// How long a connection may take to send its whole request: nats-server's monitoring HTTP server
+    /// sets `ReadHeaderTimeout` to 5 s (`server/server.go`, `startMonitoring`) and then closes the
+    /// socket without an answer. Without it, idle or trickling sockets pile up and starve descriptors.
+    package static let defaultRequestDeadlineMilliseconds: UInt64 = 5_000
+    /// How long writing the answer may take before the connection is dropped. nats-server sets no write
+    /// timeout; natsd bounds it so a peer that never reads a large answer cannot hold its socket forever.
+    package static let defaultResponseDeadlineMilliseconds: UInt64 = 30_000
+
     unowned let server: Server
+    let requestDeadlineMilliseconds: UInt64
+    let responseDeadlineMilliseconds: UInt64
     private var listener: TCPListener?
     private var connections: [ObjectIdentifier: MonitorConnection] = [:]
-    /// Requests served per path, for /varz `http_req_stats`.
+    /// Requests served per endpoint path, for /varz `http_req_stats`; only known paths, so the table stays small.
     var requestCounts: [String: Int] = [:]
 
-    package init(server: Server) {
+    /// - Parameters: the deadlines are nats-server's by default; tests shorten them.
+    package init(server: Server,
+                 requestDeadlineMilliseconds: UInt64 = MonitorServer.defaultRequestDeadlineMilliseconds,
+                 responseDeadlineMilliseconds: UInt64 = MonitorServer.defaultResponseDeadlineMilliseconds) {
         self.server = server
+        self.requestDeadlineMilliseconds = requestDeadlineMilliseconds
+        self.responseDeadlineMilliseconds = responseDeadlineMilliseconds
     }
 
     package var port: Int { listener?.port ?? 0 }
+
+    /// Monitoring connections not yet closed and freed.
+    package var openConnectionCount: Int { connections.count }
 
     package func start(host: String, port: Int) throws {
         let listener: TCPListener
@@ -37,6 +54,7 @@ package final class MonitorServer: MonitoringEndpoint {
     package func stop() {
         listener?.close()
         listener = nil
+        // The close callbacks remove the connections from the table, after this loop.
         for connection in connections.values { connection.connection.close() }
     }
 
@@ -44,36 +62,40 @@ package final class MonitorServer: MonitoringEndpoint {
         connections.removeValue(forKey: ObjectIdentifier(connection))
     }
 
-    /// The response to one request: status line, headers and body.
-    func respond(method: String, target: String) -> [UInt8] {
-        let (path, query) = MonitorServer.split(target)
-        requestCounts[path, default: 0] += 1
-        let status: String
-        let body: String
-        switch path {
-        case "/varz": (status, body) = ("200 OK", server.varz(requestCounts: requestCounts).rendered())
-        case "/connz": (status, body) = ("200 OK", server.connz(query: query).rendered())
-        case "/routez": (status, body) = ("200 OK", server.routez(query: query).rendered())
-        case "/subsz", "/subscriptionsz": (status, body) = ("200 OK", server.subsz(query: query).rendered())
-        case "/healthz": (status, body) = ("200 OK", JSON.object([("status", .string("ok"))]).rendered())
-        case "/": (status, body) = ("200 OK", MonitorServer.indexPage)
-        default: (status, body) = ("404 Not Found", "404 page not found\n")
+    /// The response to one request target. Any method is served, as nats-server's handlers do.
+    func respond(to target: String) -> MonitorResponse {
+        guard let target = MonitorTarget(target) else { return .badRequest }
+        let query = target.query
+        do {
+            switch target.path {
+            case "/varz":
+                count(target.path)
+                return .json(server.varz(requestCounts: requestCounts).rendered())
+            case "/connz":
+                count(target.path)
+                return .json(server.connz(options: try ConnzOptions(query: query)).rendered())
+            case "/routez":
+                count(target.path)
+                return .json(server.routez(listsSubscriptions: try query.listsSubscriptions()).rendered())
+            case "/subsz", "/subscriptionsz":
+                count("/subsz")
+                return .json(server.subsz(listsSubscriptions: try query.bool("subs")).rendered())
+            case "/healthz":
+                count(target.path)
+                return .json(JSON.object([("status", .string("ok"))]).rendered())
+            case "/":
+                count(target.path)
+                return MonitorResponse(status: "200 OK", contentType: "text/html; charset=utf-8", body: MonitorServer.indexPage)
+            default:
+                return .notFound
+            }
+        } catch {
+            return .text("400 Bad Request", error.message)
         }
-        let contentType = path == "/" ? "text/html; charset=utf-8" : (status.hasPrefix("200") ? "application/json" : "text/plain; charset=utf-8")
-        let payload = Array(body.utf8)
-        let head = "HTTP/1.1 \(status)\r\nContent-Type: \(contentType)\r\nContent-Length: \(payload.count)\r\nConnection: close\r\n\r\n"
-        return Array(head.utf8) + payload
     }
 
-    static func split(_ target: String) -> (String, [String: String]) {
-        guard let mark = target.firstIndex(of: "?") else { return (target, [:]) }
-        var query: [String: String] = [:]
-        for pair in target[target.index(after: mark)...].split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1)
-            let key = String(parts[0])
-            query[key] = parts.count > 1 ? String(parts[1]).removingPercentEncoding ?? String(parts[1]) : ""
-        }
-        return (String(target[..<mark]), query)
+    private func count(_ path: String) {
+        requestCounts[path, default: 0] += 1
     }
 
     static let indexPage = """
@@ -82,44 +104,4 @@ package final class MonitorServer: MonitoringEndpoint {
     <li><a href="subsz">subsz</a></li><li><a href="healthz">healthz</a></li></ul></body></html>
 
     """
-}
-
-/// One HTTP connection to the monitor.
-final class MonitorConnection: TCPConnectionDelegate {
-    unowned let monitor: MonitorServer
-    let connection: TCPConnection
-    private let reader = HTTPRequestReader()
-    private var answered = false
-
-    init(monitor: MonitorServer, connection: TCPConnection) {
-        self.monitor = monitor
-        self.connection = connection
-    }
-
-    func start() {
-        connection.delegate = self
-        connection.startReading()
-    }
-
-    func connectionDidRead(_ connection: TCPConnection, bytes: UnsafeRawBufferPointer) -> ReadDisposition {
-        guard !answered else { return ReadDisposition(consumed: bytes.count, needed: 0) }
-        switch reader.feed(bytes) {
-        case .incomplete:
-            break
-        case .complete(let method, let target):
-            answered = true
-            connection.write(monitor.respond(method: method, target: target))
-            connection.closeAfterFlush()
-        case .invalid:
-            answered = true
-            connection.write(Array("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".utf8))
-            connection.closeAfterFlush()
-        }
-        return ReadDisposition(consumed: bytes.count, needed: 0)
-    }
-
-    func connectionDidClose(_ connection: TCPConnection, error: UVError?) {
-        connection.delegate = nil
-        monitor.finished(self)
-    }
 }

@@ -53,13 +53,20 @@ extension Server {
         return .object(fields)
     }
 
-    func connz(query: [String: String]) -> JSON {
-        let showSubscriptions = ["true", "1", "detail"].contains(query["subs"] ?? "")
-        let offset = max(Int(query["offset"] ?? "") ?? 0, 0)
-        let limit = max(Int(query["limit"] ?? "") ?? 1024, 0)
-        var selected = clients.values.sorted { $0.id < $1.id }
-        if let cidText = query["cid"], let cid = UInt64(cidText) { selected = selected.filter { $0.id == cid } }
-        let page = selected.dropFirst(offset).prefix(limit)
+    /// /connz: the open client connections, sorted and paged by `options`. `total` counts every open
+    /// client connection (also with a `cid` filter, as nats-server does); `offset` and `limit` echo the
+    /// effective options; `num_connections` is the size of the page.
+    func connz(options: ConnzOptions) -> JSON {
+        var selected = Array(clients.values)
+        if let cid = options.cid { selected = selected.filter { $0.id == cid } }
+        let sorted = options.sorted(selected) { client in
+            ConnzMetrics(cid: client.id, subscriptions: client.subscriptions.count,
+                         pendingBytes: client.connection.pendingBytes,
+                         inMessages: client.inMessages, outMessages: client.outMessages,
+                         inBytes: client.inBytes, outBytes: client.outBytes, lastActivity: client.lastActivity)
+        }
+        let page = sorted[options.page(total: sorted.count)]
+        let showSubscriptions = options.listsSubscriptions
         let now = loop.now
         let connections: [JSON] = page.map { client in
             var fields: [(String, JSON)] = [
@@ -85,13 +92,13 @@ extension Server {
         }
         return .object([
             ("server_id", .string(serverID)), ("now", .string(MonitorTime.rfc3339(Date()))),
-            ("num_connections", .int(connections.count)), ("total", .int(selected.count)),
-            ("offset", .int(offset)), ("limit", .int(limit)), ("connections", .array(connections)),
+            ("num_connections", .int(connections.count)), ("total", .int(clients.count)),
+            ("offset", .int(options.offset)), ("limit", .int(options.limit)), ("connections", .array(connections)),
         ])
     }
 
-    func routez(query: [String: String]) -> JSON {
-        let showSubscriptions = ["true", "1", "detail"].contains(query["subs"] ?? "")
+    /// /routez; `listsSubscriptions` adds each route's `subscriptions_list`.
+    func routez(listsSubscriptions showSubscriptions: Bool) -> JSON {
         let now = loop.now
         let routes: [JSON] = cluster.routesByServerID.values.sorted { $0.id < $1.id }.map { route in
             var fields: [(String, JSON)] = [
@@ -118,7 +125,8 @@ extension Server {
         ])
     }
 
-    func subsz(query: [String: String]) -> JSON {
+    /// /subsz; `listsSubscriptions` adds `subscriptions_list`.
+    func subsz(listsSubscriptions: Bool) -> JSON {
         let stats = sublist.stats
         let hitRate = stats.matches == 0 ? 0 : Double(stats.cacheHits) / Double(stats.matches)
         var fields: [(String, JSON)] = [
@@ -128,7 +136,7 @@ extension Server {
             ("num_matches", .int(Int(stats.matches))), ("cache_hit_rate", .double(hitRate)),
             ("max_fanout", .int(stats.maxFanout)), ("avg_fanout", .double(stats.averageFanout)),
         ]
-        if ["true", "1", "detail"].contains(query["subs"] ?? "") {
+        if listsSubscriptions {
             var list: [JSON] = []
             sublist.forEach { subscription in
                 guard let client = subscription.client else { return }

@@ -1,0 +1,109 @@
+/// The `sort` option of /connz: the keys and directions of nats-server (`server/monitor_sort_opts.go`
+/// and the switch in `Server.Connz`): `cid` and `start` ascending, `uptime` ascending (youngest
+/// connection first), every other key descending (largest first).
+enum ConnzSortKey: String, CaseIterable, Sendable {
+    case cid, start, subs, pending
+    case messagesTo = "msgs_to", messagesFrom = "msgs_from", bytesTo = "bytes_to", bytesFrom = "bytes_from"
+    case last, idle, uptime, rtt
+    /// Closed-connection keys: nats-server accepts them only with `state=closed`; natsd keeps no
+    /// closed connections, so both are always answered with nats-server's 400 text.
+    case stop, reason
+}
+
+/// The values of one connection that /connz sorts on, read from the server when the request is answered.
+struct ConnzMetrics: Equatable, Sendable {
+    var cid: UInt64
+    var subscriptions = 0
+    var pendingBytes = 0
+    var inMessages = 0
+    var outMessages = 0
+    var inBytes = 0
+    var outBytes = 0
+    /// Loop time in milliseconds of the last bytes read from the connection.
+    var lastActivity: UInt64 = 0
+}
+
+/// The decoded query of a /connz request, with nats-server's defaults and checks (`HandleConnz`, `Connz`).
+struct ConnzOptions: Equatable, Sendable {
+    /// nats-server's `DefaultConnListSize`: the page size when `limit` is absent or not positive.
+    static let defaultLimit = 1024
+
+    var sort: ConnzSortKey = .cid
+    var listsSubscriptions = false
+    /// First connection of the page in sorted order; negative values count as 0.
+    var offset = 0
+    /// Page size; `cid` forces 1.
+    var limit = ConnzOptions.defaultLimit
+    /// Only this connection when set (non-zero).
+    var cid: UInt64?
+
+    init() {}
+
+    /// Decodes `subs`, `offset`, `limit`, `cid` and `sort`, in nats-server's order, so the first bad one
+    /// is the one reported.
+    /// - Throws: `MonitorRequestError` with nats-server's text: a parameter that does not decode
+    ///   (`Error decoding int for 'offset': …`), an unknown key (`invalid sorting option: foo`), or
+    ///   `stop`/`reason` (`sort by stop only valid on closed connections`).
+    init(query: MonitorQuery) throws(MonitorRequestError) {
+        listsSubscriptions = try query.listsSubscriptions()
+        offset = max(try query.int("offset") ?? 0, 0)
+        if let limit = try query.int("limit"), limit > 0 { self.limit = limit }
+        if let cid = try query.uint64("cid"), cid > 0 {
+            self.cid = cid
+            limit = 1
+        }
+        let sortText = query.value("sort")
+        if !sortText.isEmpty {
+            guard let key = ConnzSortKey(rawValue: sortText) else {
+                throw MonitorRequestError(message: "invalid sorting option: \(sortText)")
+            }
+            if key == .stop || key == .reason {
+                throw MonitorRequestError(message: "sort by \(key.rawValue) only valid on closed connections")
+            }
+            sort = key
+        }
+    }
+
+    /// `items` in the order of `sort`. Ties keep ascending cid, so a page boundary never moves between
+    /// requests; nats-server leaves tie order unspecified. `rtt` is accepted but natsd measures no
+    /// round trip time, so it orders by cid.
+    func sorted<Item>(_ items: [Item], metrics: (Item) -> ConnzMetrics) -> [Item] {
+        let keyed = items.map { (item: $0, metrics: metrics($0)) }
+        return keyed.sorted { a, b in
+            if let before = ConnzOptions.precedes(a.metrics, b.metrics, by: sort) { return before }
+            return a.metrics.cid < b.metrics.cid
+        }.map(\.item)
+    }
+
+    /// Whether `a` comes before `b` under `key`; nil when they tie.
+    private static func precedes(_ a: ConnzMetrics, _ b: ConnzMetrics, by key: ConnzSortKey) -> Bool? {
+        func descending<Value: Comparable>(_ value: (ConnzMetrics) -> Value) -> Bool? {
+            value(a) == value(b) ? nil : value(a) > value(b)
+        }
+        func ascending<Value: Comparable>(_ value: (ConnzMetrics) -> Value) -> Bool? {
+            value(a) == value(b) ? nil : value(a) < value(b)
+        }
+        switch key {
+        case .cid, .start, .rtt, .stop, .reason: return ascending(\.cid)
+        case .subs: return descending(\.subscriptions)
+        case .pending: return descending(\.pendingBytes)
+        case .messagesTo: return descending(\.outMessages)
+        case .messagesFrom: return descending(\.inMessages)
+        case .bytesTo: return descending(\.outBytes)
+        case .bytesFrom: return descending(\.inBytes)
+        case .last: return descending(\.lastActivity)
+        // Idle time is now minus the last activity: most idle first is oldest activity first.
+        case .idle: return ascending(\.lastActivity)
+        // Uptime is now minus the start: shortest uptime first is latest start first, and cids are
+        // handed out in accept order, so that is descending cid (exact where start times share a millisecond).
+        case .uptime: return descending(\.cid)
+        }
+    }
+
+    /// The index range of the requested page among `total` sorted connections: empty when `offset`
+    /// is past the end, shorter than `limit` at the end (nats-server's `minoff`/`maxoff`).
+    func page(total: Int) -> Range<Int> {
+        let start = min(max(offset, 0), total)
+        return start..<(start + min(limit, total - start))
+    }
+}

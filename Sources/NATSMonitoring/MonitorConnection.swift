@@ -1,0 +1,62 @@
+import UVLoop
+
+/// One HTTP connection to the monitor: reads a request within the request deadline, writes the answer
+/// within the response deadline, and closes. Whichever way it ends (answered, bad request, deadline,
+/// peer gone, shutdown), `connectionDidClose` closes the deadline timer and drops the connection from
+/// the monitor, so both are freed.
+final class MonitorConnection: TCPConnectionDelegate {
+    unowned let monitor: MonitorServer
+    let connection: TCPConnection
+    private let reader = HTTPRequestReader()
+    private var answered = false
+    private var deadline: LoopTimer?
+
+    init(monitor: MonitorServer, connection: TCPConnection) {
+        self.monitor = monitor
+        self.connection = connection
+    }
+
+    func start() {
+        connection.delegate = self
+        let deadline = LoopTimer(loop: connection.loop) { [weak self] in self?.deadlinePassed() }
+        deadline.start(afterMilliseconds: monitor.requestDeadlineMilliseconds)
+        self.deadline = deadline
+        connection.startReading()
+    }
+
+    /// Closes without an answer, as Go's net/http does when a request does not arrive in time.
+    private func deadlinePassed() {
+        connection.close()
+    }
+
+    func connectionDidRead(_ connection: TCPConnection, bytes: UnsafeRawBufferPointer) -> ReadDisposition {
+        guard !answered else { return ReadDisposition(consumed: bytes.count, needed: 0) }
+        switch reader.feed(bytes) {
+        case .incomplete:
+            break
+        case .complete(let method, let target):
+            answer(monitor.respond(to: target), includeBody: method != "HEAD")
+        case .invalid(.malformed):
+            answer(.badRequest)
+        case .invalid(.headerTooLarge):
+            answer(.headerTooLarge)
+        case .invalid(.unsupportedVersion):
+            answer(.unsupportedVersion)
+        }
+        return ReadDisposition(consumed: bytes.count, needed: 0)
+    }
+
+    private func answer(_ response: MonitorResponse, includeBody: Bool = true) {
+        answered = true
+        deadline?.start(afterMilliseconds: monitor.responseDeadlineMilliseconds)
+        connection.write(response.encoded(includeBody: includeBody))
+        connection.closeAfterFlush()
+    }
+
+    func connectionDidClose(_ connection: TCPConnection, error: UVError?) {
+        deadline?.close()
+        deadline = nil
+        connection.delegate = nil
+        monitor.finished(self)
+    }
+}
