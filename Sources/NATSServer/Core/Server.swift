@@ -68,8 +68,11 @@ public final class Server {
         self.cluster = Cluster(server: self)
     }
 
+    /// The port the client listener bound (set by `start()`, kept after shutdown closed the listener).
+    var boundClientPort: Int?
+
     /// The port clients connect to (the bound one when the configured port was 0 or -1).
-    public var clientPort: Int { clientListener?.port ?? options.port }
+    public var clientPort: Int { boundClientPort ?? options.port }
 
     func nextID() -> UInt64 {
         nextConnectionID += 1
