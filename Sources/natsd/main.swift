@@ -38,6 +38,7 @@ case .run(let options):
     do {
         let server = try Server(options: options, logger: logger)
         server.monitoringFactory = { MonitorServer(server: $0) }
+        server.reopenLogFile = { try NATSLogging.reopenLogFile() }
         try server.start()
         server.run()
         exit(0)

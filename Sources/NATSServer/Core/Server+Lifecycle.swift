@@ -74,17 +74,6 @@ extension Server {
     /// How long shutdown waits at most for connections to take their last output (milliseconds).
     static let shutdownGraceMilliseconds: UInt64 = 2000
 
-    private func installSignalHandlers() {
-        for signal in [SIGINT, SIGTERM] {
-            if let watcher = try? SignalWatcher(loop: loop, signal: signal, handler: { [unowned self] number in
-                self.logger.debug("Trapped \"\(number == SIGINT ? "interrupt" : "terminated")\" signal")
-                self.shutdown()
-            }) {
-                signalWatchers.append(watcher)
-            }
-        }
-    }
-
     private func writePidFile() {
         guard !options.pidFile.isEmpty else { return }
         let text = "\(getpid())"

@@ -29,6 +29,8 @@ public final class Server {
     package var monitor: (any MonitoringEndpoint)?
     /// Builds the monitoring listener (NATSMonitoring, checked code) for this server; natsd's main sets it.
     public var monitoringFactory: ((Server) -> any MonitoringEndpoint)?
+    /// Reopens the `-l` log file at its path (SIGUSR1, log rotation); natsd's main sets it to NATSLogging's.
+    public var reopenLogFile: (() throws -> Void)?
 
     package var clients: [UInt64: ClientConnection] = [:]
     private var nextConnectionID: UInt64 = 0
