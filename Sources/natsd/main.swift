@@ -35,6 +35,7 @@ case .run(let options):
     }
     let logger = NATSLogging.bootstrap(options: options)
     for warning in options.configWarnings { logger.warning("\(warning)") }
+    logger.debug("\(OpenFilesLimit.describe(OpenFilesLimit.raiseToHardLimit()))")
     do {
         let server = try Server(options: options, logger: logger)
         server.monitoringFactory = { MonitorServer(server: $0) }
