@@ -35,7 +35,9 @@ case .run(let options):
     }
     let logger = NATSLogging.bootstrap(options: options)
     for warning in options.configWarnings { logger.warning("\(warning)") }
-    logger.debug("\(OpenFilesLimit.describe(OpenFilesLimit.raiseToHardLimit()))")
+    // Outside the log call: swift-log evaluates a message only when its level is enabled.
+    let openFilesLimit = OpenFilesLimit.raiseToHardLimit()
+    logger.debug("\(OpenFilesLimit.describe(openFilesLimit))")
     do {
         let server = try Server(options: options, logger: logger)
         server.monitoringFactory = { MonitorServer(server: $0) }
