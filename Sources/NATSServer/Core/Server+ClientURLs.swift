@@ -47,7 +47,7 @@ extension Server {
                 var raw = ipv4.pointee.sin_addr
                 _ = inet_ntop(AF_INET, &raw, &text, socklen_t(INET_ADDRSTRLEN))
             }
-            let ip = String(cString: text)
+            let ip = String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             if !addresses.contains(ip) { addresses.append(ip) }
         }
         return addresses
