@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include <netinet/in.h>
 
 // The outbound queue hands libuv arrays of uv_buf_t built from Swift; libuv documents that a
 // uv_buf_t may be cast to struct iovec on Unix, and the Swift side relies on the same layout.
@@ -31,6 +32,16 @@ static int format_addr(const struct sockaddr_storage *ss, char *ip, size_t ip_le
     if (ss->ss_family == AF_INET6) {
         const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
         *port = ntohs(in6->sin6_port);
+        if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+            // An IPv4 peer of a dual-stack listener shows up as ::ffff:a.b.c.d; name it as the IPv4
+            // address it is, as Go (and so nats-server) does in logs, INFO client_ip and monitoring.
+            struct sockaddr_in in;
+            memset(&in, 0, sizeof(in));
+            in.sin_family = AF_INET;
+            in.sin_port = in6->sin6_port;
+            memcpy(&in.sin_addr, &in6->sin6_addr.s6_addr[12], 4);
+            return uv_ip4_name(&in, ip, ip_len);
+        }
         return uv_ip6_name(in6, ip, ip_len);
     }
     return UV_EINVAL;

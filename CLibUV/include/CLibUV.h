@@ -27,6 +27,7 @@ void CLibUV_close_all_handles(uv_loop_t *loop, uv_close_cb close_cb);
 
 /// Returns the numeric peer address of a TCP handle as "ip" text in `ip` (at least 64 bytes) and the
 /// port in `port`; 0 on success or a libuv error code. sockaddr juggling is much clearer in C.
+/// An IPv4-mapped IPv6 address (a v4 peer of a dual-stack listener) is named as plain IPv4.
 int CLibUV_tcp_peer(const uv_tcp_t *h, char *ip, size_t ip_len, int *port);
 
 /// Same as CLibUV_tcp_peer for the local (bound) address.

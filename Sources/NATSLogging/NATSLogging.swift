@@ -42,4 +42,12 @@ public enum NATSLogging {
         if let openError { logger.error("\(openError.description)") }
         return logger
     }
+
+    /// SIGUSR1: reopens the current log file at its path (see `LogOutput.reopen`); nothing for stderr.
+    public static func reopenLogFile() throws(LogOutputError) {
+        current.lock()
+        let output = handler.output
+        current.unlock()
+        try output.reopen()
+    }
 }

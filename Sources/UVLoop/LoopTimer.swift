@@ -25,6 +25,20 @@ public final class LoopTimer: LoopHandleOwner {
         }, afterMilliseconds, repeatMilliseconds), "uv_timer_start")
     }
 
+    /// Whether this timer alone keeps `EventLoop.run()` going (libuv's uv_ref/uv_unref). A timer
+    /// that does not still fires while other handles keep the loop running: a grace deadline at
+    /// shutdown must bound the wait for slow peers without itself delaying the exit.
+    public var keepsLoopAlive = true {
+        didSet {
+            guard !isClosing, keepsLoopAlive != oldValue else { return }
+            if keepsLoopAlive {
+                uv_ref(CLibUV_timer_as_handle(handle))
+            } else {
+                uv_unref(CLibUV_timer_as_handle(handle))
+            }
+        }
+    }
+
     /// Stops the timer; it can be started again.
     public func stop() {
         guard !isClosing else { return }

@@ -4,9 +4,13 @@ extension TCPConnection {
     /// Dials host:port (numeric IPv4/IPv6 or a name resolved with uv_getaddrinfo); completion runs
     /// on the loop, exactly once. A name's addresses are tried in order until one accepts.
     /// `timeoutMilliseconds` 0 means no time limit; on expiry the completion gets `UVError.timedOut`.
+    /// The returned attempt can be cancelled (the completion then gets `UVError.cancelled`).
+    @discardableResult
     public static func connect(loop: EventLoop, host: String, port: Int, timeoutMilliseconds: UInt64,
-                               completion: @escaping (Result<TCPConnection, UVError>) -> Void) {
-        ConnectAttempt(loop: loop, port: port, completion: completion).start(host: host, timeoutMilliseconds: timeoutMilliseconds)
+                               completion: @escaping (Result<TCPConnection, UVError>) -> Void) -> ConnectAttempt {
+        let attempt = ConnectAttempt(loop: loop, port: port, completion: completion)
+        attempt.start(host: host, timeoutMilliseconds: timeoutMilliseconds)
+        return attempt
     }
 }
 
@@ -14,7 +18,7 @@ extension TCPConnection {
 ///
 /// Kept alive by whatever libuv object is outstanding: the resolve request and the dialing
 /// socket's handle each hold one retain, released in their callbacks.
-final class ConnectAttempt: LoopHandleOwner {
+public final class ConnectAttempt: LoopHandleOwner {
     unowned let loop: EventLoop
     let port: Int
     /// Set until the result is reported; nil afterwards, so late callbacks only clean up.
@@ -139,13 +143,24 @@ final class ConnectAttempt: LoopHandleOwner {
     }
 
     private func timeOut() {
+        abandon(with: .timedOut)
+    }
+
+    /// Gives up a dial still under way: the completion runs now with `UVError.cancelled`, and the
+    /// socket and timer are closed, so the attempt no longer keeps the loop running (a server shutting
+    /// down must not wait for a dial). Does nothing once the completion ran.
+    public func cancel() {
+        abandon(with: .cancelled)
+    }
+
+    private func abandon(with error: UVError) {
         guard completion != nil else { return }
         if let resolveRequest {
             // Cancelling fails once the lookup is running; its callback then only cleans up.
             _ = uvStatus(uv_cancel(UnsafeMutablePointer<uv_req_t>(OpaquePointer(resolveRequest))))
         }
         closeSocket()
-        finish(.failure(.timedOut))
+        finish(.failure(error))
     }
 
     /// Reports `result` once and stops the timer.

@@ -11,17 +11,56 @@ public final class TCPListener: LoopHandleOwner {
     private var isClosing = false
 
     /// Binds and listens; port 0 (or -1) picks a free port. onAccept gets a new connection
-    /// (reading not started). `host` is a numeric IPv4 or IPv6 address.
+    /// (reading not started). `host` is a numeric IPv4 or IPv6 address; the unspecified addresses
+    /// (`0.0.0.0`, `::` or empty) listen dual-stack, on every IPv4 and IPv6 address, as Go's
+    /// net.Listen (and so nats-server) does, falling back to IPv4 alone where the machine has no IPv6.
     public init(loop: EventLoop, host: String, port: Int, backlog: Int32 = 511,
                 onAccept: @escaping (TCPConnection) -> Void) throws(UVError) {
+        let candidates = TCPListener.bindHosts(for: host)
+        var bound: (handle: UnsafeMutablePointer<uv_tcp_t>, port: Int)?
+        for (index, candidate) in candidates.enumerated() {
+            do {
+                bound = try TCPListener.open(loop: loop, host: candidate, port: port < 0 ? 0 : port, backlog: backlog)
+                break
+            } catch {
+                let isLast = index == candidates.count - 1
+                if isLast || !TCPListener.meansNoIPv6(error) { throw error }
+            }
+        }
+        guard let bound else { throw UVError(code: UV_EINVAL.rawValue) }  // unreachable: the last failure threw
+        self.loop = loop
+        self.handle = bound.handle
+        self.onAccept = onAccept
+        self.port = bound.port
+        bound.handle.pointee.data = Unmanaged.passRetained(self).toOpaque()
+    }
+
+    /// The addresses to try in order for `host`: dual-stack `::` first for an unspecified address.
+    static func bindHosts(for host: String) -> [String] {
+        switch host {
+        case "", "0.0.0.0": return ["::", "0.0.0.0"]
+        case "::": return ["::", "0.0.0.0"]
+        default: return [host]
+        }
+    }
+
+    /// Errors of an IPv6 bind that mean "no IPv6 here" rather than a real problem with the port.
+    static func meansNoIPv6(_ error: UVError) -> Bool {
+        error.code == UV_EAFNOSUPPORT.rawValue || error.code == UV_EADDRNOTAVAIL.rawValue
+            || error.code == UV_EPROTONOSUPPORT.rawValue
+    }
+
+    /// A fresh handle bound to host:port and listening; on failure it is closed (and freed) again.
+    /// Each attempt needs its own handle: libuv creates the socket, of the address's family, at bind.
+    private static func open(loop: EventLoop, host: String, port: Int,
+                             backlog: Int32) throws(UVError) -> (handle: UnsafeMutablePointer<uv_tcp_t>, port: Int) {
         let handle = allocateUVObject(uv_tcp_t.self)
         if let error = uvStatus(uv_tcp_init(loop.rawLoop, handle)) {
             handle.deallocate()
             throw error
         }
-        let bound: Int
         do {
-            bound = try TCPListener.bindAndListen(handle, host: host, port: port < 0 ? 0 : port, backlog: backlog)
+            return (handle, try bindAndListen(handle, host: host, port: port, backlog: backlog))
         } catch {
             // The handle is initialised, so it must go through uv_close; it has no owner yet.
             uv_close(CLibUV_tcp_as_handle(handle)) { handle in
@@ -29,11 +68,6 @@ public final class TCPListener: LoopHandleOwner {
             }
             throw error
         }
-        self.loop = loop
-        self.handle = handle
-        self.onAccept = onAccept
-        self.port = bound
-        handle.pointee.data = Unmanaged.passRetained(self).toOpaque()
     }
 
     private static func bindAndListen(_ handle: UnsafeMutablePointer<uv_tcp_t>, host: String, port: Int,

@@ -35,9 +35,13 @@ case .run(let options):
     }
     let logger = NATSLogging.bootstrap(options: options)
     for warning in options.configWarnings { logger.warning("\(warning)") }
+    // Outside the log call: swift-log evaluates a message only when its level is enabled.
+    let openFilesLimit = OpenFilesLimit.raiseToHardLimit()
+    logger.debug("\(OpenFilesLimit.describe(openFilesLimit))")
     do {
         let server = try Server(options: options, logger: logger)
         server.monitoringFactory = { MonitorServer(server: $0) }
+        server.reopenLogFile = { try NATSLogging.reopenLogFile() }
         try server.start()
         server.run()
         exit(0)

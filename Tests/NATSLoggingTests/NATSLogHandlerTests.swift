@@ -72,3 +72,44 @@ import NATSConfig
         #expect(throws: LogOutputError.self) { try LogOutput(appendingTo: "/nonexistent-dir/x.log") }
     }
 }
+
+/// Log rotation (SIGUSR1): after the file is renamed, `reopen()` sends later lines to a new file at
+/// the original path, through the same descriptor number.
+@Suite struct LogOutputReopenTests {
+    @Test func reopenAfterRenameWritesToNewFile() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("natsd-log-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("natsd.log").path
+        let rotated = path + ".1"
+        let output = try LogOutput(appendingTo: path)
+        let descriptor = output.descriptor
+        output.write("before\n")
+        try FileManager.default.moveItem(atPath: path, toPath: rotated)
+        output.write("still old\n")
+        try output.reopen()
+        output.write("after\n")
+        #expect(output.descriptor == descriptor)
+        #expect(try String(contentsOfFile: rotated, encoding: .utf8) == "before\nstill old\n")
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "after\n")
+    }
+
+    @Test func reopenFailureKeepsWritingToTheOldFile() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("natsd-log-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("sub/natsd.log").path
+        try FileManager.default.createDirectory(atPath: directory.appendingPathComponent("sub").path, withIntermediateDirectories: true)
+        let output = try LogOutput(appendingTo: path)
+        let moved = directory.appendingPathComponent("moved").path
+        try FileManager.default.moveItem(atPath: directory.appendingPathComponent("sub").path, toPath: moved)
+        #expect(throws: LogOutputError.self) { try output.reopen() }
+        output.write("kept\n")
+        #expect(try String(contentsOfFile: moved + "/natsd.log", encoding: .utf8) == "kept\n")
+    }
+
+    @Test func standardErrorHasNothingToReopen() throws {
+        try LogOutput.standardError.reopen()
+        #expect(LogOutput.standardError.path == nil)
+    }
+}

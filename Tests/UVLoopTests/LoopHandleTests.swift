@@ -38,6 +38,31 @@ struct LoopHandleTests {
         #expect(loop.shutdown() == 0)
     }
 
+    /// A grace timer that does not keep the loop alive: `run()` returns as soon as the other
+    /// handle is gone, and the grace timer still fires while that handle lives.
+    @Test func timerThatDoesNotKeepLoopAlive() throws {
+        let loop = try EventLoop()
+        var graceFired = false
+        let grace = LoopTimer(loop: loop) { graceFired = true }
+        grace.keepsLoopAlive = false
+        grace.start(afterMilliseconds: 60_000)
+        let work = LoopTimer(loop: loop) {}
+        work.start(afterMilliseconds: 5)
+        let start = loop.now
+        loop.run()  // only `work` keeps it running
+        #expect(loop.now - start < 5_000)
+        #expect(!graceFired)
+
+        let shortGrace = LoopTimer(loop: loop) { graceFired = true }
+        shortGrace.keepsLoopAlive = false
+        shortGrace.start(afterMilliseconds: 5)
+        work.start(afterMilliseconds: 50)
+        loop.run()
+        #expect(graceFired, "an unreferenced timer fires while another handle keeps the loop running")
+        for timer in [grace, shortGrace, work] { timer.close() }
+        #expect(loop.shutdown() == 0)
+    }
+
     @Test func wakerRunsOnLoopWhenWokenFromAnotherThread() throws {
         let loop = try EventLoop()
         var wakes = 0

@@ -66,4 +66,32 @@ struct TCPConnectTimeoutTests {
             return false
         })
     }
+
+    /// A cancelled dial reports ECANCELED at once and leaves nothing that keeps the loop running.
+    @Test func cancelEndsDialAtOnce() throws {
+        let loop = try EventLoop()
+        let stuck = try makeStuckListener()
+        defer { Foundation.close(stuck.fd) }
+        var results: [Result<TCPConnection, UVError>] = []
+        var attempts: [ConnectAttempt] = []
+        for _ in 0..<4 {
+            attempts.append(TCPConnection.connect(loop: loop, host: "127.0.0.1", port: stuck.port, timeoutMilliseconds: 60_000) {
+                results.append($0)
+            })
+        }
+        runLoop(loop, timeoutMilliseconds: 100) { false }
+        for attempt in attempts { attempt.cancel() }
+        for attempt in attempts { attempt.cancel() }  // a second cancel does nothing
+        #expect(results.count == 4, "every dial reports exactly once")
+        let start = loop.now
+        loop.run()  // returns once the cancelled sockets are closed
+        #expect(loop.now - start < 1_000)
+        #expect(results.count == 4)
+        for case .success(let connection) in results { connection.close() }
+        #expect(results.contains {
+            if case .failure(let error) = $0 { return error == .cancelled }
+            return false
+        })
+        #expect(loop.shutdown() == 0)
+    }
 }

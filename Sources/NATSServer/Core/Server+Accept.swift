@@ -69,8 +69,8 @@ extension Server {
 
     /// The host and port clients are told (client_advertise, else the bound listener).
     func advertisedClientHostPort() -> (host: String, port: Int) {
-        if !options.clientAdvertise.isEmpty, let url = RouteURL(parsing: "nats://" + options.clientAdvertise) {
-            return (url.host, url.port)
+        if let advertised = Server.advertisedAddress(options.clientAdvertise, listeningPort: clientPort) {
+            return advertised
         }
         return (options.host, clientPort)
     }

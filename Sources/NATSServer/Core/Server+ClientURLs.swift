@@ -15,6 +15,22 @@ extension Server {
         return addresses.map { hostPort($0, advertised.port) }
     }
 
+    /// A `client_advertise` / cluster `advertise` value as host and port, nil when empty or unusable.
+    /// As nats-server (util.go parseHostPort): a missing port, 0 or -1 all mean the port the listener
+    /// bound, so an advertised port is never 0 or negative.
+    static func advertisedAddress(_ advertise: String, listeningPort: Int) -> (host: String, port: Int)? {
+        let text = advertise.trimmingCharacters(in: .whitespaces)
+        guard !text.isEmpty else { return nil }
+        if let url = RouteURL(parsing: "nats://" + text) {
+            return (url.host, url.port > 0 ? url.port : listeningPort)
+        }
+        if !text.contains(":") || (text.hasPrefix("[") && text.hasSuffix("]")) {
+            let host = text.hasPrefix("[") ? String(text.dropFirst().dropLast()) : text
+            return host.isEmpty ? nil : (host, listeningPort)
+        }
+        return nil
+    }
+
     static func nonLoopbackIPv4Addresses() -> [String] {
         var list: UnsafeMutablePointer<ifaddrs>?
         guard getifaddrs(&list) == 0, let first = list else { return [] }
@@ -31,7 +47,7 @@ extension Server {
                 var raw = ipv4.pointee.sin_addr
                 _ = inet_ntop(AF_INET, &raw, &text, socklen_t(INET_ADDRSTRLEN))
             }
-            let ip = String(cString: text)
+            let ip = String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             if !addresses.contains(ip) { addresses.append(ip) }
         }
         return addresses

@@ -19,8 +19,11 @@ extension Server {
     }
 
     /// A peer joined or left: clients that can take async INFO learn the new `connect_urls`.
+    /// Not while shutting down: the routes closing then would leave this server alone in the list, and
+    /// clients (nats.c, nats.go, nats.net) drop every server missing from the latest `connect_urls`,
+    /// forgetting the very nodes they should fail over to. nats-server sends nothing either.
     func clusterMembershipChanged() {
-        guard !options.cluster.noAdvertise else { return }
+        guard !options.cluster.noAdvertise, !isShuttingDown else { return }
         for client in clients.values where client.sentFirstPong && client.connectOptions.protocolVersion >= 1 && !client.isClosed {
             client.send(clientInfoLine(for: client))
         }

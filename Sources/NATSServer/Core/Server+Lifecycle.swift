@@ -22,6 +22,7 @@ extension Server {
             throw StartupError("Error listening on port: \(address), \"listen tcp \(address): bind: \(error)\"")
         }
         clientListener = listener
+        boundClientPort = listener.port
         logger.info("Listening for client connections on \(hostPort(options.host, listener.port))")
         if authenticator.isRequired { logger.info("Client authorization required") }
         try cluster.start()
@@ -61,23 +62,17 @@ extension Server {
         signalWatchers.removeAll()
         if !options.pidFile.isEmpty { try? FileManager.default.removeItem(atPath: options.pidFile) }
         logger.info("Server Exiting..")
-        // Let the close-after-flush writes complete (the loop ends when no handle is left), but never
-        // wait on a peer that stopped reading for longer than the grace period.
+        // The loop ends by itself once the last handle is closed, i.e. as soon as every close-after-flush
+        // write is done (an idle server exits at once). The grace timer does not keep the loop alive: it
+        // only bounds the wait for a peer that stopped reading.
         let deadline = LoopTimer(loop: loop) { [unowned self] in self.loop.stop() }
-        deadline.start(afterMilliseconds: 2000)
+        deadline.keepsLoopAlive = false
+        deadline.start(afterMilliseconds: Server.shutdownGraceMilliseconds)
         shutdownDeadline = deadline
     }
 
-    private func installSignalHandlers() {
-        for signal in [SIGINT, SIGTERM] {
-            if let watcher = try? SignalWatcher(loop: loop, signal: signal, handler: { [unowned self] number in
-                self.logger.debug("Trapped \"\(number == SIGINT ? "interrupt" : "terminated")\" signal")
-                self.shutdown()
-            }) {
-                signalWatchers.append(watcher)
-            }
-        }
-    }
+    /// How long shutdown waits at most for connections to take their last output (milliseconds).
+    static let shutdownGraceMilliseconds: UInt64 = 2000
 
     private func writePidFile() {
         guard !options.pidFile.isEmpty else { return }

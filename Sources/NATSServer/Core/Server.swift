@@ -29,6 +29,8 @@ public final class Server {
     package var monitor: (any MonitoringEndpoint)?
     /// Builds the monitoring listener (NATSMonitoring, checked code) for this server; natsd's main sets it.
     public var monitoringFactory: ((Server) -> any MonitoringEndpoint)?
+    /// Reopens the `-l` log file at its path (SIGUSR1, log rotation); natsd's main sets it to NATSLogging's.
+    public var reopenLogFile: (() throws -> Void)?
 
     package var clients: [UInt64: ClientConnection] = [:]
     private var nextConnectionID: UInt64 = 0
@@ -68,8 +70,11 @@ public final class Server {
         self.cluster = Cluster(server: self)
     }
 
+    /// The port the client listener bound (set by `start()`, kept after shutdown closed the listener).
+    var boundClientPort: Int?
+
     /// The port clients connect to (the bound one when the configured port was 0 or -1).
-    public var clientPort: Int { clientListener?.port ?? options.port }
+    public var clientPort: Int { boundClientPort ?? options.port }
 
     func nextID() -> UInt64 {
         nextConnectionID += 1

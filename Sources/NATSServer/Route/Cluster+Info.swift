@@ -48,8 +48,8 @@ extension Cluster {
     }
 
     func advertisedRouteHostPort() -> (host: String, port: Int) {
-        if !options.cluster.advertise.isEmpty, let url = RouteURL(parsing: "nats-route://" + options.cluster.advertise) {
-            return (url.host, url.port)
+        if let advertised = Server.advertisedAddress(options.cluster.advertise, listeningPort: port) {
+            return advertised
         }
         let host = options.cluster.host.isEmpty ? "0.0.0.0" : options.cluster.host
         return (host, port)

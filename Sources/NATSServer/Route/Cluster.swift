@@ -78,6 +78,7 @@ package final class Cluster {
                 throw StartupError("Error listening on router port: \(clusterOptions.port) - listen tcp \(address): bind: \(error)")
             }
             self.listener = listener
+            boundPort = listener.port
             server.logger.info("Cluster name is \(name)")
             if nameIsDynamic {
                 server.logger.warning("Cluster name was dynamically generated, consider setting one")
@@ -104,8 +105,11 @@ package final class Cluster {
         for route in Array(routes.values) { route.close(reason: .serverShutdown, flush: true) }
     }
 
+    /// The port the route listener bound (kept after shutdown closed the listener).
+    private var boundPort: Int?
+
     /// The port routes connect to (the bound one when configured as -1).
-    package var port: Int { listener?.port ?? options.cluster.port }
+    package var port: Int { boundPort ?? options.cluster.port }
 
     // MARK: - New connections
 

@@ -81,8 +81,10 @@ package final class RouteConnection {
         }
         connection.write(cluster.routeInfoLine(for: self))
         connection.startReading()
+        // The whole handshake gets the cluster's auth timeout (2 s by default), as nats-server's auth
+        // timer gives an accepted route: a peer that stays silent is closed right when it expires.
         let deadline = LoopTimer(loop: connection.loop) { [weak self] in self?.handshakeTimedOut() }
-        deadline.start(afterMilliseconds: UInt64(cluster.options.authTimeoutSeconds * 1000) + 1000)
+        deadline.start(afterMilliseconds: UInt64(max(cluster.options.cluster.authTimeoutSeconds, 0) * 1000))
         handshakeDeadline = deadline
         logger.debug("\(label) - Route connection created")
     }

@@ -18,6 +18,8 @@ final class RouteDialer {
     private var failuresInARow = 0
     static let maximumBackoffMilliseconds: UInt64 = 8000
     private var timer: LoopTimer?
+    /// The TCP dial under way, cancelled by `stop()` so that shutdown need not wait for it.
+    private var attempt: ConnectAttempt?
     private(set) var isStopped = false
     /// True while a TCP dial or a handshake from this dialer is under way, or its route is up.
     private(set) var isBusy = false
@@ -37,6 +39,8 @@ final class RouteDialer {
         isStopped = true
         timer?.close()
         timer = nil
+        attempt?.cancel()
+        attempt = nil
     }
 
     private func dial() {
@@ -55,9 +59,10 @@ final class RouteDialer {
         }
         isBusy = true
         cluster.server.logger.debug("Trying to connect to route on \(url.host):\(url.port)")
-        TCPConnection.connect(loop: cluster.server.loop, host: url.host, port: url.port, timeoutMilliseconds: 2000) {
+        attempt = TCPConnection.connect(loop: cluster.server.loop, host: url.host, port: url.port, timeoutMilliseconds: 2000) {
             [weak self] result in
             guard let self else { return }
+            self.attempt = nil
             switch result {
             case .success(let connection):
                 if self.isStopped || self.cluster.isShuttingDown {
@@ -66,6 +71,7 @@ final class RouteDialer {
                 }
                 self.cluster.solicitedRouteConnected(connection, dialer: self)
             case .failure(let error):
+                if error == .cancelled { return }
                 self.cluster.server.logger.debug("Error trying to connect to route (\(self.url.host):\(self.url.port)): \(error)")
                 self.routeEnded()
             }
