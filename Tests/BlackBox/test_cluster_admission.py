@@ -1,4 +1,5 @@
-"""Who may route: cluster name mismatch, route credentials, and the duplicate-route race."""
+"""Who may route: cluster name mismatch, route credentials (and what a refused peer may learn), and
+the duplicate-route race."""
 
 import asyncio
 import json
