@@ -1,10 +1,14 @@
-"""Who may route: cluster name mismatch, route credentials, and the duplicate-route race."""
+"""Who may route: cluster name mismatch, route credentials (and what a refused peer may learn), and
+the duplicate-route race."""
 
 import asyncio
+import json
+import re
 
 import pytest
 
-from cluster import eventually
+from cluster import CLUSTER_NAME, eventually
+from raw_client import RawClient
 
 
 async def assert_never_routed(acceptors, dialers, duration: float = 2.5) -> None:
@@ -108,3 +112,88 @@ async def test_node_without_a_name_adopts_the_configured_one(cluster):
     unnamed = cluster.start(cluster.node(second, cluster_name="", routes=[named.route_url]))
     await cluster.wait_mesh([named, unnamed], timeout=10)
     assert unnamed.varz()["cluster"]["name"] == "fixed"
+
+
+# ---- membership is not disclosed before a route is authenticated (issue 6, point 5) -------------
+
+ROUTE_USER, ROUTE_PASSWORD = "ruser", "rpass"
+# Each try gives the refused node a fresh server id, so both id orders (which decide who dials a
+# discovered natsd peer: at once, or after a 3 s pause) come up; the window outlasts that pause.
+# The tries knock on each member in turn.
+REFUSED_NODE_TRIES = 3
+REFUSED_NODE_WINDOW = 4.5
+
+
+def route_url_with(node, password: str) -> str:
+    return f"nats-route://{ROUTE_USER}:{password}@127.0.0.1:{node.cluster_port}"
+
+
+def authenticated_cluster(cluster, kinds):
+    """Three members with route credentials: n2 and n3 each route to the one before (a chain, so
+    n1 and n3 meet through gossip)."""
+    nodes = []
+    for kind in kinds:
+        routes = [route_url_with(nodes[-1], ROUTE_PASSWORD)] if nodes else []
+        nodes.append(cluster.start(cluster.node(kind, routes=routes, cluster_user=ROUTE_USER,
+                                                cluster_password=ROUTE_PASSWORD)))
+    return nodes
+
+
+async def assert_stays_outside(outsider, target, members, duration: float) -> None:
+    """For `duration` seconds: no member ever lists a route to `outsider`, and `outsider` never
+    lists a route to any member but `target` (whose refusal it may not have read yet)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + duration
+    others = {member.server_id: member.name for member in members if member is not target}
+    while loop.time() < deadline:
+        for member in members:
+            ids = {route["remote_id"] for route in member.route_list()}
+            assert outsider.server_id not in ids, f"{member.name} routed to the refused node"
+        reached = [others[r["remote_id"]] for r in outsider.route_list() if r["remote_id"] in others]
+        assert not reached, f"the refused node knocked on {target.name} and reached {reached}"
+        await asyncio.sleep(0.1)
+
+
+async def test_refused_node_never_joins_through_other_members(cluster):
+    # The outsider listens with the cluster's own credentials but dials one member with a wrong
+    # password: had it learned the other members from that one, it would dial them with
+    # credentials they accept. In mixed layouts the outsider is natsd (the side that would act on
+    # what it learned), knocking on natsd and nats-server members alike.
+    kinds = cluster.kinds(3)
+    outsider_kind = "natsd" if "natsd" in kinds else "nats-server"
+    members = authenticated_cluster(cluster, kinds)
+    await cluster.wait_mesh(members)
+    for attempt in range(REFUSED_NODE_TRIES):
+        target = members[attempt % len(members)]
+        outsider = cluster.start(cluster.node(outsider_kind, name=f"outsider{attempt}",
+                                              routes=[route_url_with(target, "wrong")],
+                                              cluster_user=ROUTE_USER, cluster_password=ROUTE_PASSWORD))
+        await assert_stays_outside(outsider, target, members, REFUSED_NODE_WINDOW)
+        assert not cluster.mesh_problems(members)
+        outsider.kill()
+
+
+async def test_first_route_info_names_no_other_member(cluster):
+    # Whoever opens a route connection gets the member's own INFO (as nats-server sends it) and,
+    # after a wrong password, only the refusal: no other member's id, route or client address.
+    members = authenticated_cluster(cluster, cluster.kinds(3))
+    await cluster.wait_mesh(members)
+    for target in members:
+        others = [node for node in members if node is not target]
+        naming = [re.compile(re.escape(node.server_id).encode()) for node in others]
+        naming += [re.compile(rb":%d(?!\d)" % port) for node in others for port in (node.port, node.cluster_port)]
+        raw = await RawClient.open(target.cluster_port, read_info=False)
+        try:
+            line = await raw.read_until(b"\r\n")
+            info = json.loads(line[5:])
+            assert line.startswith(b"INFO ") and info["server_id"] == target.server_id, line
+            assert set(info.get("connect_urls") or []) <= {target.client_address}, line
+            connect = {"verbose": False, "pedantic": False, "user": ROUTE_USER, "pass": "wrong",
+                       "name": "NOUTSIDER", "cluster": CLUSTER_NAME, "headers": True}
+            await raw.send(b"CONNECT " + json.dumps(connect).encode() + b"\r\n")
+            rest = await raw.expect_closed(timeout=5, allow_data=True)
+            assert rest == b"-ERR 'Authorization Violation'\r\n", rest
+            leaks = [pattern.pattern for pattern in naming if pattern.search(line + rest)]
+            assert not leaks, f"{target.name} named another member ({leaks}): {line!r}"
+        finally:
+            await raw.close()

@@ -75,6 +75,29 @@ async def test_no_responders_across_the_cluster(cluster, connect):
         await requester.request("svc.gone", b"x", timeout=2)
 
 
+async def test_no_responders_ignores_a_queue_reply_subscription_across_the_cluster(cluster):
+    # The request subject has interest nowhere in the cluster (a responder on n3 came and went);
+    # the requester on n1 gets the status only on its plain reply subscription (issue 6 point 7).
+    n1, n2, n3 = cluster.chain(3)
+    await cluster.wait_mesh([n1, n2, n3])
+    responder = await RawClient.connected(n3.port)
+    requester = await RawClient.connected(n1.port, {"headers": True, "no_responders": True})
+    try:
+        await responder.send(b"SUB svc.left 1\r\n")
+        await responder.expect_open()
+        await cluster.wait_interest("svc.left", n3, [n1])
+        await responder.close()
+        await cluster.wait_interest("svc.left", n3, [n1], present=False)
+        await requester.send(b"SUB _INBOX.q grp 1\r\nSUB _INBOX.p 2\r\n"
+                             b"PUB svc.left _INBOX.q 0\r\n\r\nPUB svc.left _INBOX.p 0\r\n\r\n")
+        messages = await requester.read_messages_until_pong()
+        assert [(m.subject, m.sid, m.headers) for m in messages] == [
+            ("_INBOX.p", "2", b"NATS/1.0 503\r\nNats-Subject: svc.left\r\n\r\n")]
+    finally:
+        await requester.close()
+        await responder.close()
+
+
 async def read_infos_until(raw: RawClient, predicate, timeout: float = 8.0) -> dict:
     """Reads async INFO lines (answering PINGs) until one satisfies `predicate`; returns it."""
     loop = asyncio.get_running_loop()

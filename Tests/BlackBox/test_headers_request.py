@@ -105,3 +105,14 @@ async def test_no_responders_requires_headers(raw):
     client = await raw()
     await client.send(b'CONNECT {"verbose":false,"no_responders":true}\r\n')
     await client.expect_then_closed(b"-ERR 'no responders requires headers support'\r\n")
+
+
+async def test_no_responders_not_sent_to_a_queue_reply_subscription(raw):
+    # Only a plain subscription of the requester on the reply subject gets the status, as from
+    # nats-server (issue 6 point 7).
+    client = await raw(connect={"headers": True, "no_responders": True})
+    await client.send(b"SUB _INBOX.q grp 1\r\nSUB _INBOX.* grp2 2\r\nPUB req _INBOX.q 0\r\n\r\n")
+    assert await client.read_messages_until_pong() == []
+    await client.send(b"SUB _INBOX.q 3\r\nPUB req _INBOX.q 0\r\n\r\n")
+    await client.expect(b"HMSG _INBOX.q 3 35 35\r\nNATS/1.0 503\r\nNats-Subject: req\r\n\r\n\r\n")
+    await client.expect_open()

@@ -55,6 +55,13 @@ let routeCases: [ParseCase] = [
     ParseCase(input: "HMSG $G foo r 0 2\r\nhi\r\n", events: ["RMSG acc=$G foo reply=r queues=/0 hdr=0 [hi]"], kind: .route),
     ParseCase(input: "HMSG $G foo + r a b c 0 1\r\nx\r\n", events: ["RMSG acc=$G foo reply=r queues=a,b,c/3 hdr=0 [x]"], kind: .route),
     ParseCase(input: "LMSG org $G foo + r q 0 1\r\nx\r\n", events: ["RMSG acc=$G foo reply=r queues=q/1 hdr=0 [x]"], kind: .route),
+    // A `\r` inside the arguments separates like a space (nats-server's route arg split), and the
+    // queue names iterated agree with the count the parser found (issue 6 point 9).
+    ParseCase(input: "RMSG $G foo | q1\rq3 3\r\nabc\r\n", events: ["RMSG acc=$G foo reply= queues=q1,q3/2 hdr=-1 [abc]"], kind: .route),
+    ParseCase(input: "RMSG $G foo + rep q1 \r q2\tq3 2\r\nhi\r\n", events: ["RMSG acc=$G foo reply=rep queues=q1,q2,q3/3 hdr=-1 [hi]"], kind: .route),
+    ParseCase(input: "HMSG $G foo | a\r\rb 0 1\r\nx\r\n", events: ["RMSG acc=$G foo reply= queues=a,b/2 hdr=0 [x]"], kind: .route),
+    ParseCase(input: "RMSG $G foo | q1\r3\r\nabc\r\n", events: ["RMSG acc=$G foo reply= queues=q1/1 hdr=-1 [abc]"], kind: .route),
+    ParseCase(input: "RS+ $G foo\rq1\r2\r\n", events: ["RS+ acc=$G foo queue=q1 w=2"], kind: .route),
     ParseCase(input: "A+ $G\r\nA- $G\r\nPING\r\n", events: ["PING"], kind: .route),
     ParseCase(input: "INFO {}\r\nCONNECT {}\r\n-ERR 'x'\r\n", events: ["INFO {}", "CONNECT {}", "ERR x"], kind: .route),
     // Pinned-account routes: no account token.
@@ -65,6 +72,7 @@ let routeCases: [ParseCase] = [
     ParseCase(input: "RMSG foo rep 1\r\nx\r\n", events: ["RMSG acc= foo reply=rep queues=/0 hdr=-1 [x]"], kind: .route, pinned: true),
     ParseCase(input: "RMSG foo + rep q1 1\r\nx\r\n", events: ["RMSG acc= foo reply=rep queues=q1/1 hdr=-1 [x]"], kind: .route, pinned: true),
     ParseCase(input: "HMSG foo | q1 q2 0 1\r\nx\r\n", events: ["RMSG acc= foo reply= queues=q1,q2/2 hdr=0 [x]"], kind: .route, pinned: true),
+    ParseCase(input: "RMSG foo + r q1\rq2 1\r\nx\r\n", events: ["RMSG acc= foo reply=r queues=q1,q2/2 hdr=-1 [x]"], kind: .route, pinned: true),
 ]
 
 /// The HPUB example of §1.4, expected event filled in here to keep the table readable.

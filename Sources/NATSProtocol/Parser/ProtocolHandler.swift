@@ -56,7 +56,8 @@ public struct RoutedMessage {
 /// The queue names of an RMSG (`+ reply q1 q2` / `| q1 q2`), iterated without allocating.
 ///
 /// Stored as the span of the control line from the first to the last queue name; iteration splits it
-/// on spaces and tabs.
+/// on spaces, tabs and `\r`, the separators the parser counted the names with (route ops split on
+/// `\r` as nats-server does), so `count` and the names iterated always agree.
 public struct QueueNames: Sequence {
     /// The bytes from the first queue name to the end of the last one.
     public let span: ByteSlice
@@ -90,11 +91,15 @@ public struct QueueNames: Sequence {
 
         @inlinable
         public mutating func next() -> ByteSlice? {
-            while cursor < end && (cursor.pointee == 0x20 || cursor.pointee == 0x09) { cursor += 1 }
+            while cursor < end && Iterator.isSeparator(cursor.pointee) { cursor += 1 }
             if cursor >= end { return nil }
             let tokenStart = cursor
-            while cursor < end && cursor.pointee != 0x20 && cursor.pointee != 0x09 { cursor += 1 }
+            while cursor < end && !Iterator.isSeparator(cursor.pointee) { cursor += 1 }
             return ByteSlice(start: tokenStart, count: cursor - tokenStart)
         }
+
+        /// Space, tab or `\r`: what `ArgumentTokens` splits route-op arguments on.
+        @inlinable
+        static func isSeparator(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D }
     }
 }

@@ -116,16 +116,11 @@ extension Server {
     }
 
     /// The `NATS/1.0 503` status a requester with no_responders gets on its own reply subscription.
+    /// Only a plain subscription counts: a requester whose only subscription on the reply subject is a
+    /// queue subscription gets nothing, as from nats-server (its `subForReply` looks at plain ones only).
     func sendNoResponders(to publisher: ClientConnection, reply: ByteSlice, subject: ByteSlice) {
         let result = sublist.matchUncached(reply)
-        var own = result.plain.first { $0.client === publisher }
-        if own == nil {
-            for group in result.queueGroups {
-                own = group.first { $0.client === publisher }
-                if own != nil { break }
-            }
-        }
-        guard let subscription = own else { return }
+        guard let subscription = result.plain.first(where: { $0.client === publisher }) else { return }
         let frame = FrameEncoder.noRespondersMessage(subject: reply, sid: subscription.sid.slice, originalSubject: subject)
         publisher.send(frame)
     }

@@ -22,13 +22,56 @@ extension Server {
         }
     }
 
-    /// A random local member of a queue group (remote members never take a routed message).
+    /// A local member of a queue group, uniformly at random among those that can take the message
+    /// (remote members never take a routed message). The group also holds one entry per route with
+    /// members of that group; a random start that goes on to the next local member would give the
+    /// member listed after each route entry a double share (issue 6 point 6).
     @inline(__always)
     private func pickLocalQueueMember(_ group: ContiguousArray<Subscription>) -> Subscription? {
-        let start = group.count > 1 ? random.next(below: group.count) : 0
-        return firstMember(of: group, from: start) { member in
-            guard let receiver = member.client else { return false }
+        let index = random.uniformIndex(count: group.count) { index in
+            guard let receiver = group[index].client else { return false }
             return !receiver.isClosed
         }
+        return index.map { group[$0] }
+    }
+}
+
+extension FastRandom {
+    /// Draws tried before counting: a group rarely has more route entries than local members, so
+    /// one or two draws almost always land on an eligible index.
+    static let uniformIndexDraws = 4
+
+    /// An index in `0..<count` drawn uniformly among those `eligible` accepts; nil when none does.
+    ///
+    /// Draws a random index until one is eligible (expected draws: count / eligible ones); after
+    /// `uniformIndexDraws` misses it counts the eligible indexes and takes a random one of them. Each
+    /// way yields every eligible index with the same probability, so the mix of the two does too.
+    @inline(__always)
+    mutating func uniformIndex(count: Int, where eligible: (Int) -> Bool) -> Int? {
+        guard count > 0 else { return nil }
+        if count == 1 { return eligible(0) ? 0 : nil }
+        var draws = 0
+        while draws < FastRandom.uniformIndexDraws {
+            let index = next(below: count)
+            if eligible(index) { return index }
+            draws &+= 1
+        }
+        var eligibleCount = 0
+        var index = 0
+        while index < count {
+            if eligible(index) { eligibleCount &+= 1 }
+            index &+= 1
+        }
+        guard eligibleCount > 0 else { return nil }
+        var ticket = next(below: eligibleCount)
+        index = 0
+        while index < count {
+            if eligible(index) {
+                if ticket == 0 { return index }
+                ticket &-= 1
+            }
+            index &+= 1
+        }
+        return nil
     }
 }

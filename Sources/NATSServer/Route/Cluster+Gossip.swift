@@ -38,6 +38,7 @@ extension Cluster {
         guard let url = route.remoteRouteURL else { return }
         var gossip = route.remoteInfo
         gossip.nonce = ""
+        gossip.natsdPeers = []  // an older natsd may have listed its peers in its handshake INFO
         gossip.ip = "nats-route://\(server.hostPort(url.host, url.port))/"
         for other in routesByServerID.values where other !== route && other.remoteID != route.remoteID {
             let mode: Int

@@ -88,7 +88,13 @@ extension Cluster {
         route.startPinging()
         // Forward even for a connection replacing a duplicate: its gossip duties may differ.
         forwardNewRouteInfo(route)
-        processPeerList(route.remoteInfo.natsdPeers)
+        // A peer list in the handshake INFO is not read: on a route we dialled, the peer may not have
+        // accepted our CONNECT yet. Lists arrive in the INFO that follows acceptance (Cluster+PeerList).
+        if !route.didSolicit {
+            // We accepted the peer's CONNECT before its INFO got this far.
+            route.connectAccepted = true
+            sendPeerList(to: route)
+        }
         if isNewPeer {
             server.clusterMembershipChanged()
             schedulePeerListBroadcast()
@@ -119,6 +125,12 @@ extension Cluster {
         if info.ldm {
             route.remoteInfo.connectURLs = []
             server.clusterMembershipChanged()
+        }
+        if !route.connectAccepted {
+            // On a route we dialled: a server sends an INFO of its own after the handshake only once
+            // it has registered us, so our CONNECT was accepted. Now it may hear whom we are routed to.
+            route.connectAccepted = true
+            sendPeerList(to: route)
         }
         processPeerList(info.natsdPeers)
     }

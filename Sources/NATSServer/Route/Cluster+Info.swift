@@ -5,6 +5,8 @@ import NATSProtocol
 /// The INFO and CONNECT a route speaks, and the client URLs the cluster advertises.
 extension Cluster {
     /// The INFO natsd sends on a route: the no-pool, no-compression dialect (nats-protocol.md §2.12).
+    /// It describes this server only, as nats-server's does: it is the first thing an unauthenticated
+    /// peer reads, so the natsd peer list travels in a later INFO (`peerListInfoLine`, issue 6 point 5).
     func routeInfo(for route: RouteConnection? = nil) -> ServerInfo {
         var info = server.commonInfo(proto: 2)
         let advertised = advertisedRouteHostPort()
@@ -24,8 +26,15 @@ extension Cluster {
             info.gossipMode = UInt8(route.dialGossipMode)
         }
         info.isNatsd = true
-        info.natsdPeers = peerList()
         return info
+    }
+
+    /// The async INFO that tells a natsd peer whom we are routed to (see Cluster+PeerList). Only for
+    /// routes whose CONNECT has been accepted (`RouteConnection.connectAccepted`).
+    func peerListInfoLine() -> [UInt8] {
+        var info = routeInfo()
+        info.natsdPeers = peerList()
+        return info.gossipLine()
     }
 
     func routeInfoLine(for route: RouteConnection) -> [UInt8] { routeInfo(for: route).line() }

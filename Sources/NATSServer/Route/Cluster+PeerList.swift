@@ -5,9 +5,15 @@ import UVLoop
 /// natsd's anti-entropy on top of nats-server's gossip. Gossip passes each new server on once, when a
 /// route to it forms; if that INFO is lost to a race (a duplicate connection closed, a dial refused
 /// while the peer was still starting), some servers never hear of the newcomer and the mesh stays
-/// partial. So every natsd server also tells its natsd peers whom it is routed to — in its route INFO
-/// and again whenever it gains a peer — and a natsd server dials every listed server it is missing.
-/// nats-server ignores the extra INFO field.
+/// partial. So every natsd server also tells its natsd peers whom it is routed to — once a route's
+/// CONNECT has been accepted, and again whenever it gains a peer — and a natsd server dials every listed
+/// server it is missing. nats-server ignores the extra INFO field.
+///
+/// The list never travels in the first INFO of a route, which an unauthenticated dialler reads: a
+/// server refused for wrong credentials must not learn the other members and join through them
+/// (issue 6 point 5). The acceptor sends its list right after registering the route (the dialler's
+/// CONNECT was accepted by then); the dialler takes that INFO as the sign that its CONNECT was accepted
+/// and answers with its own list. Lists are only read from such later INFOs of a registered route.
 ///
 /// Between two natsd servers only the one with the smaller id dials such a discovered route, so the two
 /// never dial each other at once and no duplicate has to be closed after the mesh formed. The larger
@@ -39,10 +45,16 @@ extension Cluster {
 
     private func broadcastPeerList() {
         peerListPending = false
-        let line = routeInfo().gossipLine()
-        for route in routesByServerID.values where route.remoteInfo.isNatsd {
+        let line = peerListInfoLine()
+        for route in routesByServerID.values where route.remoteInfo.isNatsd && route.connectAccepted {
             route.send(line)
         }
+    }
+
+    /// Sends our peer list on a route whose CONNECT was just accepted (natsd peers only).
+    func sendPeerList(to route: RouteConnection) {
+        guard route.remoteInfo.isNatsd, route.connectAccepted, route.state == .registered else { return }
+        route.send(peerListInfoLine())
     }
 
     /// Dials every listed server we have no route to and are not already dialling.

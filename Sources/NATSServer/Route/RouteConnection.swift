@@ -37,6 +37,10 @@ package final class RouteConnection {
     package var remoteName: String { remoteInfo.serverName }
     /// Where the peer accepts routes: its advertised `ip`, else the address we reached it on + its port.
     var remoteRouteURL: RouteURL?
+    /// The route's CONNECT has been accepted: on an accepted route, by us (set at registration); on a
+    /// route we dialled, by the peer (set when it sends an INFO of its own after the handshake). Only
+    /// then are other members named on it (natsd peer lists, issue 6 point 5).
+    var connectAccepted = false
 
     /// Interest the peer announced, keyed by `subject` or `subject queue`.
     package var remoteSubscriptions: [[UInt8]: Subscription] = [:]
