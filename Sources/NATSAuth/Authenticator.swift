@@ -1,22 +1,34 @@
 import NATSConfig
 import CCrypt
 
-/// Checks client credentials against the single user/password or token the operator configured.
-/// Passwords may be stored as bcrypt hashes (`$2a$…`), verified with libcrypt's `crypt_r`.
+/// Checks client credentials against what the operator configured: a list of users, one user, or a token
+/// (`ServerOptions.validate` guarantees at most one of these). Passwords and tokens may be stored as bcrypt
+/// hashes (`$2a$…`), verified with libcrypt's `crypt_r`.
 package struct Authenticator {
     package let username: String
     package let password: String
     package let token: String
+    /// Password (plain or bcrypt) by user name, from `authorization { users = [...] }`.
+    package let users: [String: String]
 
     package init(options: ServerOptions) {
         username = options.username
         password = options.password
         token = options.authToken
+        // Names are unique (the config reader refuses duplicates); the last one wins should a caller build
+        // options by hand.
+        users = Dictionary(options.users.map { ($0.username, $0.password) }, uniquingKeysWith: { $1 })
     }
 
-    package var isRequired: Bool { !username.isEmpty || !token.isEmpty }
+    package var isRequired: Bool { !users.isEmpty || !username.isEmpty || !token.isEmpty }
 
+    /// Whether a client's CONNECT credentials log it in (nats-server's rules: with a users list the name picks
+    /// the entry and its password must match; otherwise the token, or the single user and password).
     package func authorize(user: String, pass: String, authToken: String) -> Bool {
+        if !users.isEmpty {
+            guard let stored = users[user] else { return false }
+            return Authenticator.secretMatches(stored: stored, offered: pass)
+        }
         if !token.isEmpty {
             return Authenticator.secretMatches(stored: token, offered: authToken)
         }
@@ -26,8 +38,11 @@ package struct Authenticator {
         return true
     }
 
-    /// Compares an offered secret with the configured one, which may be a bcrypt hash.
+    /// Compares an offered secret with the configured one, which may be a bcrypt hash. A secret containing a
+    /// NUL byte never matches: the config cannot hold one, and C's crypt_r would stop reading at the NUL, so
+    /// `secret\0anything` would pass a bcrypt check of `secret`.
     package static func secretMatches(stored: String, offered: String) -> Bool {
+        if offered.utf8.contains(0) { return false }
         if isBcryptHash(stored) { return bcryptVerify(hash: stored, password: offered) }
         return constantTimeEquals(Array(stored.utf8), Array(offered.utf8))
     }
@@ -37,7 +52,9 @@ package struct Authenticator {
     }
 
     /// crypt_r re-hashes the password with the salt and cost embedded in `hash`; equal output means a match.
+    /// Passwords or hashes containing NUL are refused: crypt_r reads C strings and would cut them short.
     package static func bcryptVerify(hash: String, password: String) -> Bool {
+        if password.utf8.contains(0) || hash.utf8.contains(0) { return false }
         let data = UnsafeMutablePointer<crypt_data>.allocate(capacity: 1)
         defer { data.deallocate() }
         UnsafeMutableRawPointer(data).initializeMemory(as: UInt8.self, repeating: 0, count: MemoryLayout<crypt_data>.size)

@@ -8,6 +8,9 @@ extension CommandLineParser {
         case user, password, token
         case httpPort, pidFile, portsFileDir
         case routes, cluster, clusterAdvertise, noAdvertise, connectRetries, clusterName
+        /// JetStream's store directory: accepted and unused, as nats-server does without `-js` (nats-py's
+        /// cluster launcher always passes it).
+        case storeDirectory
         /// A nats-server switch natsd lacks: `=false` is harmless, turning it on is an error.
         case unsupportedBool
         /// A nats-server value flag natsd lacks: always an error.
@@ -64,7 +67,7 @@ extension CommandLineParser {
             "r": .unsupportedValue, "remote_syslog": .unsupportedValue,
             "profile": .unsupportedValue,
             "tlscert": .unsupportedValue, "tlskey": .unsupportedValue, "tlscacert": .unsupportedValue,
-            "sd": .unsupportedValue, "store_dir": .unsupportedValue,
+            "sd": .storeDirectory, "store_dir": .storeDirectory,
         ]
     }
 }

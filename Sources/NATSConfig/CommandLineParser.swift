@@ -55,6 +55,11 @@ public enum CommandLineParser {
         if !options.cluster.routes.isEmpty && options.cluster.host.isEmpty && options.cluster.port == 0 {
             throw .invalid("solicited routes require cluster capabilities, e.g. --cluster")
         }
+        do throws(ConfigError) {
+            try options.validate()
+        } catch {
+            throw .invalid(error.message)
+        }
         return .run(options)
     }
 
@@ -140,7 +145,7 @@ public enum CommandLineParser {
         let number = parseGoInt(value) ?? 0
         let flag = value == "true"
         switch assignment.flag {
-        case .help, .version, .signal, .config: break
+        case .help, .version, .signal, .config, .storeDirectory: break
         case .checkConfig: options.checkConfig = flag
         case .port: options.port = number
         case .serverName: options.serverName = value

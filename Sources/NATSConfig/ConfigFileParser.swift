@@ -108,7 +108,9 @@ public struct ConfigFileParser {
             advance()
             skipBlank(newlines: false)
         }
-        guard !atEnd else { throw ConfigError("expected a value for key \"\(key)\"", at: keyPosition) }
+        guard !atEnd else {
+            throw ConfigError("expected a value for key \"\(key)\"", at: keyPosition, isParseError: true)
+        }
         let value = try parseValue()
         scopes[scopes.count - 1].set(ConfigEntry(key: key, value: value, position: keyPosition))
     }
@@ -145,7 +147,7 @@ public struct ConfigFileParser {
         do throws(ConfigError) {
             included = try ConfigFileParser.parse(file: path, environment: environment)
         } catch {
-            throw ConfigError("error parsing include file '\(name)': \(error)", at: start)
+            throw ConfigError("error parsing include file '\(name)', \(error)", at: start)
         }
         for entry in included.entries {
             scopes[scopes.count - 1].set(entry)
@@ -217,14 +219,18 @@ public struct ConfigFileParser {
         let digitsStart = negative ? 1 : 0
         var digitsEnd = digitsStart
         while digitsEnd < utf8.count, isDigit(utf8[digitsEnd]) { digitsEnd += 1 }
-        guard digitsEnd > digitsStart else { throw ConfigError("expected a digit after '-' in '\(token)'", at: start) }
+        guard digitsEnd > digitsStart else {
+            throw ConfigError("expected a digit after '-' in '\(token)'", at: start, isParseError: true)
+        }
         let digits = String(decoding: utf8[0..<digitsEnd], as: UTF8.self)
         let rest = String(decoding: utf8[digitsEnd...], as: UTF8.self)
         if rest.isEmpty { return .int(try integer(digits, token: token, at: start)) }
         if !negative, digitsEnd == 4, rest.first == "-" {
             let formatter = ISO8601DateFormatter()
             guard token.count == 20, let date = formatter.date(from: token) else {
-                throw ConfigError("datetimes must be in full Zulu form (2006-01-02T15:04:05Z), got '\(token)'", at: start)
+                throw ConfigError(
+                    "datetimes must be in full Zulu form (2006-01-02T15:04:05Z), got '\(token)'", at: start,
+                    isParseError: true)
             }
             return .date(date)
         }
@@ -234,7 +240,8 @@ public struct ConfigFileParser {
                 return .double(value)
             }
             if fraction.isEmpty || !(fraction.first!.isASCII && fraction.first!.isNumber) {
-                throw ConfigError("floats must have a digit after the '.', got '\(token)'", at: start)
+                throw ConfigError(
+                    "floats must have a digit after the '.', got '\(token)'", at: start, isParseError: true)
             }
             return .string(token)  // An address such as 127.0.0.1 or 127.0.0.1:4222.
         }
@@ -369,7 +376,8 @@ public struct ConfigFileParser {
             case UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\"))
             case UInt8(ascii: "x"):
                 guard index + 1 < bytes.count, let high = hexValue(bytes[index]), let low = hexValue(bytes[index + 1]) else {
-                    throw ConfigError("expected two hexadecimal digits after '\\x'", at: escapePosition)
+                    throw ConfigError(
+                        "expected two hexadecimal digits after '\\x'", at: escapePosition, isParseError: true)
                 }
                 out.append(high << 4 | low)
                 advance()
@@ -377,7 +385,7 @@ public struct ConfigFileParser {
             default:
                 throw ConfigError(
                     "invalid escape character '\(Character(UnicodeScalar(escaped)))'; allowed: \\xXX, \\t, \\n, \\r, \\\", \\\\",
-                    at: escapePosition)
+                    at: escapePosition, isParseError: true)
             }
         }
         return String(decoding: out, as: UTF8.self)
@@ -431,7 +439,8 @@ public struct ConfigFileParser {
         }
     }
 
-    private func error(_ message: String) -> ConfigError { ConfigError(message, at: position) }
+    /// A syntax error at the cursor.
+    private func error(_ message: String) -> ConfigError { ConfigError(message, at: position, isParseError: true) }
 }
 
 private func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }

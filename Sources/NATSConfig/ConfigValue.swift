@@ -18,18 +18,26 @@ public struct ConfigPosition: Sendable, Equatable, CustomStringConvertible {
     public var description: String { "\(file.isEmpty ? "<string>" : file):\(line):\(column)" }
 }
 
-/// A config syntax or semantic error, rendered as `file:line:col: message` like nats-server does.
+/// A config syntax or semantic error.
+///
+/// Semantic errors render as `file:line:col: message`, as nats-server renders them. Syntax errors render as
+/// `Parse error on line N: 'message' (file:line:col)`: nats-server's lexer errors start with
+/// `Parse error on line N:` and tools grep for that, so natsd keeps the start and adds the column.
 public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
     public var position: ConfigPosition?
     public var message: String
+    /// True for errors of the file's syntax (what nats-server's lexer reports), false for errors of meaning.
+    public var isParseError: Bool
 
-    public init(_ message: String, at position: ConfigPosition?) {
+    public init(_ message: String, at position: ConfigPosition?, isParseError: Bool = false) {
         self.message = message
         self.position = position
+        self.isParseError = isParseError
     }
 
     public var description: String {
         guard let position else { return message }
+        if isParseError { return "Parse error on line \(position.line): '\(message)' (\(position))" }
         return "\(position): \(message)"
     }
 }

@@ -2,8 +2,9 @@
 extension ServerOptions {
     /// Applies the core and cluster keys of `config` (keys are case-insensitive, as in nats-server).
     ///
-    /// Unknown top-level or cluster keys are errors unless they were used as `$variables`; keys nats-server
-    /// knows but natsd does not implement (TLS, JetStream, accounts…) are ignored with a warning.
+    /// Unknown top-level or cluster keys are errors unless they were used as `$variables`. Keys nats-server
+    /// knows but natsd does not implement follow `UnsupportedConfigKey`: security settings (TLS, accounts,
+    /// permissions…) are refused, harmless ones accepted, with a warning where they would be expected to act.
     /// - Returns: warnings, such as a bare number given for a duration.
     /// - Throws: the first error found, pointing at its key.
     @discardableResult
@@ -51,46 +52,14 @@ extension ServerOptions {
         case "no_header_support": noHeaderSupport = try reader.bool(entry)
         case "authorization": try applyAuthorization(entry, &reader)
         case "cluster": try cluster.apply(entry, &reader)
-        case let key where Self.ignoredTopLevelKeys.contains(key):
-            reader.warn("field \"\(entry.key)\" is not supported by natsd and is ignored", at: entry.position)
-        default:
-            guard entry.usedAsVariable else {
+        case let key:
+            if let policy = UnsupportedConfigKey.topLevel[key] {
+                try reader.handleUnsupported(entry, path: entry.key, policy: policy)
+            } else if !entry.usedAsVariable {
                 throw ConfigError("unknown field \"\(entry.key)\"", at: entry.position)
             }
         }
     }
-
-    private mutating func applyAuthorization(_ entry: ConfigEntry, _ reader: inout ConfigReader) throws(ConfigError) {
-        for field in try reader.map(entry).entries {
-            switch field.key.lowercased() {
-            case "user", "username": username = try reader.string(field)
-            case "pass", "password": password = try reader.string(field)
-            case "token": authToken = try reader.string(field)
-            case "timeout": authTimeoutSeconds = try reader.authTimeout(field)
-            case "users", "auth_callout", "auth_hook", "default_permission", "default_permissions", "permissions":
-                // Silently dropping an access rule would open the server: refuse instead.
-                throw ConfigError("authorization \"\(field.key)\" is not supported by natsd", at: field.position)
-            default:
-                guard field.usedAsVariable else {
-                    throw ConfigError("unknown field \"\(field.key)\"", at: field.position)
-                }
-            }
-        }
-    }
-
-    /// Top-level keys nats-server accepts for features natsd does not have.
-    static let ignoredTopLevelKeys: Set<String> = [
-        "mappings", "maps", "disable_sublist_cache", "no_sublist_cache", "accounts", "default_sentinel",
-        "https", "https_port", "http_base_path", "gateway", "leaf", "leafnodes", "store_dir", "storedir",
-        "jetstream", "logfile_max_num", "log_max_num", "syslog", "remote_syslog", "prof_port", "prof_block_rate",
-        "proxy_protocol", "max_sub_tokens", "max_subscription_tokens", "tls", "ocsp", "allow_non_tls",
-        "write_timeout", "lame_duck_duration", "lame_duck_grace_period", "operator", "operators", "roots", "root",
-        "root_operators", "root_operator", "resolver", "account_resolver", "accounts_resolver", "resolver_tls",
-        "resolver_preload", "resolver_pinned_accounts", "no_auth_user", "system_account", "system",
-        "no_system_account", "no_system", "no_sys_acc", "trusted", "trusted_keys", "connect_error_reports",
-        "reconnect_error_reports", "websocket", "ws", "mqtt", "server_tags", "server_metadata", "feature_flags",
-        "default_js_domain", "ocsp_cache", "no_fast_producer_stall", "max_closed_clients", "proxies", "trace_headers",
-    ]
 }
 
 extension ClusterOptions {
@@ -128,26 +97,10 @@ extension ClusterOptions {
                     reader.warn("cluster 'ping_interval' will reset to 30s which is the max for routes", at: field.position)
                 }
             case "ping_max": pingMax = try reader.int(field)
-            case "tls", "permissions", "accounts", "compression", "connect_backoff", "write_deadline", "write_timeout":
-                reader.warn("cluster field \"\(field.key)\" is not supported by natsd and is ignored", at: field.position)
-            default:
-                guard field.usedAsVariable else {
-                    throw ConfigError("unknown field \"\(field.key)\"", at: field.position)
-                }
-            }
-        }
-    }
-
-    private mutating func applyAuthorization(_ entry: ConfigEntry, _ reader: inout ConfigReader) throws(ConfigError) {
-        for field in try reader.map(entry).entries {
-            switch field.key.lowercased() {
-            case "user", "username": username = try reader.string(field)
-            case "pass", "password": password = try reader.string(field)
-            case "timeout": authTimeoutSeconds = try reader.authTimeout(field)
-            case "users": throw ConfigError("Cluster authorization does not allow multiple users", at: field.position)
-            case "token": throw ConfigError("Cluster authorization does not support tokens", at: field.position)
-            default:
-                guard field.usedAsVariable else {
+            case let key:
+                if let policy = UnsupportedConfigKey.cluster[key] {
+                    try reader.handleUnsupported(field, path: "cluster.\(field.key)", policy: policy)
+                } else if !field.usedAsVariable {
                     throw ConfigError("unknown field \"\(field.key)\"", at: field.position)
                 }
             }
@@ -165,6 +118,16 @@ struct ConfigReader {
 
     func string(_ entry: ConfigEntry) throws(ConfigError) -> String {
         guard let value = entry.value.stringValue else { throw mismatch(entry, expected: "a string") }
+        return value
+    }
+
+    /// A password or token. NUL bytes are refused: no client could log in with one, since offered secrets
+    /// containing NUL are always refused (a C bcrypt check would cut them there).
+    func secret(_ entry: ConfigEntry) throws(ConfigError) -> String {
+        let value = try string(entry)
+        guard !value.utf8.contains(0) else {
+            throw ConfigError("\"\(entry.key)\" must not contain a NUL byte", at: entry.position)
+        }
         return value
     }
 

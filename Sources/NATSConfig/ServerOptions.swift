@@ -1,6 +1,6 @@
 import Foundation
 
-/// Everything an operator can set on the command line (and later in a config file), with nats-server's
+/// Everything an operator can set on the command line or in a config file, with nats-server's
 /// defaults. Field names follow nats-server's option names so the mapping stays obvious.
 public struct ServerOptions: Sendable, Equatable {
     // Client listener.
@@ -22,11 +22,13 @@ public struct ServerOptions: Sendable, Equatable {
     public var writeDeadlineSeconds: Double = 10
     public var noHeaderSupport = false
 
-    // Authorization (single user or token).
+    // Authorization: one user, a token, or a list of users (never two of these at once, see `validate`).
     public var username = ""
     /// Plain text or a bcrypt hash (`$2a$…`, `$2b$…`, `$2y$…`).
     public var password = ""
     public var authToken = ""
+    /// `authorization { users = [...] }`.
+    public var users: [User] = []
     public var authTimeoutSeconds: Double = 2
 
     // Cluster (routes).
@@ -66,7 +68,7 @@ public struct ServerOptions: Sendable, Equatable {
     public var monitoringHost: String { httpHost.isEmpty ? host : httpHost }
 
     /// True when clients must authenticate.
-    public var authRequired: Bool { !username.isEmpty || !authToken.isEmpty }
+    public var authRequired: Bool { !username.isEmpty || !authToken.isEmpty || !users.isEmpty }
 }
 
 /// The `cluster { … }` block and the `--cluster`, `--routes`, `--cluster_name` flags.

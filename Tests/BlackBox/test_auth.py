@@ -1,4 +1,4 @@
-"""Authentication: user/password, token, bcrypt password, timeouts and violations."""
+"""Authentication: user/password, users lists, token, bcrypt password, timeouts and violations."""
 
 import asyncio
 
@@ -29,6 +29,23 @@ def bcrypt_server(start):
     return start("--user", "bob", "--pass", hashed)
 
 
+BOB_HASH = bcrypt.hashpw(b"bob-pw", bcrypt.gensalt(rounds=6, prefix=b"2a")).decode()
+
+
+@pytest.fixture
+def users_server(start):
+    # A plain users list (issue 6, point 10): one plain and one bcrypt password; the hash unquoted, as
+    # nats-server's docs write it.
+    return start(config=(
+        "authorization {\n"
+        "  users = [\n"
+        "    {user: alice, password: \"alice-pw\"}\n"
+        f"    {{user: bob, password: {BOB_HASH}}}\n"
+        "  ]\n"
+        "}\n"
+    ))
+
+
 async def test_info_announces_auth_required(user_server):
     client = await RawClient.open(user_server.port)
     assert client.info["auth_required"] is True
@@ -48,6 +65,19 @@ async def test_info_announces_auth_required(user_server):
         ("token_server", b'{"verbose":false}', False),
         ("bcrypt_server", b'{"verbose":false,"user":"bob","pass":"hashed-pw"}', True),
         ("bcrypt_server", b'{"verbose":false,"user":"bob","pass":"hashed-pwx"}', False),
+        # A NUL never ends the password early (issue 6, point 9): C's crypt_r would stop reading at it.
+        ("bcrypt_server", b'{"verbose":false,"user":"bob","pass":"hashed-pw\\u0000anything"}', False),
+        ("bcrypt_server", b'{"verbose":false,"user":"bob","pass":"hashed-pw\\u0000"}', False),
+        ("user_server", b'{"verbose":false,"user":"alice","pass":"s3cret\\u0000"}', False),
+        ("token_server", b'{"verbose":false,"auth_token":"t0ken\\u0000x"}', False),
+        ("users_server", b'{"verbose":false,"user":"alice","pass":"alice-pw"}', True),
+        ("users_server", b'{"verbose":false,"user":"bob","pass":"bob-pw"}', True),
+        ("users_server", b'{"verbose":false,"user":"alice","pass":"bob-pw"}', False),
+        ("users_server", b'{"verbose":false,"user":"bob","pass":"alice-pw"}', False),
+        ("users_server", b'{"verbose":false,"user":"bob","pass":"bob-pw\\u0000x"}', False),
+        ("users_server", b'{"verbose":false,"user":"carol","pass":"alice-pw"}', False),
+        ("users_server", b'{"verbose":false}', False),
+        ("users_server", b'{"verbose":false,"auth_token":"alice-pw"}', False),
     ],
 )
 async def test_credentials_raw(request, impl, server_fixture, options, accepted):
@@ -115,9 +145,16 @@ async def test_nats_py_token_and_bcrypt(token_server, bcrypt_server, client):
     await pubsub_roundtrip(await client(bcrypt_server, user="bob", password="hashed-pw"))
 
 
+async def test_nats_py_users_list(users_server, client):
+    await pubsub_roundtrip(await client(users_server, user="alice", password="alice-pw"))
+    await pubsub_roundtrip(await client(users_server, user="bob", password="bob-pw"))
+
+
 @pytest.mark.parametrize(
     "server_fixture, credentials",
     [
+        ("users_server", {"user": "alice", "password": "bob-pw"}),
+        ("users_server", {"user": "bob", "password": "bad"}),
         ("user_server", {"user": "alice", "password": "bad"}),
         ("token_server", {"token": "bad"}),
         ("bcrypt_server", {"user": "bob", "password": "bad"}),

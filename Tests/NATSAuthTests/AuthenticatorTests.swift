@@ -37,4 +37,39 @@ import NATSConfig
         #expect(!Authenticator(options: options).authorize(user: "a", pass: "bb", authToken: ""))
         #expect(!Authenticator(options: ServerOptions()).isRequired)
     }
+
+    @Test func usersList() {
+        var options = ServerOptions()
+        options.users = [
+            ServerOptions.User(username: "alice", password: "plain"),
+            ServerOptions.User(username: "bob", password: Self.hash),
+            ServerOptions.User(username: "eve", password: ""),
+        ]
+        let authenticator = Authenticator(options: options)
+        #expect(authenticator.isRequired)
+        #expect(authenticator.authorize(user: "alice", pass: "plain", authToken: ""))
+        #expect(authenticator.authorize(user: "bob", pass: "s3cret", authToken: ""))
+        #expect(authenticator.authorize(user: "eve", pass: "", authToken: ""))
+        #expect(!authenticator.authorize(user: "alice", pass: "s3cret", authToken: ""))
+        #expect(!authenticator.authorize(user: "bob", pass: "plain", authToken: ""))
+        #expect(!authenticator.authorize(user: "eve", pass: "x", authToken: ""))
+        #expect(!authenticator.authorize(user: "mallory", pass: "plain", authToken: ""))
+        #expect(!authenticator.authorize(user: "", pass: "", authToken: ""))
+        #expect(!authenticator.authorize(user: "", pass: "", authToken: "plain"))
+    }
+
+    /// Issue 6, point 9: crypt_r reads C strings, so without a check `s3cret\0anything` passed as `s3cret`.
+    @Test func secretsContainingNULNeverMatch() {
+        #expect(!Authenticator.bcryptVerify(hash: Self.hash, password: "s3cret\0anything"))
+        #expect(!Authenticator.bcryptVerify(hash: Self.hash, password: "s3cret\0"))
+        #expect(!Authenticator.secretMatches(stored: Self.hash, offered: "s3cret\0anything"))
+        #expect(!Authenticator.secretMatches(stored: "plain\0x", offered: "plain\0x"))
+        var options = ServerOptions()
+        options.users = [ServerOptions.User(username: "bob", password: Self.hash)]
+        #expect(!Authenticator(options: options).authorize(user: "bob", pass: "s3cret\0anything", authToken: ""))
+        options = ServerOptions()
+        options.authToken = Self.hash
+        #expect(!Authenticator(options: options).authorize(user: "", pass: "", authToken: "s3cret\0x"))
+        #expect(Authenticator(options: options).authorize(user: "", pass: "", authToken: "s3cret"))
+    }
 }

@@ -111,30 +111,52 @@ import Testing
         let map = try ConfigFileParser.parse(file: main.path)
         #expect(map.keys == ["server_name", "port", "authorization", "debug"])
         #expect(map["port"] == .int(5222))
+        // A syntax error inside an included file: nats-server's "error parsing include file 'x', Parse error…".
+        let bad = directory.appendingPathComponent("bad.conf")
+        try "a: [1\n".write(to: bad, atomically: true, encoding: .utf8)
+        try "port: 1\ninclude bad.conf\n".write(to: main, atomically: true, encoding: .utf8)
+        do {
+            _ = try ConfigFileParser.parse(file: main.path)
+            Issue.record("a bad include must fail")
+        } catch {
+            #expect(error.description == "\(main.path):2:9: error parsing include file 'bad.conf', "
+                + "Parse error on line 2: 'unexpected end of file inside an array, expected ']'' (\(bad.path):2:1)")
+        }
     }
 
+    /// Syntax errors read `Parse error on line N: '…' (file:line:col)`, the start nats-server prints; errors
+    /// of meaning (unknown variables, numbers out of range) read `file:line:col: …`.
     @Test(arguments: [
-        ("port: 1\nx: $NOPE", 2, 4, "variable reference for 'NOPE' can not be found"),
-        ("a {\n b: 1\n", 3, 1, "expected '}'"),
-        ("a: [1, 2", 1, 9, "expected ']'"),
-        ("a: \"open", 1, 9, "quoted string"),
-        ("\n\n  a: \"\\q\"", 3, 8, "invalid escape"),
-        ("a: 1 2", 1, 6, "after a value"),
-        ("a:\n1", 1, 3, "new line"),
-        ("a: .5", 1, 4, "digit"),
-        ("a: 2006-01-02", 1, 4, "Zulu"),
-        ("a: 99999999999999999999", 1, 4, "out of range"),
-        ("}", 1, 1, "unexpected '}'"),
-        ("x (\nno end", 2, 7, "block"),
+        ("port: 1\nx: $NOPE", 2, 4, "variable reference for 'NOPE' can not be found", false),
+        ("a {\n b: 1\n", 3, 1, "expected '}'", true),
+        ("a: [1, 2", 1, 9, "expected ']'", true),
+        ("a: \"open", 1, 9, "quoted string", true),
+        ("\n\n  a: \"\\q\"", 3, 8, "invalid escape", true),
+        ("a: \"\\x4\"", 1, 6, "hexadecimal", true),
+        ("a: 1 2", 1, 6, "after a value", true),
+        ("a:\n1", 1, 3, "new line", true),
+        ("a: .5", 1, 4, "digit", true),
+        ("a: -x", 1, 4, "digit", true),
+        ("a: 1.x", 1, 4, "digit after the '.'", true),
+        ("a: 2006-01-02", 1, 4, "Zulu", true),
+        ("a: 99999999999999999999", 1, 4, "out of range", false),
+        ("}", 1, 1, "unexpected '}'", true),
+        ("x (\nno end", 2, 7, "block", true),
     ])
-    func errors(_ text: String, _ line: Int, _ column: Int, _ fragment: String) {
+    func errors(_ text: String, _ line: Int, _ column: Int, _ fragment: String, _ isParseError: Bool) {
         do {
             _ = try parse(text)
             Issue.record("expected an error for \(text)")
         } catch {
             #expect(error.position == ConfigPosition(file: "test.conf", line: line, column: column), "\(error)")
             #expect(error.message.contains(fragment), "\(error)")
-            #expect(error.description.hasPrefix("test.conf:\(line):\(column): "))
+            #expect(error.isParseError == isParseError, "\(error)")
+            if isParseError {
+                let expected = "Parse error on line \(line): '\(error.message)' (test.conf:\(line):\(column))"
+                #expect(error.description == expected)
+            } else {
+                #expect(error.description == "test.conf:\(line):\(column): \(error.message)")
+            }
         }
     }
 

@@ -89,8 +89,11 @@ import Testing
     }
 
     @Test func ignoredKnownKeysWarn() throws {
-        let (_, warnings) = try options("jetstream: enabled\nlame_duck_duration: \"30s\"")
-        #expect(warnings.count == 2)
+        let (_, warnings) = try options("mappings { a: b }\nlame_duck_duration: \"30s\"")
+        #expect(warnings.map(\.description) == [
+            "t.conf:1:1: field \"mappings\" is not supported by natsd and is ignored",
+            "t.conf:2:1: field \"lame_duck_duration\" is not supported by natsd and is ignored",
+        ])
     }
 
     @Test(arguments: [
@@ -103,7 +106,9 @@ import Testing
         ("ping_interval: \"abc\"", "t.conf:1:1: error parsing ping_interval: invalid duration \"abc\""),
         ("cluster { authorization { token: x } }", "t.conf:1:27: Cluster authorization does not support tokens"),
         ("cluster { routes: [\"bad\"] }", "t.conf:1:11: invalid route URL \"bad\""),
-        ("authorization { users: [] }", "t.conf:1:17: authorization \"users\" is not supported by natsd"),
+        ("authorization { permissions: {} }",
+         "t.conf:1:17: field \"authorization.permissions\" is not supported yet (natsd has no permissions): "
+            + "refusing to start rather than ignore it"),
     ])
     func mappingErrors(_ text: String, _ expected: String) {
         do {

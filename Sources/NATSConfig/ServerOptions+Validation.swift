@@ -1,0 +1,27 @@
+extension ServerOptions {
+    /// Checks that need the config file and the flags merged, made before the server starts.
+    ///
+    /// - `max_payload` above `max_pending`: nats-server's start-up check, with its message.
+    /// - Credentials that would be ignored: a users list together with a single user or a token (from the
+    ///   config or from `--user`/`--auth`), a user together with a token, a password without a user. nats-server
+    ///   refuses these combinations inside one config file and silently drops one side when a flag brings them
+    ///   together; natsd refuses every such combination, so no credential an operator set is ever ignored.
+    /// - Throws: the first problem, as a `ConfigError` without a position.
+    public func validate() throws(ConfigError) {
+        if maxPayload > maxPending {
+            throw ConfigError("max_payload (\(maxPayload)) cannot be higher than max_pending (\(maxPending))", at: nil)
+        }
+        if !users.isEmpty && !username.isEmpty {
+            throw ConfigError("Can not have a single user/pass and a users array", at: nil)
+        }
+        if !users.isEmpty && !authToken.isEmpty {
+            throw ConfigError("Can not have a token and a users array", at: nil)
+        }
+        if (!username.isEmpty || !password.isEmpty) && !authToken.isEmpty {
+            throw ConfigError("Cannot have a user/pass and token", at: nil)
+        }
+        if username.isEmpty && !password.isEmpty {
+            throw ConfigError("a password is set without a user: clients would need no credentials", at: nil)
+        }
+    }
+}

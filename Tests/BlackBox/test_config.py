@@ -1,0 +1,167 @@
+"""Config files and start-up checks: syntax errors, refused security settings, harmless JetStream keys."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from raw_client import RawClient
+from server_process import ServerHandle, binary_for, free_port, start_server, wait_until_accepting
+
+VIOLATION = b"-ERR 'Authorization Violation'\r\n"
+
+
+def run_to_exit(impl: str, tmp_path: Path, config: str | None, *args: str) -> subprocess.CompletedProcess:
+    """Runs `impl` with `config` (written to a file given with -c) and `args`, expecting it to exit on its own
+    within 10 s; a server that keeps running fails the test."""
+    argv = [binary_for(impl), "-a", "127.0.0.1", "-p", str(free_port())]
+    if config is not None:
+        path = tmp_path / f"{impl}.conf"
+        path.write_text(config)
+        argv += ["-c", str(path)]
+    try:
+        return subprocess.run(argv + list(args), capture_output=True, text=True, timeout=10,
+                              stdin=subprocess.DEVNULL, cwd=tmp_path)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"{impl} started instead of refusing: {argv + list(args)}")
+
+
+def started_or_refused(impl: str, tmp_path: Path, config: str) -> ServerHandle | None:
+    """Starts `impl` with `config`; returns the running server, or None when it refused to start (exited non-zero).
+    The caller kills a returned server."""
+    handle = start_server(impl, config=config, workdir=tmp_path, wait=False)
+    try:
+        wait_until_accepting(handle)
+    except RuntimeError:
+        assert handle.proc.returncode not in (None, 0), handle.log
+        return None
+    return handle
+
+
+# ---- syntax errors ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("check_only", [False, True])
+def test_parse_error_starts_like_nats_server(impl, tmp_path, check_only):
+    # Tools grep for nats-server's "Parse error on line N:"; natsd keeps that start.
+    config = "port: 4222\nmax_payload: 1024\nlisten: [\n"
+    result = run_to_exit(impl, tmp_path, config, *(["-t"] if check_only else []))
+    assert result.returncode != 0
+    assert re.search(r"^\S+: Parse error on line 4: '", result.stderr, re.M), result.stderr
+
+
+def test_unknown_top_level_key_names_key_and_position(impl, tmp_path):
+    result = run_to_exit(impl, tmp_path, "port: 4222\nno_such_key: 1\n")
+    assert result.returncode != 0
+    assert re.search(r"\.conf:2:1: unknown field \"no_such_key\"", result.stderr), result.stderr
+
+
+def test_max_payload_above_max_pending_is_refused(impl, tmp_path):
+    result = run_to_exit(impl, tmp_path, "max_payload: 2MB\nmax_pending: 1MB\n")
+    assert result.returncode != 0
+    assert "max_payload (2097152) cannot be higher than max_pending (1048576)" in result.stderr, result.stderr
+
+
+# ---- harmless while their feature is off ------------------------------------------------------------
+
+@pytest.mark.parametrize("flag", ["--store_dir", "-sd"])
+async def test_store_dir_without_jetstream_is_accepted(start, tmp_path, flag):
+    # nats-py's cluster launcher always passes a store directory.
+    server = start(flag, str(tmp_path / "js"))
+    client = await RawClient.connected(server.port)
+    await client.close()
+
+
+@pytest.mark.parametrize("config", [
+    "jetstream: disabled\n",
+    "jetstream: false\nstore_dir: \"STORE\"\n",
+    "jetstream {\n  enabled: false\n  store_dir: \"STORE\"\n}\n",
+])
+async def test_jetstream_turned_off_is_accepted(start, tmp_path, config):
+    server = start(config=config.replace("STORE", str(tmp_path / "js")))
+    client = await RawClient.connected(server.port)
+    await client.close()
+
+
+# ---- security settings are enforced or refused, never ignored -----------------------------------------
+
+ACCOUNT_USERS = "accounts {\n  A {\n    users = [ {user: a, password: b} ]\n  }\n}\n"
+
+
+async def test_account_users_never_admit_anonymous_clients(impl, tmp_path):
+    # nats-server enforces accounts; natsd has none and must refuse to start rather than run open.
+    server = started_or_refused(impl, tmp_path, ACCOUNT_USERS)
+    if server is None:
+        assert impl == "natsd", "nats-server supports accounts"
+        return
+    try:
+        client = await RawClient.open(server.port)
+        await client.send(b'CONNECT {"verbose":false}\r\nPING\r\n')
+        await client.expect_then_closed(VIOLATION)
+        await client.close()
+    finally:
+        server.kill()
+
+
+async def test_tls_block_never_serves_plaintext(impl, tmp_path):
+    # nats-server requires TLS with `tls {}` (and fails every handshake without a certificate); natsd has no
+    # TLS and must refuse to start.
+    server = started_or_refused(impl, tmp_path, "tls {}\n")
+    if server is None:
+        assert impl == "natsd", "nats-server supports TLS"
+        return
+    try:
+        client = await RawClient.open(server.port)
+        assert client.info.get("tls_required") is True
+        await client.close()
+    finally:
+        server.kill()
+
+
+@pytest.mark.parametrize("config, key, position", [
+    (ACCOUNT_USERS, "accounts", "1:1"),
+    (ACCOUNT_USERS + "no_auth_user: a\n", "accounts", "1:1"),
+    ("port: 4222\ntls {}\n", "tls", "2:1"),
+    ("tls {\n  cert_file: \"server.pem\"\n  key_file: \"key.pem\"\n}\n", "tls", "1:1"),
+    ("cluster {\n  port: -1\n  tls {}\n}\n", "cluster.tls", "3:3"),
+    ("cluster {\n  port: -1\n  permissions { import: \">\" }\n}\n", "cluster.permissions", "3:3"),
+    ("authorization {\n  users = [ {user: a, password: b, permissions: {publish: \"a\"}} ]\n}\n",
+     "authorization.users.permissions", "2:36"),
+    ("authorization {\n  user: a\n  password: b\n  permissions: {publish: \"a\"}\n}\n",
+     "authorization.permissions", "4:3"),
+    ("authorization {\n  users = [ {nkey: UDXU4RCSJNZOIQHZNWXHXORDPRTGNJAHAHFRGZNEEJCPQTT2M7NLCNF4} ]\n}\n",
+     "authorization.users.nkey", "2:14"),
+    ("operator: \"op.jwt\"\n", "operator", "1:1"),
+    ("resolver: MEMORY\n", "resolver", "1:1"),
+    ("trusted_keys: [\"OABC\"]\n", "trusted_keys", "1:1"),
+    ("system_account: SYS\n", "system_account", "1:1"),
+    ("jetstream: enabled\n", "jetstream", "1:1"),
+])
+def test_unsupported_security_setting_refused_at_start(impl, tmp_path, config, key, position):
+    if impl != "natsd":
+        pytest.skip("natsd-only: nats-server implements these settings (or checks their files and keys first)")
+    result = run_to_exit(impl, tmp_path, config)
+    assert result.returncode != 0
+    assert f"natsd.conf:{position}: field \"{key}\" is not supported yet" in result.stderr, result.stderr
+
+
+def test_users_and_token_together_are_refused(impl, tmp_path):
+    config = "authorization {\n  token: t\n  users = [ {user: a, password: b} ]\n}\n"
+    result = run_to_exit(impl, tmp_path, config)
+    assert result.returncode != 0
+    # nats-server counts the first column of a file as 0, later lines from 1; natsd counts from 1.
+    assert re.search(r"\.conf:1:[01]: Can not have a token and a users array", result.stderr), result.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--auth", "t"], "Can not have a token and a users array"),
+    (["--user", "x", "--pass", "y"], "Can not have a single user/pass and a users array"),
+])
+def test_flag_credentials_with_a_users_list_are_refused(impl, tmp_path, args, message):
+    if impl != "natsd":
+        pytest.skip("natsd-only: nats-server silently drops one side (the flag user) or accepts both")
+    result = run_to_exit(impl, tmp_path, "authorization { users = [ {user: a, password: b} ] }\n", *args)
+    assert result.returncode != 0
+    assert message in result.stderr, result.stderr
