@@ -5,7 +5,7 @@ import Foundation
 public struct ServerOptions: Sendable, Equatable {
     // Client listener.
     public var host = "0.0.0.0"
-    /// Client port; 0 or -1 picks a random free port.
+    /// Client port as configured: 0 means the default 4222 and -1 a free port (see `clientListenPort`).
     public var port = 4222
     public var serverName = ""
     public var clientAdvertise = ""
@@ -37,7 +37,7 @@ public struct ServerOptions: Sendable, Equatable {
     // Monitoring.
     /// Empty: the client host (`-a`), as nats-server does.
     public var httpHost = ""
-    /// 0 disables monitoring; -1 picks a random port.
+    /// 0 disables monitoring; -1 picks a random port (see `monitoringListenPort`).
     public var httpPort = 0
 
     // Logging and process.
@@ -75,7 +75,7 @@ public struct ServerOptions: Sendable, Equatable {
 public struct ClusterOptions: Sendable, Equatable {
     /// Cluster listen host; empty with port 0 means clustering is off.
     public var host = ""
-    /// 0 = not listening for routes; -1 = random port.
+    /// 0 = not listening for routes; -1 = random port (see `listenPort`).
     public var port = 0
     public var name = ""
     /// Credentials peers must present (from `--cluster nats://user:pass@host:port`).

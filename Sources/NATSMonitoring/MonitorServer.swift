@@ -35,17 +35,17 @@ package final class MonitorServer: MonitoringEndpoint {
     /// Monitoring connections not yet closed and freed.
     package var openConnectionCount: Int { connections.count }
 
+    /// Binds `host`:`port` (the port to bind, 0 for one the system picks: `ServerOptions.monitoringListenPort`).
     package func start(host: String, port: Int) throws {
         let listener: TCPListener
         do {
-            listener = try TCPListener(loop: server.loop, host: host, port: port == -1 ? 0 : port) { [unowned self] connection in
+            listener = try server.listen(host: host, port: port) { [unowned self] connection in
                 let monitorConnection = MonitorConnection(monitor: self, connection: connection)
                 self.connections[ObjectIdentifier(monitorConnection)] = monitorConnection
                 monitorConnection.start()
             }
         } catch {
-            let address = server.hostPort(host, port)
-            throw StartupError("can't listen to the monitor port: listen tcp \(address): bind: \(error)")
+            throw StartupError("Can't start monitoring: can't listen to the monitor port: \(error)")
         }
         self.listener = listener
         server.logger.info("Starting http monitor on \(server.hostPort(host, listener.port))")

@@ -10,17 +10,18 @@ public final class TCPListener: LoopHandleOwner {
     public let port: Int
     private var isClosing = false
 
-    /// Binds and listens; port 0 (or -1) picks a free port. onAccept gets a new connection
+    /// Binds and listens; port 0 picks a free port, one outside 0...65535 is `EINVAL`. onAccept gets a new connection
     /// (reading not started). `host` is a numeric IPv4 or IPv6 address; the unspecified addresses
     /// (`0.0.0.0`, `::` or empty) listen dual-stack, on every IPv4 and IPv6 address, as Go's
     /// net.Listen (and so nats-server) does, falling back to IPv4 alone where the machine has no IPv6.
     public init(loop: EventLoop, host: String, port: Int, backlog: Int32 = 511,
                 onAccept: @escaping (TCPConnection) -> Void) throws(UVError) {
+        guard (0...65535).contains(port) else { throw UVError(code: UV_EINVAL.rawValue) }
         let candidates = TCPListener.bindHosts(for: host)
         var bound: (handle: UnsafeMutablePointer<uv_tcp_t>, port: Int)?
         for (index, candidate) in candidates.enumerated() {
             do {
-                bound = try TCPListener.open(loop: loop, host: candidate, port: port < 0 ? 0 : port, backlog: backlog)
+                bound = try TCPListener.open(loop: loop, host: candidate, port: port, backlog: backlog)
                 break
             } catch {
                 let isLast = index == candidates.count - 1

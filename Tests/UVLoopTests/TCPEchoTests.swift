@@ -162,7 +162,7 @@ struct TCPEchoTests {
 
     @Test func connectToClosedPortIsRefused() throws {
         let loop = try EventLoop()
-        let listener = try TCPListener(loop: loop, host: "127.0.0.1", port: -1) { _ in }
+        let listener = try TCPListener(loop: loop, host: "127.0.0.1", port: 0) { _ in }
         let port = listener.port
         #expect(port > 0)
         listener.close()

@@ -4,7 +4,7 @@
 public protocol MonitoringEndpoint: AnyObject {
     /// The bound port (the chosen one when the configured port was 0 or -1).
     var port: Int { get }
-    /// Binds `host:port` (-1 means any free port) on the server's loop.
+    /// Binds `host:port` (the port to bind: 0 means any free port) on the server's loop.
     /// - Throws: `StartupError` with nats-server's wording when the port cannot be bound.
     func start(host: String, port: Int) throws
     /// Stops listening and closes open monitoring connections.

@@ -11,24 +11,23 @@ extension Server {
         logger.info("  Version:  \(Server.version)")
         logger.info("  Name:     \(serverName)")
         logger.info("  ID:       \(serverID)")
-        let bindPort = options.port == -1 ? 0 : options.port
+        let bindPort = options.clientListenPort
         let listener: TCPListener
         do {
-            listener = try TCPListener(loop: loop, host: options.host, port: bindPort) { [unowned self] connection in
+            listener = try listen(host: options.host, port: bindPort) { [unowned self] connection in
                 self.accept(connection)
             }
         } catch {
-            let address = hostPort(options.host, options.port)
-            throw StartupError("Error listening on port: \(address), \"listen tcp \(address): bind: \(error)\"")
+            throw StartupError("Error listening on port: \(hostPort(options.host, bindPort)), \"\(error)\"")
         }
         clientListener = listener
         boundClientPort = listener.port
         logger.info("Listening for client connections on \(hostPort(options.host, listener.port))")
         if authenticator.isRequired { logger.info("Client authorization required") }
         try cluster.start()
-        if options.httpPort != 0, let monitoringFactory {
+        if let monitoringPort = options.monitoringListenPort, let monitoringFactory {
             let monitor = monitoringFactory(self)
-            try monitor.start(host: options.monitoringHost, port: options.httpPort)
+            try monitor.start(host: options.monitoringHost, port: monitoringPort)
             self.monitor = monitor
         }
         startHousekeeping()

@@ -65,17 +65,15 @@ package final class Cluster {
 
     func start() throws {
         let clusterOptions = options.cluster
-        if clusterOptions.isEnabled {
+        if let port = clusterOptions.listenPort {
             let host = clusterOptions.host.isEmpty ? "0.0.0.0" : clusterOptions.host
-            let port = clusterOptions.port == -1 ? 0 : clusterOptions.port
             let listener: TCPListener
             do {
-                listener = try TCPListener(loop: server.loop, host: host, port: port) { [unowned self] connection in
+                listener = try server.listen(host: host, port: port) { [unowned self] connection in
                     self.accepted(connection)
                 }
             } catch {
-                let address = server.hostPort(host, clusterOptions.port)
-                throw StartupError("Error listening on router port: \(clusterOptions.port) - listen tcp \(address): bind: \(error)")
+                throw StartupError("Error listening on router port: \(clusterOptions.port) - \(error)")
             }
             self.listener = listener
             boundPort = listener.port

@@ -1,0 +1,172 @@
+"""Drop-in details (issue 6) an operator or client would notice, each checked against nats-server:
+which port 0 and -1 mean for every listener, host names as listen hosts, a second signal during
+shutdown, what counts as activity in /connz, `no_auth_user` with a users list, and the monitor's
+answer to a request it cannot read whole.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from raw_client import RawClient
+from server_process import ServerHandle, binary_for, free_port, wait_until_accepting
+
+DEFAULT_CLIENT_PORT = 4222
+
+
+def launch(impl: str, tmp_path: Path, args: list[str], config: str | None = None,
+           port: int | None = None) -> ServerHandle:
+    """Starts `impl` with exactly `args` (no `-a`/`-p` added, unlike `start_server`), plus `-c` with
+    `config` when given; the handle names `port`, to be set once known. The caller kills it."""
+    argv = [binary_for(impl)] + args
+    if config is not None:
+        path = tmp_path / f"{impl}-{time.monotonic_ns()}.conf"
+        path.write_text(config)
+        argv += ["-c", str(path)]
+    log_path = tmp_path / f"{impl}-{time.monotonic_ns()}.log"
+    with open(log_path, "ab") as log_file:
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
+                                cwd=tmp_path)
+    return ServerHandle(impl=impl, host="127.0.0.1", port=port or 0, args=argv, proc=proc, log_path=log_path)
+
+
+def run_to_exit(impl: str, tmp_path: Path, args: list[str], config: str | None = None) -> subprocess.CompletedProcess:
+    """Runs `impl` expecting it to refuse to start: it must exit on its own within 10 s."""
+    argv = [binary_for(impl)] + args
+    if config is not None:
+        path = tmp_path / f"{impl}.conf"
+        path.write_text(config)
+        argv += ["-c", str(path)]
+    try:
+        return subprocess.run(argv, capture_output=True, text=True, timeout=10, stdin=subprocess.DEVNULL, cwd=tmp_path)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"{impl} started instead of refusing: {argv}")
+
+
+def wait_for(check, timeout: float = 5.0, what: str = "condition"):
+    """Polls `check` every 20 ms until it returns something truthy; fails after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.02)
+
+
+def read_ports_file(directory: Path, handle: ServerHandle, timeout: float = 5.0) -> dict:
+    """The JSON of `<executable>_<pid>.ports` in `directory` (--ports_file_dir)."""
+    def load():
+        if not handle.alive():
+            raise AssertionError(f"{handle.impl} exited with {handle.proc.returncode}\n{handle.log}")
+        for path in glob.glob(str(directory / f"*_{handle.proc.pid}.ports")):
+            try:
+                return json.loads(Path(path).read_text())
+            except (OSError, ValueError):
+                return None
+        return None
+    return wait_for(load, timeout, "the ports file")
+
+
+def port_of(url: str) -> int:
+    return int(url.rsplit(":", 1)[1].rstrip("/"))
+
+
+def loopback_port_is_free(port: int) -> bool:
+    """Whether a listener could bind 127.0.0.1:`port` now (with SO_REUSEADDR, as both servers bind)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+# ---- ports: 0 and -1 ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("source", ["flag", "config"])
+async def test_client_port_zero_is_the_default_port(impl, tmp_path, source):
+    # nats-server: client port 0 is DEFAULT_PORT 4222 (opts.go setBaselineOptions); only -1 is random.
+    if not loopback_port_is_free(DEFAULT_CLIENT_PORT):
+        pytest.skip("127.0.0.1:4222 is in use on this machine")
+    ports_dir = tmp_path / "ports"
+    ports_dir.mkdir()
+    args = ["-a", "127.0.0.1", "--ports_file_dir", str(ports_dir)]
+    if source == "flag":
+        handle = launch(impl, tmp_path, args + ["-p", "0"])
+    else:
+        handle = launch(impl, tmp_path, args, config="port: 0\n")
+    try:
+        def started_or_port_taken():
+            if not handle.alive():
+                if "address already in use" in handle.log:
+                    pytest.skip("127.0.0.1:4222 was taken by another process meanwhile")
+                raise AssertionError(f"{impl} exited with {handle.proc.returncode}\n{handle.log}")
+            return glob.glob(str(ports_dir / "*.ports"))
+        wait_for(started_or_port_taken, 5.0, "the ports file")
+        ports = read_ports_file(ports_dir, handle)
+        assert [port_of(url) for url in ports["nats"]] == [DEFAULT_CLIENT_PORT], ports
+        handle.port = DEFAULT_CLIENT_PORT
+        wait_until_accepting(handle)
+        client = await RawClient.open(DEFAULT_CLIENT_PORT)
+        assert client.info["port"] == DEFAULT_CLIENT_PORT
+        await client.close()
+    finally:
+        handle.kill()
+
+
+def test_port_minus_one_is_any_free_port_for_every_listener(impl, tmp_path):
+    ports_dir = tmp_path / "ports"
+    ports_dir.mkdir()
+    handle = launch(impl, tmp_path, ["-a", "127.0.0.1", "-p", "-1", "-m", "-1", "--cluster", "nats://127.0.0.1:-1",
+                                     "--ports_file_dir", str(ports_dir)])
+    try:
+        ports = read_ports_file(ports_dir, handle)
+        assert sorted(ports) == ["cluster", "monitoring", "nats"], ports
+        client_port, monitor_port, cluster_port = (port_of(ports[key][0]) for key in ("nats", "monitoring", "cluster"))
+        assert all(port > 0 for port in (client_port, monitor_port, cluster_port)), ports
+        for port in (client_port, monitor_port, cluster_port):  # each one is really listening
+            socket.create_connection(("127.0.0.1", port), timeout=2).close()
+    finally:
+        handle.kill()
+
+
+def test_monitoring_and_cluster_port_zero_are_off(impl, tmp_path):
+    # -m 0 and a cluster port 0 mean "not listening" in nats-server (server.go, route.go).
+    ports_dir = tmp_path / "ports"
+    ports_dir.mkdir()
+    handle = launch(impl, tmp_path, ["-a", "127.0.0.1", "-p", "-1", "-m", "0", "--cluster", "nats://127.0.0.1:0",
+                                     "--ports_file_dir", str(ports_dir)])
+    try:
+        ports = read_ports_file(ports_dir, handle)
+        assert sorted(ports) == ["nats"], ports
+        handle.port = port_of(ports["nats"][0])
+        wait_until_accepting(handle)
+        assert "monitor" not in handle.log and "route connections" not in handle.log, handle.log
+    finally:
+        handle.kill()
+
+
+@pytest.mark.parametrize("args, config, message", [
+    (["-p", "-5"], None, 'Error listening on port: 127.0.0.1:-5, "listen tcp: address -5: invalid port"'),
+    (["-p", "70000"], None, 'Error listening on port: 127.0.0.1:70000, "listen tcp: address 70000: invalid port"'),
+    (["-p", "-1", "-m", "70000"], None,
+     "Can't start monitoring: can't listen to the monitor port: listen tcp: address 70000: invalid port"),
+    (["-p", "-1"], "cluster { port: 70000 }\n",
+     "Error listening on router port: 70000 - listen tcp: address 70000: invalid port"),
+], ids=["client-negative", "client-too-large", "monitoring", "cluster"])
+def test_ports_outside_the_tcp_range_are_refused(impl, tmp_path, args, config, message):
+    # natsd used to bind a random port for -5 and port 4464 for 70000 (the value wrapped to 16 bits).
+    result = run_to_exit(impl, tmp_path, ["-a", "127.0.0.1"] + args, config)
+    assert result.returncode != 0, result
+    assert message in result.stdout + result.stderr, result
