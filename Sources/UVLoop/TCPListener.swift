@@ -11,13 +11,16 @@ public final class TCPListener: LoopHandleOwner {
     private var isClosing = false
 
     /// Binds and listens; port 0 picks a free port, one outside 0...65535 is `EINVAL`. onAccept gets a new connection
-    /// (reading not started). `host` is a numeric IPv4 or IPv6 address; the unspecified addresses
-    /// (`0.0.0.0`, `::` or empty) listen dual-stack, on every IPv4 and IPv6 address, as Go's
-    /// net.Listen (and so nats-server) does, falling back to IPv4 alone where the machine has no IPv6.
+    /// (reading not started). `host` is a numeric IPv4 or IPv6 address or a name, resolved as Go's
+    /// net.Listen (and so nats-server) resolves it (`listenAddress(for:loop:)`); the unspecified addresses
+    /// (`0.0.0.0`, `::` or empty) listen dual-stack, on every IPv4 and IPv6 address, as Go does, falling
+    /// back to IPv4 alone where the machine has no IPv6.
+    /// - Throws: the resolver's error for a name that does not resolve (`UVError.isAddressLookupFailure`),
+    ///   else the bind or listen error.
     public init(loop: EventLoop, host: String, port: Int, backlog: Int32 = 511,
                 onAccept: @escaping (TCPConnection) -> Void) throws(UVError) {
         guard (0...65535).contains(port) else { throw UVError(code: UV_EINVAL.rawValue) }
-        let candidates = TCPListener.bindHosts(for: host)
+        let candidates = TCPListener.bindHosts(for: try TCPListener.listenAddress(for: host, loop: loop))
         var bound: (handle: UnsafeMutablePointer<uv_tcp_t>, port: Int)?
         for (index, candidate) in candidates.enumerated() {
             do {
@@ -34,6 +37,41 @@ public final class TCPListener: LoopHandleOwner {
         self.onAccept = onAccept
         self.port = bound.port
         bound.handle.pointee.data = Unmanaged.passRetained(self).toOpaque()
+    }
+
+    /// The numeric address to listen on for `host`: a numeric (or empty) host as it is; a name resolved with
+    /// getaddrinfo, taking its first IPv4 address, else its first address. That is what Go's net.Listen binds
+    /// for a name (`ListenConfig.Listen` takes `addrs.first(isIPv4)`); `localhost` listens on 127.0.0.1.
+    /// The lookup blocks the loop: listeners are opened at start-up, before anything else runs on it.
+    static func listenAddress(for host: String, loop: EventLoop) throws(UVError) -> String {
+        var numeric = sockaddr_storage()
+        if host.isEmpty || CLibUV_make_addr(host, 0, &numeric) == 0 { return host }
+        let request = allocateUVObject(uv_getaddrinfo_t.self)
+        defer { request.deallocate() }
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        // Without a callback libuv resolves at once, on this thread, and leaves the result in the request.
+        try uvCheck(uv_getaddrinfo(loop.rawLoop, request, nil, host, nil, &hints))
+        let addresses = request.pointee.addrinfo
+        defer { uv_freeaddrinfo(addresses) }
+        var chosen: UnsafeMutablePointer<sockaddr>?
+        var cursor = addresses
+        while let entry = cursor {
+            cursor = entry.pointee.ai_next
+            guard let address = entry.pointee.ai_addr else { continue }
+            let family = entry.pointee.ai_family
+            if family == AF_INET {
+                chosen = address
+                break
+            }
+            if family == AF_INET6 && chosen == nil { chosen = address }
+        }
+        guard let chosen else { throw UVError(code: UV_EAI_NODATA.rawValue) }
+        return try withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { text throws(UVError) in
+            try uvCheck(uv_ip_name(chosen, text.baseAddress!, 64))
+            return String(cString: text.baseAddress!)
+        }
     }
 
     /// The addresses to try in order for `host`: dual-stack `::` first for an unspecified address.

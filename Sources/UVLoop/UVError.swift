@@ -20,6 +20,18 @@ public struct UVError: Error, Sendable, CustomStringConvertible, Equatable {
         String(cString: uv_strerror(code))
     }
 
+    /// Whether this is a failure of name resolution (getaddrinfo's `EAI_*`, libuv's `UV_EAI_*`), such as a
+    /// host name that does not exist (`UV_EAI_NONAME`).
+    public var isAddressLookupFailure: Bool {
+        (UV_EAI_PROTOCOL.rawValue...UV_EAI_ADDRFAMILY.rawValue).contains(code)
+    }
+
+    /// Whether the resolver found no address for the name (`UV_EAI_NONAME`, `UV_EAI_NODATA`): the host
+    /// does not exist, as opposed to a resolver that could not answer.
+    public var isNoSuchHost: Bool {
+        code == UV_EAI_NONAME.rawValue || code == UV_EAI_NODATA.rawValue
+    }
+
     /// The connection was refused by the peer.
     public static let connectionRefused = UVError(code: UV_ECONNREFUSED.rawValue)
     /// A dial did not complete within its time limit.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import glob
 import json
+import re
 import socket
 import subprocess
 import time
@@ -91,6 +92,15 @@ def loopback_port_is_free(port: int) -> bool:
     return True
 
 
+def accepts(port: int) -> bool:
+    """Whether something accepts TCP connections on 127.0.0.1:`port`."""
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+    except OSError:
+        return False
+    return True
+
+
 # ---- ports: 0 and -1 ----------------------------------------------------------------------------
 
 
@@ -136,7 +146,7 @@ def test_port_minus_one_is_any_free_port_for_every_listener(impl, tmp_path):
         client_port, monitor_port, cluster_port = (port_of(ports[key][0]) for key in ("nats", "monitoring", "cluster"))
         assert all(port > 0 for port in (client_port, monitor_port, cluster_port)), ports
         for port in (client_port, monitor_port, cluster_port):  # each one is really listening
-            socket.create_connection(("127.0.0.1", port), timeout=2).close()
+            wait_for(lambda: accepts(port), 5.0, f"a listener on 127.0.0.1:{port}")
     finally:
         handle.kill()
 
@@ -170,3 +180,46 @@ def test_ports_outside_the_tcp_range_are_refused(impl, tmp_path, args, config, m
     result = run_to_exit(impl, tmp_path, ["-a", "127.0.0.1"] + args, config)
     assert result.returncode != 0, result
     assert message in result.stdout + result.stderr, result
+
+
+# ---- host names as listen hosts -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("source", ["flags", "config"])
+def test_host_names_are_resolved_for_every_listener(impl, tmp_path, source):
+    # Go's net.Listen resolves a name and binds its first IPv4 address: localhost is 127.0.0.1.
+    client_port, cluster_port, monitor_port = free_port(), free_port(), free_port()
+    if source == "flags":
+        handle = launch(impl, tmp_path, ["-a", "localhost", "-p", str(client_port), "-m", str(monitor_port),
+                                         "--cluster", f"nats://localhost:{cluster_port}"], port=client_port)
+    else:
+        config = (f"host: localhost\nport: {client_port}\nhttp: \"localhost:{monitor_port}\"\n"
+                  f"cluster {{ host: localhost, port: {cluster_port} }}\n")
+        handle = launch(impl, tmp_path, [], config=config, port=client_port)
+    try:
+        wait_until_accepting(handle)
+        for port in (cluster_port, monitor_port):
+            wait_for(lambda: accepts(port), 5.0, f"a listener on 127.0.0.1:{port}")
+        assert f"Listening for client connections on localhost:{client_port}" in handle.log, handle.log
+        assert f"Listening for route connections on localhost:{cluster_port}" in handle.log, handle.log
+    finally:
+        handle.kill()
+
+
+LOOKUP_FAILED = r"listen tcp: lookup nosuchhost\.invalid(?: on \S+)?: \S.*"
+
+
+@pytest.mark.parametrize("args, config, pattern", [
+    (["-a", "nosuchhost.invalid", "-p", "4999"], None,
+     r'Error listening on port: nosuchhost\.invalid:4999, "' + LOOKUP_FAILED + '"'),
+    (["-a", "127.0.0.1", "-p", "-1", "--cluster", "nats://nosuchhost.invalid:4998"], None,
+     r"Error listening on router port: 4998 - " + LOOKUP_FAILED),
+    (["-a", "127.0.0.1", "-p", "-1"], 'http: "nosuchhost.invalid:4997"\n',
+     r"Can't start monitoring: can't listen to the monitor port: " + LOOKUP_FAILED),
+], ids=["client", "cluster", "monitoring"])
+def test_unresolvable_listen_host_is_refused_at_start(impl, tmp_path, args, config, pattern):
+    # `.invalid` never resolves (RFC 2606), so no port is ever bound here.
+    result = run_to_exit(impl, tmp_path, args, config)
+    assert result.returncode != 0, result
+    output = result.stdout + result.stderr
+    assert re.search(pattern, output), output

@@ -186,10 +186,12 @@ struct TCPEchoTests {
         #expect(loop.shutdown() == 0)
     }
 
-    @Test func listenerRejectsBadAddress() throws {
+    @Test func listenerRejectsBadPort() throws {
         let loop = try EventLoop()
-        #expect(throws: UVError.self) {
-            _ = try TCPListener(loop: loop, host: "not-an-ip", port: 0) { _ in }
+        for port in [-1, 65536] {
+            #expect(throws: UVError(code: UV_EINVAL.rawValue)) {
+                _ = try TCPListener(loop: loop, host: "127.0.0.1", port: port) { _ in }
+            }
         }
         #expect(loop.shutdown() == 0)
     }
