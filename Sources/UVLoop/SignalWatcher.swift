@@ -26,7 +26,23 @@ public final class SignalWatcher: LoopHandleOwner {
         }
     }
 
-    /// Stops watching and closes the handle (idempotent).
+    /// Whether this watcher alone keeps `EventLoop.run()` going (libuv's uv_ref/uv_unref). A watcher that
+    /// does not still handles its signal while other handles keep the loop running: a server keeps its
+    /// watchers through shutdown, so a second signal finds a handler, yet the loop ends with its last
+    /// connection.
+    public var keepsLoopAlive = true {
+        didSet {
+            guard !isClosing, keepsLoopAlive != oldValue else { return }
+            if keepsLoopAlive {
+                uv_ref(CLibUV_signal_as_handle(handle))
+            } else {
+                uv_unref(CLibUV_signal_as_handle(handle))
+            }
+        }
+    }
+
+    /// Stops watching and closes the handle (idempotent). libuv restores the signal's default action
+    /// when its last watcher stops.
     public func close() {
         guard !isClosing else { return }
         isClosing = true

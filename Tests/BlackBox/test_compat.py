@@ -9,6 +9,7 @@ from __future__ import annotations
 import glob
 import json
 import re
+import signal
 import socket
 import subprocess
 import time
@@ -223,3 +224,65 @@ def test_unresolvable_listen_host_is_refused_at_start(impl, tmp_path, args, conf
     assert result.returncode != 0, result
     output = result.stdout + result.stderr
     assert re.search(pattern, output), output
+
+
+# ---- a second signal during shutdown ------------------------------------------------------------
+
+
+def stalled_subscriber(port: int) -> list[socket.socket]:
+    """A subscriber that stopped reading with megabytes queued for it, so shutdown has to wait for
+    it (until natsd's 2 s grace or nats-server's write deadline); returns the sockets to close."""
+    subscriber = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    subscriber.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    subscriber.connect(("127.0.0.1", port))
+    subscriber.settimeout(5)
+    subscriber.sendall(b'CONNECT {"verbose":false}\r\nSUB big 1\r\nPING\r\n')
+    data = b""
+    while b"PONG\r\n" not in data:
+        data += subscriber.recv(4096)
+    publisher = socket.create_connection(("127.0.0.1", port), timeout=5)
+    payload = b"x" * 65536
+    publisher.sendall(b'CONNECT {"verbose":false}\r\n' + (b"PUB big 65536\r\n" + payload + b"\r\n") * 64 + b"PING\r\n")
+    data = b""
+    while b"PONG\r\n" not in data:
+        data += publisher.recv(4096)
+    return [subscriber, publisher]
+
+
+@pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_second_signal_during_shutdown_is_ignored(start, tmp_path, number):
+    # nats-server handles signals one at a time and exits after the first shutdown, so a second one
+    # is neither acted on nor logged. natsd used to drop its handlers when shutdown began: a second
+    # signal killed it half-way (exit status -15/-2, ports file left behind).
+    pid_file = tmp_path / f"server-{int(number)}.pid"
+    ports_dir = tmp_path / f"ports-{int(number)}"
+    ports_dir.mkdir()
+    server = start("-P", str(pid_file), "--ports_file_dir", str(ports_dir), config='write_deadline: "2s"\n')
+    assert read_ports_file(ports_dir, server)
+    sockets = stalled_subscriber(server.port)
+    try:
+        server.proc.send_signal(number)
+        wait_for(lambda: "Initiating Shutdown" in server.log, 5.0, "shutdown to begin")
+        assert server.alive(), f"{server.impl} did not wait for the stalled subscriber\n{server.log}"
+        server.proc.send_signal(number)
+        code = server.proc.wait(timeout=10)
+    finally:
+        for sock in sockets:
+            sock.close()
+    assert code == 0, f"{server.impl} exited with {code}\n{server.log}"
+    assert "Server Exiting" in server.log, server.log
+    assert server.log.count("Trapped") == 1, server.log
+    assert list(ports_dir.iterdir()) == []  # both servers delete their ports file at shutdown
+    # natsd also deletes its pid file; nats-server leaves it behind.
+    assert pid_file.exists() == (server.impl == "nats-server")
+
+
+def test_ports_file_is_deleted_at_shutdown(start, tmp_path):
+    # nats-server deletes <ports_file_dir>/<exe>_<pid>.ports in Shutdown (server.go deletePortsFile).
+    ports_dir = tmp_path / "ports"
+    ports_dir.mkdir()
+    server = start("--ports_file_dir", str(ports_dir))
+    assert read_ports_file(ports_dir, server)
+    server.proc.send_signal(signal.SIGTERM)
+    assert server.proc.wait(timeout=10) == 0
+    assert list(ports_dir.iterdir()) == []

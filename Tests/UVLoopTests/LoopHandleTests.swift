@@ -98,6 +98,26 @@ struct LoopHandleTests {
         #expect(loop.shutdown() == 0)
     }
 
+    /// A watcher that does not keep the loop alive (a server's, through shutdown): `run()` ends without
+    /// it, and it still handles its signal while another handle keeps the loop running.
+    @Test func signalWatcherThatDoesNotKeepLoopAlive() throws {
+        let loop = try EventLoop()
+        var seen = 0
+        // SIGUSR2: no other test watches it, so tests running in parallel cannot take each other's signal.
+        let watcher = try SignalWatcher(loop: loop, signal: SIGUSR2) { _ in seen += 1 }
+        watcher.keepsLoopAlive = false
+        let start = loop.now
+        loop.run()  // nothing else is active: returns at once
+        #expect(loop.now - start < 5_000)
+        let work = LoopTimer(loop: loop) {}
+        work.start(afterMilliseconds: 60_000)
+        kill(getpid(), SIGUSR2)
+        #expect(runLoop(loop) { seen == 1 }, "an unreferenced watcher handles its signal while the loop runs")
+        work.close()
+        watcher.close()
+        #expect(loop.shutdown() == 0)
+    }
+
     @Test func errorsCarryLibuvNames() {
         #expect(UVError.connectionRefused.name == "ECONNREFUSED")
         #expect(UVError.timedOut.name == "ETIMEDOUT")

@@ -37,9 +37,10 @@ extension Server {
         logger.info("Server is ready")
     }
 
-    /// Runs the event loop until shutdown.
+    /// Runs the event loop until shutdown, then closes what is left (the signal watchers among it).
     public func run() {
         loop.run()
+        Server.blockTrappedSignals()
         loop.shutdown()
     }
 
@@ -57,9 +58,9 @@ extension Server {
         stallTimer?.close()
         stallTimer = nil
         for client in Array(clients.values) { client.close(reason: .serverShutdown, flush: true) }
-        for watcher in signalWatchers { watcher.close() }
-        signalWatchers.removeAll()
+        // The signal watchers stay (they do not keep the loop alive): see Server+Signals.swift.
         if !options.pidFile.isEmpty { try? FileManager.default.removeItem(atPath: options.pidFile) }
+        removePortsFile()
         logger.info("Server Exiting..")
         // The loop ends by itself once the last handle is closed, i.e. as soon as every close-after-flush
         // write is done (an idle server exits at once). The grace timer does not keep the loop alive: it

@@ -6,9 +6,7 @@ extension Server {
     /// `--ports_file_dir`: writes `<executable>_<pid>.ports`, a JSON list of the bound URLs, so tools
     /// that start natsd on random ports (`-p -1`) can find them.
     func writePortsFile() {
-        guard !options.portsFileDir.isEmpty else { return }
-        let executable = URL(fileURLWithPath: CommandLine.arguments.first ?? "natsd").lastPathComponent
-        let path = URL(fileURLWithPath: options.portsFileDir).appendingPathComponent("\(executable)_\(getpid()).ports").path
+        guard let path = portsFilePath else { return }
         var fields: [(String, JSON)] = [("nats", .array([.string("nats://\(hostPort(options.host, clientPort))")]))]
         if let monitor { fields.append(("monitoring", .array([.string("http://\(hostPort(options.monitoringHost, monitor.port))")]))) }
         if options.cluster.isEnabled {
@@ -20,5 +18,22 @@ extension Server {
         } catch {
             logger.error("Error writing ports file (\(path)): \(error)")
         }
+    }
+
+    /// Deletes the ports file at shutdown, as nats-server does, so the directory lists running servers only.
+    func removePortsFile() {
+        guard let path = portsFilePath else { return }
+        do {
+            try FileManager.default.removeItem(atPath: path)
+        } catch {
+            logger.error("Error cleaning up ports file \(path): \(error)")
+        }
+    }
+
+    /// `<ports_file_dir>/<executable>_<pid>.ports`, nil without `--ports_file_dir`.
+    private var portsFilePath: String? {
+        guard !options.portsFileDir.isEmpty else { return nil }
+        let executable = URL(fileURLWithPath: CommandLine.arguments.first ?? "natsd").lastPathComponent
+        return URL(fileURLWithPath: options.portsFileDir).appendingPathComponent("\(executable)_\(getpid()).ports").path
     }
 }

@@ -6,6 +6,12 @@ import UVLoop
 /// log file, SIGUSR2 enters lame duck mode, SIGHUP reloads the configuration. Every one is handled, so
 /// a routine `kill -HUP` never takes a node down; until reload and lame duck mode exist, those two log a
 /// warning and the server keeps running.
+///
+/// The watchers stay installed until the process exits, without keeping the loop alive: a second
+/// SIGTERM or SIGINT while shutdown waits for slow peers must not take the default action and kill the
+/// process half-way (pid file left, exit status 143). nats-server handles signals one at a time in one
+/// goroutine, which calls os.Exit after the first shutdown, so signals during shutdown do nothing there,
+/// not even a log line; natsd ignores them the same way.
 extension Server {
     /// The signals natsd watches, in the order their watchers are installed.
     static let trappedSignals: [Int32] = [SIGINT, SIGTERM, SIGUSR1, SIGUSR2, SIGHUP]
@@ -28,6 +34,7 @@ extension Server {
                 let watcher = try SignalWatcher(loop: loop, signal: signal) { [unowned self] number in
                     self.handleSignal(number)
                 }
+                watcher.keepsLoopAlive = false
                 signalWatchers.append(watcher)
             } catch {
                 logger.error("Could not watch signal \"\(Server.signalName(signal))\": \(error)")
@@ -35,8 +42,9 @@ extension Server {
         }
     }
 
-    /// Acts on one trapped signal (on the loop thread, so it may touch anything).
+    /// Acts on one trapped signal (on the loop thread, so it may touch anything); nothing once shutting down.
     func handleSignal(_ signal: Int32) {
+        guard !isShuttingDown else { return }
         logger.info("Trapped \"\(Server.signalName(signal))\" signal")
         switch signal {
         case SIGINT, SIGTERM:
@@ -50,6 +58,16 @@ extension Server {
         default:
             break
         }
+    }
+
+    /// Blocks the trapped signals on the calling thread, once the loop has ended: closing the watchers
+    /// restores each signal's default action, and the process must still exit 0 if one arrives between
+    /// that and `exit`. A blocked signal stays pending and dies with the process.
+    static func blockTrappedSignals() {
+        var set = sigset_t()
+        sigemptyset(&set)
+        for signal in trappedSignals { sigaddset(&set, signal) }
+        pthread_sigmask(SIG_BLOCK, &set, nil)
     }
 
     /// SIGUSR1: log rotation. The log file (`-l`) is opened again at its path, so after a rename the
