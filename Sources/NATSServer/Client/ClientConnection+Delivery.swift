@@ -19,6 +19,8 @@ extension ClientConnection {
         let written = FrameEncoder.writeClientMessage(
             to: destination, subject: subject, sid: sid, reply: reply, headerSize: headerSize, payload: payload)
         connection.commit(written)
+        // A delivery is activity of the receiver (nats-server's flushClients); the time is the read's.
+        lastActivity = server.inputTime
         outMessages &+= 1
         outBytes &+= payload.count
         let pending = connection.pendingBytes

@@ -27,6 +27,7 @@ extension ClientConnection: ProtocolHandler {
 
     package func handleSub(subject: ByteSlice, queue: ByteSlice, sid: ByteSlice) -> Bool {
         if server.isTracing { server.traceIn(label, "SUB \(subject)\(queue.isEmpty ? "" : " \(queue)") \(sid)") }
+        noteActivity()
         if !SubjectValidator.isValidSubscription(subject) || (!queue.isEmpty && !SubjectValidator.isValidQueueName(queue)) {
             sendErr("Invalid Subject")
             return true
@@ -52,6 +53,7 @@ extension ClientConnection: ProtocolHandler {
 
     package func handleUnsub(sid: ByteSlice, max: Int) -> Bool {
         if server.isTracing { server.traceIn(label, "UNSUB \(sid)\(max >= 0 ? " \(max)" : "")") }
+        noteActivity()
         if let subscription = subscriptions[sid.array] {
             if max > 0 && max > subscription.delivered {
                 subscription.maxMessages = max
@@ -65,6 +67,7 @@ extension ClientConnection: ProtocolHandler {
 
     package func handleConnect(json: ByteSlice) -> Bool {
         if server.isTracing { server.traceIn(label, "CONNECT \(json)") }
+        lastActivity = server.inputTime
         guard let options = ConnectOptions.decode(json) else {
             close(reason: .protocolViolation, flush: true)
             return false
@@ -103,6 +106,8 @@ extension ClientConnection: ProtocolHandler {
             server.traceOut(label, "PONG")
         }
         send(ControlLines.pong)
+        // A PING is input that makes the server's own PING unnecessary, but not /connz activity.
+        lastInput = server.inputTime
         if !sentFirstPong {
             sentFirstPong = true
             if connectReceived && connectOptions.protocolVersion >= 1 {

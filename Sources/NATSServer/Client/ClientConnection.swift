@@ -23,8 +23,15 @@ package final class ClientConnection {
     /// Subscriptions by sid. SUB/UNSUB are not on the per-message path, so a plain dictionary is fine.
     package var subscriptions: [[UInt8]: Subscription] = [:]
 
-    // Keep-alive and authentication deadlines (loop milliseconds); checked by the server's housekeeping.
+    /// When the client last did what /connz shows as activity (`last_activity`, `idle`; loop milliseconds):
+    /// its CONNECT, a read carrying messages or (un)subscriptions, a message delivered to it. A read of
+    /// PINGs or PONGs alone is not activity. These are nats-server's updates of `c.last` (client.go
+    /// `processConnect`, `readLoop`, `flushClients`).
     package var lastActivity: UInt64
+    // Keep-alive and authentication deadlines (loop milliseconds); checked by the server's housekeeping.
+    /// When the client last sent messages, (un)subscriptions or a PING (nats-server's `c.lastIn`): the
+    /// server skips its own PING while this is recent.
+    var lastInput: UInt64
     var nextPingAt: UInt64
     var pingsOutstanding = 0
     /// Set by the first PONG: until then every ping tick sends a PING (nats-server measures RTT).
@@ -50,6 +57,7 @@ package final class ClientConnection {
         let now = connection.loop.now
         self.startedAt = now
         self.lastActivity = now
+        self.lastInput = now
         self.nextPingAt = now + server.firstPingDelayMilliseconds()
     }
 
@@ -68,6 +76,12 @@ package final class ClientConnection {
         }
         connection.startReading()
         server.logger.debug("\(label) - Client connection created")
+    }
+
+    /// The client published or changed its interest during the current read (see `lastActivity`).
+    func noteActivity() {
+        lastActivity = server.inputTime
+        lastInput = server.inputTime
     }
 
     // MARK: - Output helpers (control traffic, not per message)
@@ -117,15 +131,17 @@ package final class ClientConnection {
 extension ClientConnection: TCPConnectionDelegate {
     package func connectionDidRead(_ connection: TCPConnection, bytes: UnsafeRawBufferPointer) -> ReadDisposition {
         guard !isClosed else { return ReadDisposition(consumed: bytes.count, needed: 0) }
-        lastActivity = connection.loop.now
         // With auth required the very first op must be CONNECT; nats-server decides on the first byte.
         if awaitingAuthentication, let first = bytes.first, first != UInt8(ascii: "C"), first != UInt8(ascii: "c") {
             fail("Authorization Violation", reason: .authenticationViolation)
             return ReadDisposition(consumed: bytes.count, needed: 0)
         }
+        let messagesBefore = inMessages
         let result = server.processingInput(from: connection) {
             ProtocolParser.parse(bytes, kind: .client, limits: server.clientParserLimits, handler: self)
         }
+        // Per read, not per message: a read that published counts as activity once.
+        if inMessages != messagesBefore { noteActivity() }
         if let error = result.error {
             if !isClosed { fail(error.errorText, reason: error.reason) }
             return ReadDisposition(consumed: bytes.count, needed: 0)

@@ -13,9 +13,11 @@ extension Server {
     static let longStallMilliseconds: UInt64 = 5
 
     /// Runs one read's worth of protocol processing for `reader`, then pauses it if a delivery asked to.
+    /// `inputTime` is the loop's time during it.
     @inline(__always)
     func processingInput<Result>(from reader: TCPConnection, _ body: () -> Result) -> Result {
         currentReader = reader
+        inputTime = loop.now
         let result = body()
         currentReader = nil
         if requestedStall > 0 { stall(reader) }

@@ -53,13 +53,13 @@ extension Server {
 
     enum Deadline { case authentication, write, ping }
 
-    /// nats-server's ping timer: a PING is skipped while the client was active within the interval
-    /// (unless its round-trip time is still unknown); sending one more than ping_max unanswered PINGs
-    /// means the connection is stale.
+    /// nats-server's ping timer: a PING is skipped while the client sent messages, (un)subscriptions or
+    /// a PING within the interval (`lastInput`; unless its round-trip time is still unknown); sending one
+    /// more than ping_max unanswered PINGs means the connection is stale.
     private func pingTick(_ client: ClientConnection, now: UInt64) {
         let interval = pingIntervalMilliseconds
         client.nextPingAt = now + interval
-        if now - client.lastActivity < interval && client.hasAnsweredPing { return }
+        if now - client.lastInput < interval && client.hasAnsweredPing { return }
         if client.pingsOutstanding + 1 > options.pingMax {
             statistics.staleConnections += 1
             logger.debug("\(client.label) - Stale Client Connection - Closing")

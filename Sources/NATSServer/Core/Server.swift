@@ -46,6 +46,9 @@ public final class Server {
     var stalledReaders: [(connection: TCPConnection, until: UInt64)] = []
     var stallTimer: LoopTimer?
     var currentReader: TCPConnection?
+    /// The loop time (uv_now, milliseconds) of the read being processed, read once per read: deliveries
+    /// stamp their receivers' activity with it, so no message costs a clock read.
+    var inputTime: UInt64 = 0
     /// Connections writing a last -ERR before closing, and when they are closed regardless.
     var flushingBeforeClose: [(connection: TCPConnection, deadline: UInt64)] = []
     var requestedStall: UInt64 = 0
