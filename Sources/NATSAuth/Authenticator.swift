@@ -10,6 +10,8 @@ package struct Authenticator {
     package let token: String
     /// Password (plain or bcrypt) by user name, from `authorization { users = [...] }`.
     package let users: [String: String]
+    /// `no_auth_user`: the entry of `users` a client without credentials logs in as; empty for none.
+    package let noAuthUser: String
 
     package init(options: ServerOptions) {
         username = options.username
@@ -18,14 +20,31 @@ package struct Authenticator {
         // Names are unique (the config reader refuses duplicates); the last one wins should a caller build
         // options by hand.
         users = Dictionary(options.users.map { ($0.username, $0.password) }, uniquingKeysWith: { $1 })
+        noAuthUser = options.noAuthUser
     }
 
+    /// Whether every client is authenticated (and held to the authentication timeout until it is).
     package var isRequired: Bool { !users.isEmpty || !username.isEmpty || !token.isEmpty }
+
+    /// What client INFO says in `auth_required`: false with a `no_auth_user`, since a client may then connect
+    /// without credentials (nats-server's `copyInfo` clears it per client; /varz still says true).
+    package var clientsNeedCredentials: Bool { isRequired && !hasNoAuthUser }
+
+    /// Whether a client without credentials is logged in as `noAuthUser` (only with a users list: `validate`
+    /// refuses `no_auth_user` otherwise).
+    package var hasNoAuthUser: Bool { !noAuthUser.isEmpty && !users.isEmpty }
 
     /// Whether a client's CONNECT credentials log it in (nats-server's rules: with a users list the name picks
     /// the entry and its password must match; otherwise the token, or the single user and password).
+    ///
+    /// With a `no_auth_user`, a client offering no user, password or token logs in as that user: as in
+    /// nats-server (auth.go `processClientOrLeafAuthentication`), the user's stored password is then checked
+    /// against itself, so a `no_auth_user` whose password is a bcrypt hash admits no anonymous client.
     package func authorize(user: String, pass: String, authToken: String) -> Bool {
         if !users.isEmpty {
+            if hasNoAuthUser && user.isEmpty && pass.isEmpty && authToken.isEmpty, let stored = users[noAuthUser] {
+                return Authenticator.secretMatches(stored: stored, offered: stored)
+            }
             guard let stored = users[user] else { return false }
             return Authenticator.secretMatches(stored: stored, offered: pass)
         }

@@ -51,6 +51,7 @@ extension ServerOptions {
         case "write_deadline": writeDeadlineSeconds = try reader.duration(entry)
         case "no_header_support": noHeaderSupport = try reader.bool(entry)
         case "authorization": try applyAuthorization(entry, &reader)
+        case "no_auth_user": noAuthUser = try reader.string(entry)
         case "cluster": try cluster.apply(entry, &reader)
         case let key:
             if let policy = UnsupportedConfigKey.topLevel[key] {

@@ -29,6 +29,8 @@ public struct ServerOptions: Sendable, Equatable {
     public var authToken = ""
     /// `authorization { users = [...] }`.
     public var users: [User] = []
+    /// `no_auth_user`: the entry of `users` a client without credentials is logged in as (empty: none).
+    public var noAuthUser = ""
     public var authTimeoutSeconds: Double = 2
 
     // Cluster (routes).

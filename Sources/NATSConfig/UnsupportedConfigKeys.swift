@@ -28,7 +28,6 @@ enum UnsupportedConfigKey: Sendable, Equatable {
     static let topLevel: [String: UnsupportedConfigKey] = [
         // Access: accounts, JWT/operator mode, identities and who may log in.
         "accounts": .refused(missing: "accounts"),
-        "no_auth_user": .refused(missing: "default user for anonymous clients"),
         "operator": .refused(missing: "operator mode"),
         "operators": .refused(missing: "operator mode"),
         "root": .refused(missing: "operator mode"),

@@ -347,3 +347,97 @@ async def test_connz_activity_is_messages_and_interest_not_pings(start):
         for client in (pinger, subscriber, publisher):
             await client.close()
 
+
+
+# ---- no_auth_user with a users list -------------------------------------------------------------
+
+VIOLATION = b"-ERR 'Authorization Violation'\r\n"
+# bcrypt of "s3cret" (Python's bcrypt, rounds=4).
+S3CRET_HASH = "$2a$04$JxvFQU5aysRrgswiKiftieMQ6gPuHE3KErH015/I/o7DtAdQDtbDu"
+
+
+def no_auth_user_config(user: str) -> str:
+    return (f'authorization {{\n  timeout: 0.5\n  users = [\n    {{user: alice, password: secret}}\n'
+            f'    {{user: bob, password: "{S3CRET_HASH}"}}\n  ]\n}}\nno_auth_user: {user}\n')
+
+
+@pytest.mark.parametrize("connect, admitted", [
+    ({}, True),
+    ({"user": "", "pass": ""}, True),
+    ({"user": "alice", "pass": "secret"}, True),
+    ({"user": "bob", "pass": "s3cret"}, True),
+    ({"user": "alice", "pass": "wrong"}, False),
+    ({"user": "alice"}, False),
+    ({"pass": "secret"}, False),
+    ({"auth_token": "secret"}, False),
+    ({"user": "carol", "pass": "secret"}, False),
+], ids=["none", "empty", "alice", "bob", "wrong-password", "user-only", "password-only", "token", "unknown-user"])
+async def test_no_auth_user_admits_clients_without_credentials(start, connect, admitted):
+    # nats-server (auth.go): a CONNECT without user, password and token logs in as no_auth_user; any
+    # credential given must match a user. INFO no longer says auth_required.
+    server = start(config=no_auth_user_config("alice"))
+    client = await RawClient.open(server.port)
+    try:
+        assert not client.info.get("auth_required"), client.info
+        await client.send(b"CONNECT " + json.dumps({"verbose": False, **connect}).encode() + b"\r\nPING\r\n")
+        if admitted:
+            await client.expect(b"PONG\r\n")
+        else:
+            await client.expect_then_closed(VIOLATION)
+    finally:
+        await client.close()
+
+
+async def test_no_auth_user_admits_a_first_op_other_than_connect(start):
+    # nats-server (parser.go) lets a telnet session start with PING or SUB when no_auth_user is set, with
+    # the default (verbose) options; the auth timeout no longer applies afterwards.
+    server = start(config=no_auth_user_config("alice"))
+    pinger = await RawClient.open(server.port)
+    subscriber = await RawClient.open(server.port)
+    try:
+        await pinger.send(b"PING\r\n")
+        await pinger.expect(b"PONG\r\n")
+        await subscriber.send(b"SUB news 1\r\n")
+        await subscriber.expect(b"+OK\r\n")
+        await pinger.send(b"PUB news 2\r\nhi\r\n")
+        await pinger.expect(b"+OK\r\n")
+        await subscriber.expect(b"MSG news 1 2\r\nhi\r\n")
+        await asyncio.sleep(0.8)  # past the 0.5 s authorization timeout
+        await pinger.expect_open()
+    finally:
+        await pinger.close()
+        await subscriber.close()
+
+
+async def test_no_auth_user_keeps_the_authentication_timeout_for_silent_clients(start):
+    server = start(config=no_auth_user_config("alice"))
+    client = await RawClient.open(server.port)
+    try:
+        await client.expect_then_closed(b"-ERR 'Authentication Timeout'\r\n", timeout=5)
+    finally:
+        await client.close()
+
+
+@pytest.mark.parametrize("first", [b'CONNECT {"verbose":false}\r\nPING\r\n', b"PING\r\n"], ids=["connect", "ping"])
+async def test_no_auth_user_with_a_bcrypt_password_admits_no_anonymous_client(start, first):
+    # nats-server checks the user's stored password against itself, which a bcrypt hash never matches.
+    server = start(config=no_auth_user_config("bob"))
+    client = await RawClient.open(server.port)
+    try:
+        await client.send(first)
+        await client.expect_then_closed(VIOLATION)
+    finally:
+        await client.close()
+
+
+@pytest.mark.parametrize("config, message", [
+    ("authorization { users = [ {user: alice, password: secret} ] }\nno_auth_user: carol\n",
+     'no_auth_user: "carol" not present as user or nkey in authorization block or account configuration'),
+    ("no_auth_user: alice\n", 'no_auth_user: "alice" present, but users/nkeys are not defined'),
+    ("authorization { user: alice, password: secret }\nno_auth_user: alice\n",
+     'no_auth_user: "alice" present, but users/nkeys are not defined'),
+], ids=["unknown-user", "no-users", "single-user"])
+def test_no_auth_user_must_name_a_user_of_the_list(impl, tmp_path, config, message):
+    result = run_to_exit(impl, tmp_path, ["-a", "127.0.0.1", "-p", str(free_port())], config)
+    assert result.returncode != 0, result
+    assert message in result.stdout + result.stderr, result

@@ -58,6 +58,36 @@ import NATSConfig
         #expect(!authenticator.authorize(user: "", pass: "", authToken: "plain"))
     }
 
+    /// `no_auth_user` (nats-server auth.go): no credentials at all log in as that user; any credential must
+    /// match a user as usual.
+    @Test func noAuthUser() {
+        var options = ServerOptions()
+        options.users = [
+            ServerOptions.User(username: "alice", password: "plain"),
+            ServerOptions.User(username: "bob", password: Self.hash),
+        ]
+        options.noAuthUser = "alice"
+        let authenticator = Authenticator(options: options)
+        #expect(authenticator.isRequired)
+        #expect(!authenticator.clientsNeedCredentials)
+        #expect(authenticator.authorize(user: "", pass: "", authToken: ""))
+        #expect(authenticator.authorize(user: "alice", pass: "plain", authToken: ""))
+        #expect(authenticator.authorize(user: "bob", pass: "s3cret", authToken: ""))
+        #expect(!authenticator.authorize(user: "alice", pass: "", authToken: ""))
+        #expect(!authenticator.authorize(user: "alice", pass: "wrong", authToken: ""))
+        #expect(!authenticator.authorize(user: "", pass: "plain", authToken: ""))
+        #expect(!authenticator.authorize(user: "", pass: "", authToken: "plain"))
+        #expect(!authenticator.authorize(user: "carol", pass: "plain", authToken: ""))
+        // A bcrypt password is checked against itself, which fails: nats-server admits no anonymous client then.
+        options.noAuthUser = "bob"
+        #expect(!Authenticator(options: options).authorize(user: "", pass: "", authToken: ""))
+        #expect(Authenticator(options: options).authorize(user: "bob", pass: "s3cret", authToken: ""))
+        // Without it, anonymous clients stay out and INFO says credentials are needed.
+        options.noAuthUser = ""
+        #expect(Authenticator(options: options).clientsNeedCredentials)
+        #expect(!Authenticator(options: options).authorize(user: "", pass: "", authToken: ""))
+    }
+
     /// Issue 6, point 9: crypt_r reads C strings, so without a check `s3cret\0anything` passed as `s3cret`.
     @Test func secretsContainingNULNeverMatch() {
         #expect(!Authenticator.bcryptVerify(hash: Self.hash, password: "s3cret\0anything"))

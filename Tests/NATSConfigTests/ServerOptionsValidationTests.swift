@@ -55,6 +55,21 @@ import Testing
                     "a password is set without a user: clients would need no credentials")
     }
 
+    /// nats-server's `validateNoAuthUser` messages (auth.go).
+    @Test func noAuthUserMustNameAUserOfTheList() throws {
+        let users = "authorization { users = [ {user: a, password: b}, {user: c, password: d} ] }\n"
+        #expect(try parse([], config: users + "no_auth_user: c").noAuthUser == "c")
+        expectError([], config: users + "no_auth_user: x",
+                    "no_auth_user: \"x\" not present as user or nkey in authorization block or account configuration")
+        expectError([], config: "no_auth_user: a", "no_auth_user: \"a\" present, but users/nkeys are not defined")
+        expectError([], config: "authorization { users = [] }\nno_auth_user: a",
+                    "no_auth_user: \"a\" present, but users/nkeys are not defined")
+        expectError([], config: "authorization { user: a, password: b }\nno_auth_user: a",
+                    "no_auth_user: \"a\" present, but users/nkeys are not defined")
+        expectError(["--user", "a", "--pass", "b"], config: "no_auth_user: a",
+                    "no_auth_user: \"a\" present, but users/nkeys are not defined")
+    }
+
     @Test func singleCredentialsAreValid() throws {
         #expect(try parse(["--user", "x", "--pass", "y"]).authRequired)
         #expect(try parse(["--auth", "t"]).authRequired)

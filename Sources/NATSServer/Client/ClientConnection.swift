@@ -78,6 +78,18 @@ package final class ClientConnection {
         server.logger.debug("\(label) - Client connection created")
     }
 
+    /// A first op other than CONNECT (a telnet session's `PING`, `SUB`): with a `no_auth_user`, nats-server
+    /// (parser.go) logs the client in as that user, as a CONNECT without credentials would, and goes on with
+    /// the op; the connection keeps the default options (verbose, pedantic). Returns whether it did.
+    private func logInAsNoAuthUser() -> Bool {
+        guard server.authenticator.hasNoAuthUser, server.authenticator.authorize(user: "", pass: "", authToken: "") else {
+            return false
+        }
+        connectReceived = true
+        authDeadline = 0
+        return true
+    }
+
     /// The client published or changed its interest during the current read (see `lastActivity`).
     func noteActivity() {
         lastActivity = server.inputTime
@@ -132,7 +144,8 @@ extension ClientConnection: TCPConnectionDelegate {
     package func connectionDidRead(_ connection: TCPConnection, bytes: UnsafeRawBufferPointer) -> ReadDisposition {
         guard !isClosed else { return ReadDisposition(consumed: bytes.count, needed: 0) }
         // With auth required the very first op must be CONNECT; nats-server decides on the first byte.
-        if awaitingAuthentication, let first = bytes.first, first != UInt8(ascii: "C"), first != UInt8(ascii: "c") {
+        if awaitingAuthentication, let first = bytes.first, first != UInt8(ascii: "C"), first != UInt8(ascii: "c"),
+           !logInAsNoAuthUser() {
             fail("Authorization Violation", reason: .authenticationViolation)
             return ReadDisposition(consumed: bytes.count, needed: 0)
         }

@@ -59,7 +59,7 @@ extension Server {
         let advertised = advertisedClientHostPort()
         info.host = advertised.host
         info.port = advertised.port
-        info.authRequired = authenticator.isRequired
+        info.authRequired = authenticator.clientsNeedCredentials
         if options.cluster.isEnabled || !options.cluster.routes.isEmpty {
             info.cluster = cluster.name
             info.connectURLs = clientConnectURLs() ?? []
