@@ -4,6 +4,11 @@ import UVLoop
 /// within the response deadline, and closes. Whichever way it ends (answered, bad request, deadline,
 /// peer gone, shutdown), `connectionDidClose` closes the deadline timer and drops the connection from
 /// the monitor, so both are freed.
+///
+/// Every answer ends gracefully (`TCPConnection.closeGracefully`): request bytes may still be unread (the
+/// rest of an oversized header after a 431, a body or a second request after the first), and closing over
+/// them would reset the connection, which can cost the client the answer. Go's net/http ends its error
+/// answers the same way (`closeWriteAndWait`: CloseWrite, then a 500 ms wait).
 final class MonitorConnection: TCPConnectionDelegate {
     unowned let monitor: MonitorServer
     let connection: TCPConnection
@@ -50,7 +55,7 @@ final class MonitorConnection: TCPConnectionDelegate {
         answered = true
         deadline?.start(afterMilliseconds: monitor.responseDeadlineMilliseconds)
         connection.write(response.encoded(includeBody: includeBody))
-        connection.closeAfterFlush()
+        connection.closeGracefully(lingerMilliseconds: MonitorServer.lingerMilliseconds)
     }
 
     func connectionDidClose(_ connection: TCPConnection, error: UVError?) {

@@ -12,6 +12,9 @@ package final class MonitorServer: MonitoringEndpoint {
     /// How long writing the answer may take before the connection is dropped. nats-server sets no write
     /// timeout; natsd bounds it so a peer that never reads a large answer cannot hold its socket forever.
     package static let defaultResponseDeadlineMilliseconds: UInt64 = 30_000
+    /// How long an answered connection waits for the client's end after the answer (and a FIN) went out,
+    /// reading and dropping what the client still sends: Go's net/http `rstAvoidanceDelay`.
+    static let lingerMilliseconds: UInt64 = 500
 
     unowned let server: Server
     let requestDeadlineMilliseconds: UInt64

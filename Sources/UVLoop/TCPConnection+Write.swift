@@ -171,7 +171,7 @@ extension TCPConnection {
             }
         }
         releaseOpenBlockIfDrained()
-        if closeAfterFlushRequested { close() }
+        if closeAfterFlushRequested { queueWasFlushedBeforeClose() }
     }
 
     /// The `uv_write` callback: the in-flight bytes are written (or failed, or cancelled by close).
@@ -190,7 +190,7 @@ extension TCPConnection {
             return
         }
         releaseOpenBlockIfDrained()
-        if closeAfterFlushRequested { close() }
+        if closeAfterFlushRequested { queueWasFlushedBeforeClose() }
     }
 
     /// close(): forget queued output. Blocks a `uv_write` may still reference stay queued until

@@ -110,6 +110,18 @@ public final class TCPConnection: LoopHandleOwner {
     /// Number of `uv_try_write` calls made (test hook: one per flush).
     var writeCallCount = 0
 
+    // MARK: Graceful close state (see TCPConnection+GracefulClose.swift)
+
+    /// Set by `closeGracefully`: once the queue is written, shut down the sending side and wait at most
+    /// this long (milliseconds) for the peer's end; nil for a plain close after the flush.
+    var lingerMilliseconds: UInt64?
+    /// Bounds the wait for the peer's end once the sending side is shut down.
+    var lingerTimer: LoopTimer?
+    /// True once `uv_shutdown` was asked for (its request is freed in its callback).
+    var isShuttingDownWrites = false
+    /// The peer ended its side before the queue was written: close as soon as it is.
+    var peerEnded = false
+
     /// Wraps a TCP handle that is already initialised (and connected or accepted); takes it over.
     init(loop: EventLoop, adopting handle: UnsafeMutablePointer<uv_tcp_t>) {
         self.loop = loop
@@ -182,6 +194,10 @@ public final class TCPConnection: LoopHandleOwner {
         isClosing = true
         isReading = false
         closeError = error
+        if let lingerTimer {
+            lingerTimer.close()
+            self.lingerTimer = nil
+        }
         dropQueuedOutput()
         uv_close(CLibUV_tcp_as_handle(handle)) { handle in
             // Balances the passRetained of init; the connection may be freed when this returns.
