@@ -28,6 +28,7 @@ package final class ClientConnection {
     /// PINGs or PONGs alone is not activity. These are nats-server's updates of `c.last` (client.go
     /// `processConnect`, `readLoop`, `flushClients`).
     package var lastActivity: UInt64
+
     // Keep-alive and authentication deadlines (loop milliseconds); checked by the server's housekeeping.
     /// When the client last sent messages, (un)subscriptions or a PING (nats-server's `c.lastIn`): the
     /// server skips its own PING while this is recent.

@@ -9,7 +9,7 @@ import UVLoop
 ///
 /// The watchers stay installed until the process exits, without keeping the loop alive: a second
 /// SIGTERM or SIGINT while shutdown waits for slow peers must not take the default action and kill the
-/// process half-way (pid file left, exit status 143). nats-server handles signals one at a time in one
+/// process half-way (exit status 143, ports file left). nats-server handles signals one at a time in one
 /// goroutine, which calls os.Exit after the first shutdown, so signals during shutdown do nothing there,
 /// not even a log line; natsd ignores them the same way.
 extension Server {
