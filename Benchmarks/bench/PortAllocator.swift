@@ -33,10 +33,17 @@ final class PortAllocator: Sendable {
     let ports: Range<Int>
     /// Port → fd holding its lock.
     private let held = Mutex<[Int: Int32]>([:])
+    private let isBindable: @Sendable (Int) -> Bool
 
-    init(lockDirectory: String = PortAllocator.defaultLockDirectory, ports: Range<Int>? = nil) {
+    /// `isBindable` decides whether nothing listens on a port (tests of the locking replace it, so
+    /// that whatever the machine runs cannot change their outcome).
+    init(
+        lockDirectory: String = PortAllocator.defaultLockDirectory, ports: Range<Int>? = nil,
+        isBindable: @escaping @Sendable (Int) -> Bool = PortAllocator.bindable
+    ) {
         self.lockDirectory = lockDirectory
         self.ports = ports ?? Self.candidateRange(ephemeral: Self.ephemeralRange()) ?? 0..<0
+        self.isBindable = isBindable
     }
 
     /// The kernel's ephemeral port range, inclusive; Linux's default when unreadable.
@@ -67,7 +74,7 @@ final class PortAllocator: Sendable {
             for offset in 0..<ports.count {
                 let port = ports.lowerBound + (start + offset) % ports.count
                 guard held[port] == nil, let fd = lock(port) else { continue }
-                guard Self.bindable(port) else {
+                guard isBindable(port) else {
                     close(fd)
                     continue
                 }

@@ -27,6 +27,7 @@ import random
 import socket
 import threading
 from pathlib import Path
+from typing import Callable
 
 LOCK_DIR = Path(os.environ.get("NATSD_TEST_PORTS_DIR", "/tmp/natsd-test-ports"))
 # Lowest port handed out: keeps clear of well-known and commonly configured ports (4222, 8080, ...).
@@ -72,9 +73,13 @@ class PortAllocator:
     """Claims and releases ports; thread-safe. `claim()` never returns a port that this or any
     other process holds a claim on."""
 
-    def __init__(self, lock_dir: Path = LOCK_DIR, ports: range | None = None) -> None:
+    def __init__(self, lock_dir: Path = LOCK_DIR, ports: range | None = None,
+                 bindable: Callable[[int], bool] = _bindable) -> None:
+        """`bindable` decides whether nothing listens on a port (tests of the locking replace it,
+        so that whatever the machine runs cannot change their outcome)."""
         self.lock_dir = lock_dir
         self.ports = ports if ports is not None else candidate_range(ephemeral_range())
+        self._bindable = bindable
         self._held: dict[int, int] = {}  # port -> fd holding its flock
         self._mutex = threading.Lock()
         self._random = random.Random()
@@ -97,7 +102,7 @@ class PortAllocator:
                 fd = self._lock(port)
                 if fd is None:
                     continue
-                if not _bindable(port):
+                if not self._bindable(port):
                     os.close(fd)
                     continue
                 self._held[port] = fd

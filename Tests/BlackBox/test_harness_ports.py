@@ -81,11 +81,16 @@ def test_claimed_ports_lie_below_the_ephemeral_range():
         candidate_range((1024, 65000))
 
 
+def every_port(port: int) -> bool:
+    """Stands in for the bind check, so that the lock tests do not depend on what else listens."""
+    return True
+
+
 def test_two_allocators_never_hand_out_the_same_port(tmp_path):
     # Two allocators over one lock directory stand for two processes: each open of a lock file is
     # its own flock holder. Between them they get every port once, then nothing.
     ports = range(24100, 24110)
-    first, second = PortAllocator(tmp_path, ports), PortAllocator(tmp_path, ports)
+    first, second = PortAllocator(tmp_path, ports, every_port), PortAllocator(tmp_path, ports, every_port)
     claimed = [allocator.claim() for _ in range(5) for allocator in (first, second)]
     assert sorted(claimed) == list(ports)
     with pytest.raises(RuntimeError):
@@ -102,7 +107,8 @@ def test_a_port_claimed_by_another_process_is_skipped(tmp_path):
             sys.path.insert(0, {str(HERE)!r})
             from pathlib import Path
             from port_allocator import PortAllocator
-            allocator = PortAllocator(Path({str(tmp_path)!r}), range({ports.start}, {ports.stop}))
+            allocator = PortAllocator(Path({str(tmp_path)!r}), range({ports.start}, {ports.stop}),
+                                      lambda port: True)
             print(allocator.claim(), allocator.claim(), flush=True)
             sys.stdin.read()  # hold the claims until the parent closes stdin
         """)],
@@ -111,7 +117,7 @@ def test_a_port_claimed_by_another_process_is_skipped(tmp_path):
     try:
         held = {int(port) for port in holder.stdout.readline().split()}
         assert len(held) == 2
-        mine = PortAllocator(tmp_path, ports)
+        mine = PortAllocator(tmp_path, ports, every_port)
         got = {mine.claim(), mine.claim()}
         assert got == set(ports) - held
         with pytest.raises(RuntimeError):
@@ -120,4 +126,15 @@ def test_a_port_claimed_by_another_process_is_skipped(tmp_path):
         holder.stdin.close()
         holder.wait(timeout=10)
     # The holder's claims ended with it.
-    assert PortAllocator(tmp_path, ports).claim() in held
+    assert PortAllocator(tmp_path, ports, every_port).claim() in held
+
+
+def test_a_port_someone_listens_on_is_skipped(tmp_path):
+    port = free_port()  # claimed in the shared directory: no cooperating process binds it meanwhile
+    only_that_port = PortAllocator(tmp_path, range(port, port + 1))
+    blocker = listen_on(port)  # an unrelated program listening, without a claim
+    with pytest.raises(RuntimeError):
+        only_that_port.claim()
+    blocker.close()
+    assert only_that_port.claim() == port
+    release_port(port)
