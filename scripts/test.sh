@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Runs every test: bootstrap, debug build, Swift Testing unit tests, then the Python black-box suite
-# against the freshly built natsd (and the real nats-server as the reference).
+# Runs every test: bootstrap, debug build, Swift Testing unit tests, the Python black-box suite
+# against the freshly built debug natsd (and the real nats-server as the reference), then a release
+# build (the binary users get, hot path -Ounchecked) and the protocol, hostile-input and cluster
+# black-box files against it (natsd only: nats-server was already the reference above).
 # Exits non-zero if any step fails; ends with each runner's summary line and a total.
 #
 # Environment:
 #   SWIFT_SCRATCH_PATH  optional `--scratch-path` for swift build/test (default: .build)
 #   BLACKBOX_IMPLS      comma list of servers for the black-box suite (default: natsd,nats-server)
-#   PYTEST_ARGS         extra arguments for pytest (e.g. "-x -k queue")
+#   PYTEST_ARGS         extra arguments for both pytest runs (e.g. "-x -k queue")
+#   RELEASE_BLACKBOX    space list of black-box files (globs, in Tests/BlackBox) to run against the
+#                       release build; "none" skips the release build and run
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -21,8 +25,33 @@ trap 'rm -rf "$LOGS"' EXIT
 status=0
 swift_summary="swift test: not run"
 pytest_summary="pytest: not run"
+release_summary="pytest (release natsd): not run"
 passed=0
 failed=0
+
+# Adds the counts of a pytest log's final line to the totals and sets `summary` to "LABEL: line".
+# Usage: count_pytest LOG EXIT_STATUS LABEL
+count_pytest() {
+    local log="$1" rc="$2" label="$3" line n key
+    line="$(grep -E '^=*.*[0-9]+ (passed|failed|error|errors|skipped)' "$log" | tail -n 1 || true)"
+    if [ -n "$line" ]; then
+        summary="${label}: ${line}"
+        for key in passed failed error errors; do
+            n="$(grep -oE "[0-9]+ ${key}\b" <<<"$line" | grep -oE '^[0-9]+' || true)"
+            case "$key" in
+                passed) passed=$((passed + ${n:-0})) ;;
+                *) failed=$((failed + ${n:-0})) ;;
+            esac
+        done
+        if [ "$rc" -ne 0 ] && ! grep -qE '[0-9]+ (failed|error|errors)\b' <<<"$line"; then
+            failed=$((failed + 1))  # e.g. an internal error after the counts
+        fi
+    elif [ "$rc" -ne 0 ]; then
+        summary="${label}: failed (exit $rc)"; failed=$((failed + 1))
+    else
+        summary="${label}: no tests ran"
+    fi
+}
 
 echo "== swift build (debug)"
 if ! swift build "${SCRATCH[@]}" 2>&1 | tee "$LOGS/build.log"; then
@@ -54,22 +83,38 @@ export NATSD_BIN="$BIN_DIR/natsd"
 .venv/bin/pytest Tests/BlackBox -q ${PYTEST_ARGS:-} 2>&1 | tee "$LOGS/pytest.log"
 pytest_rc=${PIPESTATUS[0]}
 [ "$pytest_rc" -eq 0 ] || status=1
-line="$(grep -E '^=*.*[0-9]+ (passed|failed|error|errors|skipped)' "$LOGS/pytest.log" | tail -n 1 || true)"
-if [ -n "$line" ]; then
-    pytest_summary="pytest: ${line}"
-    for key in passed failed error errors; do
-        n="$(grep -oE "[0-9]+ ${key}\b" <<<"$line" | grep -oE '^[0-9]+' || true)"
-        case "$key" in
-            passed) passed=$((passed + ${n:-0})) ;;
-            *) failed=$((failed + ${n:-0})) ;;
-        esac
-    done
-elif [ "$pytest_rc" -ne 0 ]; then
-    pytest_summary="pytest: failed (exit $pytest_rc)"; failed=$((failed + 1))
+count_pytest "$LOGS/pytest.log" "$pytest_rc" "pytest"
+pytest_summary="$summary"
+
+# The release binary: what users run, with the -Ounchecked hot path, so the hostile-input and
+# cluster files run against it too.
+RELEASE_BLACKBOX="${RELEASE_BLACKBOX:-test_protocol_errors.py test_robustness.py test_pubsub.py test_cluster_*.py test_hostile*.py test_fuzz*.py}"
+if [ "$RELEASE_BLACKBOX" != "none" ]; then
+    echo "== swift build -c release"
+    if swift build -c release "${SCRATCH[@]}" 2>&1 | tee "$LOGS/build-release.log"; then
+        RELEASE_DIR="$(swift build -c release "${SCRATCH[@]}" --show-bin-path)"
+        files=()
+        for pattern in $RELEASE_BLACKBOX; do
+            for file in Tests/BlackBox/$pattern; do [ -f "$file" ] && files+=("$file"); done
+        done
+        echo "== black-box suite against the release natsd (${#files[@]} files)"
+        # shellcheck disable=SC2086 # PYTEST_ARGS is split on purpose.
+        BLACKBOX_IMPLS=natsd NATSD_BIN="$RELEASE_DIR/natsd" .venv/bin/pytest -q ${PYTEST_ARGS:-} "${files[@]}" \
+            2>&1 | tee "$LOGS/pytest-release.log"
+        release_rc=${PIPESTATUS[0]}
+        [ "$release_rc" -eq 0 ] || status=1
+        count_pytest "$LOGS/pytest-release.log" "$release_rc" "pytest (release natsd)"
+        release_summary="$summary"
+    else
+        echo "test.sh: swift build -c release failed" >&2
+        status=1; failed=$((failed + 1))
+        release_summary="pytest (release natsd): not run, release build failed"
+    fi
 fi
 
 echo "== summary"
 echo "$swift_summary"
 echo "$pytest_summary"
+echo "$release_summary"
 echo "total: ${passed} passed, ${failed} failed"
 exit "$status"

@@ -147,38 +147,3 @@ final class ClientSocket {
 func deadline(after seconds: Double) -> UInt64 {
     monotonicNanos() + UInt64(seconds * 1e9)
 }
-
-/// A free loopback TCP port (bound to port 0, read back, released; a race is possible but rare).
-/// Ports handed out so far: each is used once per bench run. Guarded by `portLock` (tests start
-/// servers from several threads).
-nonisolated(unsafe) private var handedOutPorts = Set<Int>()
-private let portLock = NSLock()
-
-/// A loopback port that is free now, drawn below the kernel's ephemeral range (32768-60999): a port
-/// from that range can be taken by an outgoing connection (a route being dialled) before the server
-/// that was promised it binds it.
-func freePort() throws -> Int {
-    portLock.lock()
-    defer { portLock.unlock() }
-    for _ in 0..<1000 {
-        let port = Int.random(in: 20000..<32000)
-        if handedOutPorts.contains(port) || !portIsBindable(port) { continue }
-        handedOutPorts.insert(port)
-        return port
-    }
-    throw BenchError("no free loopback port found")
-}
-
-private func portIsBindable(_ port: Int) -> Bool {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { return false }
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = in_addr_t(0x7F00_0001).bigEndian
-    address.sin_port = UInt16(port).bigEndian
-    let length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    return withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 }
-    }
-}

@@ -27,41 +27,43 @@ final class Deployment {
     }
 
     /// s1 ← s2 ← s3: s2 routes to s1 and s3 routes to s2; gossip should then complete the mesh.
-    /// Returns once every node sees two remote servers (via `/routez`) or, without monitoring,
-    /// once a message published on s1 reaches a subscriber on s3.
+    /// Each node picks its cluster port (-1) and the next one routes to the port its ports file
+    /// names. Returns once every node sees two remote servers (via `/routez`) or, without
+    /// monitoring, once a message published on s1 reaches a subscriber on s3.
     static func chainedCluster(_ binary: ServerBinary, logDirectory: String, timeoutSeconds: Double = 20) throws -> Deployment {
         var servers: [ServerProcess] = []
-        var previousClusterPort: Int?
-        for index in 1...3 {
-            let clusterPort = try freePort()
-            var extra = ["--cluster", "nats://127.0.0.1:\(clusterPort)", "--cluster_name", "bench"]
-            if let previousClusterPort { extra += ["--routes", "nats-route://127.0.0.1:\(previousClusterPort)"] }
-            do {
+        do {
+            for index in 1...3 {
+                var extra = ["--cluster", "nats://127.0.0.1:-1", "--cluster_name", "bench"]
+                if let previous = servers.last {
+                    guard let port = previous.clusterPort else {
+                        throw BenchError("\(previous.name) reported no cluster port")
+                    }
+                    extra += ["--routes", "nats-route://127.0.0.1:\(port)"]
+                }
                 servers.append(try startNode(binary, name: "\(binary.label) s\(index)", extra: extra, logDirectory: logDirectory))
-            } catch {
-                servers.forEach { $0.stop() }
-                throw error
             }
-            previousClusterPort = clusterPort
+        } catch {
+            servers.forEach { $0.stop() }
+            throw error
         }
         let deployment = Deployment(servers: servers)
         try deployment.waitForFullMesh(timeoutSeconds: timeoutSeconds)
         return deployment
     }
 
-    /// Tries `-m` first; a binary that rejects it is retried without monitoring.
+    /// Starts one node on ports it picks (`-p -1`, `-m -1`), read back from its ports file in
+    /// `logDirectory`. Tries `-m` first; a binary that rejects it is retried without monitoring.
     private static func startNode(_ binary: ServerBinary, name: String, extra: [String], logDirectory: String) throws -> ServerProcess {
         let safeName = name.replacingOccurrences(of: " ", with: "-")
         var firstError: (any Error)?
         for withMonitoring in [true, false] {
-            let clientPort = try freePort()
-            let monitorPort = withMonitoring ? try freePort() : nil
-            var arguments = ["-a", "127.0.0.1", "-p", "\(clientPort)"]
-            if let monitorPort { arguments += ["-m", "\(monitorPort)"] }
+            var arguments = ["-a", "127.0.0.1", "-p", "-1"]
+            if withMonitoring { arguments += ["-m", "-1"] }
             arguments += extra
             let server = try ServerProcess.launch(
-                name: name, binary: binary.path, arguments: arguments, clientPort: clientPort,
-                monitorPort: monitorPort, logPath: "\(logDirectory)/\(safeName)\(withMonitoring ? "" : "-nomon").log"
+                name: name, binary: binary.path, arguments: arguments, portsFileDirectory: logDirectory,
+                logPath: "\(logDirectory)/\(safeName)\(withMonitoring ? "" : "-nomon").log"
             )
             do {
                 try server.waitUntilReady()

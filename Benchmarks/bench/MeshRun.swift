@@ -55,7 +55,10 @@ struct MeshRun {
     func run() throws -> MeshRunResult {
         let nodes = try allocatePorts()
         var servers: [ServerProcess] = []
-        defer { Self.killAll(servers) }
+        defer {
+            Self.killAll(servers)
+            for node in nodes { [node.clientPort, node.clusterPort, node.monitorPort].forEach(PortAllocator.shared.release) }
+        }
 
         let start = monotonicNanos()
         for (index, node) in nodes.enumerated() {
@@ -119,17 +122,19 @@ struct MeshRun {
         )
     }
 
-    /// Three distinct free ports per node (client, cluster, monitoring).
+    /// Three claimed ports per node (client, cluster, monitoring): every node starts at once and
+    /// names its predecessor's cluster port, so the ports must be known before any server binds
+    /// them (`PortAllocator`; released when the run ends). On failure the ports claimed so far
+    /// are released.
     private func allocatePorts() throws -> [Node] {
-        var used = Set<Int>()
-        func next() throws -> Int {
-            for _ in 0..<100 {
-                let port = try freePort()
-                if used.insert(port).inserted { return port }
-            }
-            throw BenchError("no free loopback ports")
+        var claimed: [Int] = []
+        do {
+            for _ in 0..<(3 * nodeCount) { claimed.append(try PortAllocator.shared.claim()) }
+        } catch {
+            claimed.forEach(PortAllocator.shared.release)
+            throw error
         }
-        return try (0..<nodeCount).map { _ in Node(clientPort: try next(), clusterPort: try next(), monitorPort: try next()) }
+        return (0..<nodeCount).map { Node(clientPort: claimed[3 * $0], clusterPort: claimed[3 * $0 + 1], monitorPort: claimed[3 * $0 + 2]) }
     }
 
     private func checkAlive(_ servers: [ServerProcess]) throws {

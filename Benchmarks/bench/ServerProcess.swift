@@ -48,23 +48,30 @@ func installCleanupOnSignals(removing directory: String?) -> [any DispatchSource
 
 /// One running server binary (natsd or nats-server) with its ports and log file.
 ///
+/// A server started with `portsFileDirectory` (its command line has `--ports_file_dir` to it)
+/// may bind port -1: `waitUntilReady` reads the bound ports from its ports file.
 /// Spawned with `posix_spawn` from the main thread only: when `setpriv --pdeathsig` is available
 /// the child is killed if the benchmark dies, and Linux ties that signal to the spawning *thread*.
 final class ServerProcess {
     let name: String
     let pid: pid_t
-    let clientPort: Int
-    let monitorPort: Int?
+    /// Client port; 0 until `waitUntilReady` read the ports file of a server started on -1.
+    private(set) var clientPort: Int
+    private(set) var monitorPort: Int?
+    private(set) var clusterPort: Int?
     let logPath: String
+    /// Where the server writes its ports file; nil when the ports were all given.
+    let portsFileDirectory: String?
     private var reaped = false
     private var exitDescription: String?
 
-    private init(name: String, pid: pid_t, clientPort: Int, monitorPort: Int?, logPath: String) {
+    private init(name: String, pid: pid_t, clientPort: Int, monitorPort: Int?, logPath: String, portsFileDirectory: String?) {
         self.name = name
         self.pid = pid
         self.clientPort = clientPort
         self.monitorPort = monitorPort
         self.logPath = logPath
+        self.portsFileDirectory = portsFileDirectory
     }
 
     deinit { stop() }
@@ -74,11 +81,15 @@ final class ServerProcess {
         FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") ? "/usr/bin/setpriv" : nil
     }()
 
-    /// Starts `binary arguments…` with stdout and stderr going to `logPath`.
+    /// Starts `binary arguments…` with stdout and stderr going to `logPath`. With
+    /// `portsFileDirectory`, `--ports_file_dir` is appended and the ports are read back by
+    /// `waitUntilReady` (`clientPort` and `monitorPort` may then be 0 and nil).
     static func launch(
-        name: String, binary: String, arguments: [String], clientPort: Int, monitorPort: Int?, logPath: String
+        name: String, binary: String, arguments: [String], clientPort: Int = 0, monitorPort: Int? = nil,
+        portsFileDirectory: String? = nil, logPath: String
     ) throws -> ServerProcess {
         var argv = [binary] + arguments
+        if let portsFileDirectory { argv += ["--ports_file_dir", portsFileDirectory] }
         var path = binary
         if let setpriv {
             argv = [setpriv, "--pdeathsig", "KILL", "--"] + argv
@@ -99,7 +110,10 @@ final class ServerProcess {
             throw BenchError("cannot start \(binary): \(String(cString: strerror(status)))")
         }
         childRegistry.add(pid)
-        return ServerProcess(name: name, pid: pid, clientPort: clientPort, monitorPort: monitorPort, logPath: logPath)
+        return ServerProcess(
+            name: name, pid: pid, clientPort: clientPort, monitorPort: monitorPort, logPath: logPath,
+            portsFileDirectory: portsFileDirectory
+        )
     }
 
     /// Nil while running; otherwise how the process ended.
@@ -118,13 +132,27 @@ final class ServerProcess {
         exitDescription = signal == 0 ? "exited with status \((status >> 8) & 0xFF)" : "killed by signal \(signal)"
     }
 
-    /// Waits until the client port answers with INFO, or throws with the log's tail.
+    /// Waits until the server has written its ports file (when it has a `portsFileDirectory`;
+    /// the ports are taken from it) and its client port answers with INFO, or throws with the
+    /// log's tail.
     func waitUntilReady(timeoutSeconds: Double = 10) throws {
         let limit = deadline(after: timeoutSeconds)
         var lastError = "no answer"
+        var portsKnown = portsFileDirectory == nil
         while monotonicNanos() < limit {
             if let exit = exitStatus() {
                 throw BenchError("\(name) \(exit): \(logTail())")
+            }
+            if !portsKnown, let portsFileDirectory {
+                guard let ports = PortsFile.read(directory: portsFileDirectory, pid: pid) else {
+                    lastError = "no ports file in \(portsFileDirectory)"
+                    usleep(20_000)
+                    continue
+                }
+                clientPort = ports.client
+                monitorPort = ports.monitoring
+                clusterPort = ports.cluster
+                portsKnown = true
             }
             do {
                 let socket = try ClientSocket(port: clientPort, timeoutSeconds: 1)

@@ -1,9 +1,11 @@
 """Clusters of NATS servers (natsd, nats-server or a mix) for black-box route tests.
 
-A `Cluster` starts nodes on free loopback ports (client, cluster and monitoring port), each node
-naming the routes it solicits. Nodes keep their ports across kill/restart so a restarted node is
-the same member to its peers. Everything observable is read from the outside: /routez and /varz
-of the monitoring port (always bound to 127.0.0.1 through a one-line config file), and clients.
+A `Cluster` starts nodes on loopback ports claimed from port_allocator.py (client, cluster and
+monitoring port: a node's route URL is named by nodes started before it, and a restarted node keeps
+its ports so it is the same member to its peers); the claims are released when the cluster closes.
+Each node names the routes it solicits. Everything observable is read from the outside: /routez
+and /varz of the monitoring port (always bound to 127.0.0.1 through a one-line config file), and
+clients.
 
 Layouts say which implementation runs at which position of a cluster:
 `natsd` and `nats-server` use one kind for every node; `mixed-ns-first` and `mixed-natsd-first`
@@ -20,7 +22,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from server_process import ServerHandle, free_port, selected_impls, start_server, wait_until_accepting
+from server_process import ServerHandle, free_port, release_port, selected_impls, start_server, wait_until_accepting
 
 CLUSTER_NAME = "bbcluster"
 MESH_TIMEOUT = 10.0
@@ -214,19 +216,10 @@ class Cluster:
         return node
 
     def start(self, node: Node) -> Node:
-        """Starts `node` and waits until it accepts. A node never started before gets fresh
-        ports again when one was taken meanwhile (free ports race with ephemeral ones); that is
-        safe only while no other node names its route URL, which `chain` and the tests ensure."""
-        for attempt in range(3):
-            node.spawn()
-            try:
-                node.wait_ready()
-                return node
-            except RuntimeError:
-                if len(node.history) > 1 or "address already in use" not in node.log.lower() or attempt == 2:
-                    raise
-                node.history.clear()
-                node.port, node.cluster_port, node.http_port = free_port(), free_port(), free_port()
+        """Starts `node` on its ports and waits until it accepts (a port still held by the node's
+        previous process is retried for a bounded time, see server_process.wait_until_accepting)."""
+        node.spawn()
+        node.wait_ready()
         return node
 
     def chain(self, count: int, concurrent: bool = False, **options) -> list[Node]:
@@ -237,7 +230,7 @@ class Cluster:
             routes = [nodes[-1].route_url] if nodes else []
             nodes.append(self.node(impl, routes=routes, **options))
             if not concurrent:
-                self.start(nodes[-1])  # declared just before its start: its ports were free a moment ago
+                self.start(nodes[-1])
         return self.run(nodes, concurrent) if concurrent else nodes
 
     def full(self, count: int, **options) -> list[Node]:
@@ -263,8 +256,12 @@ class Cluster:
         return self.start(node)
 
     def close(self, failed: bool) -> None:
+        """Kills every node, then gives their ports back to the allocator."""
         for node in self.nodes:
             node.kill()
+        for node in self.nodes:
+            for port in (node.port, node.cluster_port, node.http_port):
+                release_port(port)
         if failed:
             for node in self.nodes:
                 for handle in node.history:

@@ -25,13 +25,15 @@ def impl(request) -> str:
 
 @pytest.fixture
 def start(impl, tmp_path, request) -> Callable[..., ServerHandle]:
-    """Factory: `start(*extra_args, config=None)` starts one more server of the current
-    implementation on a free loopback port. Every server is killed at teardown; its log is
-    printed when the test failed."""
+    """Factory: `start(*extra_args, config=None, port=None)` starts one more server of the current
+    implementation. Without `port` the server picks its ports (`-p -1`; pass `-m -1` or a cluster
+    URL with port -1 the same way) and the handle reports them from its ports file (`port`,
+    `monitoring_port`, `cluster_port`). To restart a server on the same port, give `port=free_port()`.
+    Every server is killed at teardown; its log is printed when the test failed."""
     handles: list[ServerHandle] = []
 
-    def factory(*extra_args: str, config: str | None = None) -> ServerHandle:
-        handle = start_server(impl, list(extra_args), config=config, workdir=tmp_path)
+    def factory(*extra_args: str, config: str | None = None, port: int | None = None) -> ServerHandle:
+        handle = start_server(impl, list(extra_args), config=config, workdir=tmp_path, port=port)
         handles.append(handle)
         return handle
 

@@ -6,42 +6,33 @@ its binary and its extra arguments; nothing here knows which implementation it r
 
 from __future__ import annotations
 
+import itertools
+import json
 import os
 import shutil
-import random
 import socket
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
+
+from port_allocator import claim_port, release_port  # noqa: F401 (release_port is re-exported)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 READY_TIMEOUT = 10.0
-
-
-# Ports are drawn below the kernel's ephemeral range (32768-60999 on Linux): a port from that range
-# can be taken by any outgoing connection — a route being dialled — before the server that was
-# promised it binds it. Each port is handed out once per session.
-_PORT_RANGE = (20000, 32000)
-_handed_out: set[int] = set()
-_port_random = random.Random(os.getpid())
+# How long a server on a fixed port is restarted while that port is still held (a restart right
+# after a kill, a lingering socket): bounded, then the start fails with the log.
+BIND_RETRY_SECONDS = 5.0
 
 
 def free_port() -> int:
-    """Returns a loopback TCP port that is free now and was not returned before in this session."""
-    for _ in range(1000):
-        port = _port_random.randrange(*_PORT_RANGE)
-        if port in _handed_out:
-            continue
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-        _handed_out.add(port)
-        return port
-    raise RuntimeError("no free loopback port found")
+    """A loopback port claimed for this test session (see port_allocator.py): no other test, pytest
+    process or bench holds it until `release_port(port)` or the session ends. Use it only when a
+    port must be known before its server starts (a route URL to a later node, a restart on the same
+    port); `start_server` without `port` lets the server pick one instead."""
+    return claim_port()
 
 
 def natsd_binary() -> str:
@@ -81,7 +72,11 @@ def binary_for(impl: str) -> str:
 
 @dataclass
 class ServerHandle:
-    """A running server process listening on a loopback port."""
+    """A running server process listening on a loopback port.
+
+    `port` is the client port; `cluster_port` and `monitoring_port` are the bound cluster and
+    monitoring ports (None when not enabled). All three are read from the server's ports file once
+    it is ready, so they are right even when the server picked them itself (`-1`)."""
 
     impl: str
     host: str
@@ -89,6 +84,14 @@ class ServerHandle:
     args: list[str]
     proc: subprocess.Popen
     log_path: Path
+    workdir: Path | None = None
+    cluster_port: int | None = None
+    monitoring_port: int | None = None
+    # True when every port was given (a restart): a bind failure is then retried for a while.
+    fixed_ports: bool = False
+    # Where in log_path the current process's output starts (a restart appends).
+    log_offset: int = 0
+    spawned_at: float = field(default_factory=time.monotonic)
 
     @property
     def url(self) -> str:
@@ -102,8 +105,29 @@ class ServerHandle:
         except FileNotFoundError:
             return ""
 
+    def current_log(self) -> str:
+        """What the current process (not an earlier one on this log) wrote."""
+        try:
+            with open(self.log_path, "rb") as file:
+                file.seek(self.log_offset)
+                return file.read().decode(errors="replace")
+        except FileNotFoundError:
+            return ""
+
     def alive(self) -> bool:
         return self.proc.poll() is None
+
+    def ports_file(self) -> Path | None:
+        """The ports file of the current process (`<executable>_<pid>.ports` in the work directory)."""
+        if self.workdir is None:
+            return None
+        return self.workdir / f"{Path(self.args[0]).name}_{self.proc.pid}.ports"
+
+    def respawn(self) -> None:
+        """Starts the same command line again, appending to the same log."""
+        self.log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
+        self.proc = _spawn(self.args, self.log_path, self.workdir)
+        self.spawned_at = time.monotonic()
 
     def stop(self, timeout: float = 5.0) -> int | None:
         """Asks the server to exit (SIGTERM), then kills it if it does not within `timeout`."""
@@ -125,16 +149,73 @@ class ServerHandle:
             pass
 
 
+def _spawn(argv: list[str], log_path: Path, workdir: Path | None) -> subprocess.Popen:
+    with open(log_path, "ab") as log_file:
+        return subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT, cwd=workdir
+        )
+
+
+def read_ports_file(path: Path) -> dict[str, list[str]] | None:
+    """The URL lists of a ports file (`nats`, `cluster`, `monitoring`), or None while it is absent
+    or still being written (nats-server does not write it atomically)."""
+    try:
+        ports = json.loads(path.read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+    return ports if isinstance(ports, dict) and ports.get("nats") else None
+
+
+def _first_port(urls: list[str] | None) -> int | None:
+    for url in urls or []:
+        port = urlsplit(url).port
+        if port:
+            return port
+    return None
+
+
+def _apply_ports(handle: ServerHandle, ports: dict[str, list[str]]) -> None:
+    handle.port = _first_port(ports.get("nats")) or handle.port
+    handle.cluster_port = _first_port(ports.get("cluster"))
+    handle.monitoring_port = _first_port(ports.get("monitoring"))
+
+
+def _failed_to_bind(handle: ServerHandle) -> bool:
+    """The current process exited because a fixed port was still taken, and may be restarted."""
+    return (handle.fixed_ports and not handle.alive()
+            and "address already in use" in handle.current_log().lower())
+
+
 def wait_until_accepting(handle: ServerHandle, timeout: float = READY_TIMEOUT) -> None:
-    """Waits until the server accepts a TCP connection and sends its first line (INFO)."""
+    """Waits until the server has written its ports file (when it was asked to) and accepts a TCP
+    connection that sends a first line (INFO); updates the handle's ports from the file.
+
+    A server on fixed ports that exits with "address already in use" is started again, for at most
+    BIND_RETRY_SECONDS. Fails with the server's log on exit or after `timeout` seconds."""
     deadline = time.monotonic() + timeout
+    first_spawn = handle.spawned_at
     last_error: Exception | None = None
+    ports_read = "--ports_file_dir" not in handle.args
     while time.monotonic() < deadline:
         if not handle.alive():
+            if _failed_to_bind(handle) and time.monotonic() - first_spawn < BIND_RETRY_SECONDS:
+                time.sleep(0.1)
+                handle.respawn()
+                ports_read = "--ports_file_dir" not in handle.args
+                continue
             raise RuntimeError(
                 f"{handle.impl} exited with {handle.proc.returncode} before accepting; "
                 f"argv={handle.args}\n--- log ---\n{handle.log}"
             )
+        if not ports_read:
+            path = handle.ports_file()
+            ports = read_ports_file(path) if path else None
+            if ports is None:
+                last_error = FileNotFoundError(f"no ports file {path} yet")
+                time.sleep(0.02)
+                continue
+            _apply_ports(handle, ports)
+            ports_read = True
         try:
             with socket.create_connection((handle.host, handle.port), timeout=1.0) as sock:
                 sock.settimeout(1.0)
@@ -150,6 +231,9 @@ def wait_until_accepting(handle: ServerHandle, timeout: float = READY_TIMEOUT) -
     )
 
 
+_log_numbers = itertools.count(1)
+
+
 def start_server(
     impl: str,
     extra_args: list[str] | None = None,
@@ -158,31 +242,36 @@ def start_server(
     host: str = "127.0.0.1",
     port: int | None = None,
     wait: bool = True,
+    fixed_ports: bool | None = None,
 ) -> ServerHandle:
-    """Starts `impl` with `-a host -p <port or a free one>` plus `extra_args`; waits until it
-    accepts unless `wait` is false (then call `wait_until_accepting` yourself).
+    """Starts `impl` with `-a host -p <port, or -1: the server picks one>` plus `extra_args`, and
+    `--ports_file_dir <workdir>` so the bound ports are read back; waits until it accepts unless
+    `wait` is false (then call `wait_until_accepting` yourself, which also reads the ports).
 
     `config`, when given, is written to a file passed with `-c` (the same file for every
     implementation). Env BLACKBOX_TRACE=1 adds `-DV` so the captured log shows the protocol.
+    `fixed_ports` (default: a `port` was given) says every port of the command line is fixed, so
+    a start that fails with "address already in use" is retried for BIND_RETRY_SECONDS.
     A restart on the same port appends to the same log file.
     """
     workdir = Path(workdir or tempfile.mkdtemp(prefix="blackbox-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    port = port or free_port()
-    argv = [binary_for(impl), "-a", host, "-p", str(port)]
+    tag = str(port) if port else f"auto{next(_log_numbers)}"
+    argv = [binary_for(impl), "-a", host, "-p", str(port) if port else "-1",
+            "--ports_file_dir", str(workdir)]
     if config is not None:
-        config_path = workdir / f"{impl}-{port}.conf"
+        config_path = workdir / f"{impl}-{tag}.conf"
         config_path.write_text(config)
         argv += ["-c", str(config_path)]
     if os.environ.get("BLACKBOX_TRACE") == "1":
         argv.append("-DV")
     argv += list(extra_args or [])
-    log_path = workdir / f"{impl}-{port}.log"
-    with open(log_path, "ab") as log_file:
-        proc = subprocess.Popen(
-            argv, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT, cwd=workdir
-        )
-    handle = ServerHandle(impl=impl, host=host, port=port, args=argv, proc=proc, log_path=log_path)
+    log_path = workdir / f"{impl}-{tag}.log"
+    offset = log_path.stat().st_size if log_path.exists() else 0
+    proc = _spawn(argv, log_path, workdir)
+    handle = ServerHandle(impl=impl, host=host, port=port or 0, args=argv, proc=proc, log_path=log_path,
+                          workdir=workdir, fixed_ports=bool(port) if fixed_ports is None else fixed_ports,
+                          log_offset=offset)
     if not wait:
         return handle
     try:

@@ -4,6 +4,7 @@ SUB, UNSUB, auto-unsubscribe and client close, also under concurrent churn."""
 import asyncio
 import random
 import re
+import time
 from collections import Counter
 
 from cluster import eventually
@@ -177,12 +178,17 @@ async def test_concurrent_sub_unsub_churn_leaves_exact_interest(cluster, connect
             for nc in publishers:
                 await nc.publish(subject, subject.encode())
         await flushed(*publishers)
-        await asyncio.sleep(0.5)
         frame = re.compile(rb"MSG ([^ ]+) (\d+) \d+\r\n")
         for node, raw, subs in clients:
-            data = await raw.read_for(0.2)
-            got = Counter((m.group(1).decode(), int(m.group(2))) for m in frame.finditer(data))
             want = Counter({(subject, sid): len(nodes) for sid, subject in subs.items()})
+            # Read until every expected message is in (bounded: they cross routes), then a little
+            # longer for duplicates.
+            data = b""
+            deadline = time.monotonic() + 5
+            while len(frame.findall(data)) < sum(want.values()) and time.monotonic() < deadline:
+                data += await raw.read_for(0.05)
+            data += await raw.read_for(0.2)
+            got = Counter((m.group(1).decode(), int(m.group(2))) for m in frame.finditer(data))
             assert got == want, f"client on {node.name}: got {dict(got)}, want {dict(want)}"
     finally:
         for _, raw, _ in clients:

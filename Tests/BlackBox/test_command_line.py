@@ -8,7 +8,7 @@ import urllib.error
 import urllib.request
 
 from raw_client import RawClient
-from server_process import binary_for, free_port
+from server_process import binary_for
 
 
 def test_version_flag_prints_version_and_exits(impl):
@@ -43,8 +43,9 @@ async def test_debug_trace_flag_is_accepted(start):
 
 
 def test_monitoring_port_serves_healthz(start):
-    http_port = free_port()
-    server = start("-m", str(http_port))
+    server = start("-m", "-1")  # the server picks the port and reports it in its ports file
+    http_port = server.monitoring_port
+    assert http_port, "no monitoring URL in the ports file"
     deadline = time.monotonic() + 5
     while True:  # the monitoring listener may open a moment after the client port
         try:

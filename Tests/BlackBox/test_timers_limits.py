@@ -2,6 +2,9 @@
 maximum connections. Options without a flag are set through a config file (`-c`)."""
 
 import asyncio
+import json
+import time
+import urllib.request
 
 import pytest
 
@@ -102,16 +105,31 @@ async def test_write_deadline_closes_a_reader_that_stopped(start):
     await publisher.close()
 
 
+async def wait_for_connection_count(server, count: int, timeout: float = 5.0) -> None:
+    """Polls /varz until the server counts `count` client connections (a closed one is counted
+    until the server has read its EOF); fails after `timeout` seconds."""
+    url = f"http://127.0.0.1:{server.monitoring_port}/varz"
+
+    def connections() -> int:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return json.loads(response.read())["connections"]
+
+    deadline = time.monotonic() + timeout
+    while (now := await asyncio.to_thread(connections)) != count:
+        assert time.monotonic() < deadline, f"{now} connections after {timeout}s, want {count}"
+        await asyncio.sleep(0.02)
+
+
 async def test_maximum_connections_exceeded(start):
-    server = start(config="max_connections: 2\n")
-    await asyncio.sleep(0.2)  # let the server notice the readiness probe has gone
+    server = start("-m", "-1", config="max_connections: 2\n")
+    await wait_for_connection_count(server, 0)  # the readiness probe has gone
     first = await RawClient.connected(server.port)
     second = await RawClient.connected(server.port)
     third = await RawClient.open(server.port)
     await third.expect_then_closed(b"-ERR 'maximum connections exceeded'\r\n")
     await first.expect_open()
     await second.close()
-    await asyncio.sleep(0.2)
+    await wait_for_connection_count(server, 1)
     fourth = await RawClient.connected(server.port)
     await fourth.expect_open()
     for connection in (first, third, fourth):

@@ -79,7 +79,8 @@ struct LoadGeneratorTests {
     }
 
     @Test func nothingListeningMeansThroughputFails() throws {
-        let port = try freePort()
+        let port = try PortAllocator.shared.claim()  // claimed: no server of ours can bind it meanwhile
+        defer { PortAllocator.shared.release(port) }
         #expect(throws: BenchError.self) {
             try ThroughputRun(publisherPort: port, subscriberPort: nil, payloadSize: 16, messageCount: 10, timeoutSeconds: 2).run()
         }
