@@ -81,6 +81,6 @@ struct SublistPropertyTests {
         // Draining everything leaves an empty trie.
         for sub in stored { #expect(sublist.remove(sub)) }
         #expect(sublist.count == 0)
-        #expect(sublist.root.isEmpty)
+        #expect(sublist.shared.isEmpty)
     }
 }
