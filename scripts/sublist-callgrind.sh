@@ -67,10 +67,10 @@ PY
         'BEGIN { printf "%-14s %10.1f instructions/op %6.2f swift_retain/op  (%d ops)\n", n, ir / ops, r / ops, ops }'
 }
 
-SECONDS=0; run hit measureHits 300000; echo "   ($SECONDS s)" >&2
-SECONDS=0; run miss measureMisses 300000; echo "   ($SECONDS s)" >&2
-SECONDS=0; run uncached measureUncached 300000; echo "   ($SECONDS s)" >&2
-SECONDS=0; run insert measureInserts 10000; echo "   ($SECONDS s)" >&2
-SECONDS=0; run remove measureRemoves 10000; echo "   ($SECONDS s)" >&2
-SECONDS=0; run insert-fanout measureInserts 10000; echo "   ($SECONDS s)" >&2
-SECONDS=0; run remove-fanout measureRemoves 1000; echo "   ($SECONDS s)" >&2
+run hit measureHits 300000
+run miss measureMisses 300000
+run uncached measureUncached 300000
+run insert measureInserts 10000
+run remove measureRemoves 10000
+run insert-fanout measureInserts 10000
+run remove-fanout measureRemoves 1000
