@@ -77,6 +77,16 @@ elif [ "$swift_rc" -ne 0 ]; then
     swift_summary="swift test: failed (exit $swift_rc)"; failed=$((failed + 1))
 fi
 
+echo "== ThreadSanitizer: sublist stress (scripts/tsan.sh, own build folder .build-tsan)"
+tsan_summary="tsan: passed"
+if bash scripts/tsan.sh >"$LOGS/tsan.log" 2>&1; then
+    passed=$((passed + 1))
+else
+    status=1; failed=$((failed + 1)); tsan_summary="tsan: FAILED (see output below)"
+    tail -n 60 "$LOGS/tsan.log"
+fi
+echo "$tsan_summary"
+
 echo "== black-box suite (pytest)"
 export NATSD_BIN="$BIN_DIR/natsd"
 # shellcheck disable=SC2086 # PYTEST_ARGS is split on purpose.
@@ -114,6 +124,7 @@ fi
 
 echo "== summary"
 echo "$swift_summary"
+echo "$tsan_summary"
 echo "$pytest_summary"
 echo "$release_summary"
 echo "total: ${passed} passed, ${failed} failed"

@@ -158,6 +158,18 @@ final class ByteKeyTable {
         }
     }
 
+    /// Removes every entry but keeps the slot array, for a table that will fill up again (a flushed cache).
+    @usableFromInline
+    func removeAllKeepingCapacity() {
+        guard let slots, count > 0 else { return }
+        for index in 0..<capacity where slots[index].value != nil {
+            slots[index].key?.deallocate()
+            slots[index].value?.release()
+            slots[index] = .empty
+        }
+        count = 0
+    }
+
     /// Calls `body` with every stored value, in slot order.
     @usableFromInline
     func forEachValue(_ body: (AnyObject) -> Void) {

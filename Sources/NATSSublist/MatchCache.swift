@@ -1,6 +1,6 @@
 import NATSProtocol
 
-/// A bounded cache from published subject to its `SublistResult`.
+/// A bounded cache from published subject to its `SublistResult`, owned by one `SublistMatcher`.
 ///
 /// Lookups hash the borrowed subject bytes and compare them in place, so a hit allocates nothing; a
 /// store copies the key once. When full, one pseudo-random entry is evicted per store, which keeps the
@@ -38,6 +38,11 @@ struct MatchCache<Entry: SublistEntry> {
             table.removeOne(near: Int(truncatingIfNeeded: evictionState))
         }
         table.insert(key: subject.start, count: subject.count, hash: hash, value: result)
+    }
+
+    /// Drops every cached result.
+    func removeAll() {
+        table.removeAllKeepingCapacity()
     }
 
     /// Drops what a change to subscriptions on `subject` makes stale: for a literal subject only its own

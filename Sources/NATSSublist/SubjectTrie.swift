@@ -1,136 +1,106 @@
-/// One level of the subject trie: the children for one token position.
+/// One complete copy of the subscription index: the trie of subject tokens, how many changes it has
+/// had, and the subjects of the most recent ones.
 ///
-/// Literal tokens live in a hash table keyed by token bytes; the two wildcards have their own slots,
-/// so a published token (even a literal `*` or `>`) is only ever looked up in `literals`.
-///
-/// Trie properties opt out of dynamic exclusivity checks: the trie is loop-confined and no access
-/// overlaps another, and the checks would otherwise dominate a match walk.
+/// `SharedSublist` keeps two and lets one writer at a time change the one no reader walks (see its
+/// doc comment). A trie is therefore either written by that writer or read by any number of readers,
+/// never both, and needs no synchronisation of its own.
 @usableFromInline
-final class SubjectLevel<Entry: SublistEntry> {
-    @usableFromInline let literals = ByteKeyTable()
-    /// The child for a `*` token.
-    @usableFromInline @exclusivity(unchecked) var singleWildcard: SubjectNode<Entry>?
-    /// The child for a `>` token (always a leaf: `>` is the last token).
-    @usableFromInline @exclusivity(unchecked) var tailWildcard: SubjectNode<Entry>?
+final class SubjectTrie<Entry: SublistEntry> {
+    /// How many recent changes each trie remembers, so a matcher at most this far behind patches its
+    /// cache instead of flushing it.
+    @usableFromInline static var recentChangeCapacity: Int { 64 }
 
-    @inlinable init() {}
+    @usableFromInline let root = SubjectLevel<Entry>()
+    /// Successful inserts and removes applied so far (the sublist generation this trie is at).
+    @usableFromInline @exclusivity(unchecked) var generation: UInt64 = 0
+    /// `recentChanges[g % recentChangeCapacity]` is the change that made generation `g`, for the
+    /// last `recentChangeCapacity` generations.
+    @usableFromInline @exclusivity(unchecked) var recentChanges: ContiguousArray<SubjectChange>
 
-    var isEmpty: Bool { literals.count == 0 && singleWildcard == nil && tailWildcard == nil }
+    init() {
+        recentChanges = ContiguousArray(
+            repeating: SubjectChange(subject: [], hasWildcard: false), count: Self.recentChangeCapacity)
+    }
 
-    /// The literal child for a published token.
+    /// True when no node is left below the root.
+    var isEmpty: Bool { root.isEmpty && root.literals.capacity == 0 }
+
+    /// The change that made generation `generation`; it must be among the last `recentChangeCapacity`.
     @inlinable
-    func literal(_ token: SubjectToken) -> SubjectNode<Entry>? {
-        guard let node = literals.value(for: token.start, count: token.count, hash: token.hash) else { return nil }
-        // Only nodes of this level's type are ever stored in `literals`.
-        return unsafeDowncast(node, to: SubjectNode<Entry>.self)
+    func change(at generation: UInt64) -> SubjectChange {
+        recentChanges[Int(truncatingIfNeeded: generation % UInt64(Self.recentChangeCapacity))]
     }
 
-    /// The child for a subscription token (wildcards by kind), if present.
-    func child(for token: SubjectToken) -> SubjectNode<Entry>? {
-        if token.isSingleWildcard { return singleWildcard }
-        if token.isTailWildcard { return tailWildcard }
-        return literal(token)
+    /// Counts one change and remembers its subject.
+    func record(_ change: SubjectChange) {
+        generation &+= 1
+        recentChanges[Int(truncatingIfNeeded: generation % UInt64(Self.recentChangeCapacity))] = change
     }
 
-    /// The child for a subscription token, created when missing.
-    func childCreating(for token: SubjectToken) -> SubjectNode<Entry> {
-        if let existing = child(for: token) { return existing }
-        let node = SubjectNode<Entry>()
-        if token.isSingleWildcard {
-            singleWildcard = node
-        } else if token.isTailWildcard {
-            tailWildcard = node
-        } else {
-            literals.insert(key: token.start, count: token.count, hash: token.hash, value: node)
+    /// Stores `entry` under the (valid, subscription) subject `tokens`; it must not be stored yet.
+    func insert(_ entry: Entry, tokens: UnsafeBufferPointer<SubjectToken>) {
+        var level = root
+        var node = level.childCreating(for: tokens[0])
+        for token in tokens.dropFirst() {
+            level = node.nextCreating()
+            node = level.childCreating(for: token)
         }
-        return node
+        assert(!node.contains(entry), "Sublist.insert: entry is already stored")
+        node.add(entry)
     }
 
-    /// Drops the child for a subscription token.
-    func removeChild(for token: SubjectToken) {
-        if token.isSingleWildcard {
-            singleWildcard = nil
-        } else if token.isTailWildcard {
-            tailWildcard = nil
-        } else {
-            literals.remove(key: token.start, count: token.count, hash: token.hash)
-            literals.shrinkIfSparse()
+    /// Removes `entry` (by identity) from under `tokens` and prunes what is left empty; false when absent.
+    func remove(_ entry: Entry, tokens: UnsafeBufferPointer<SubjectToken>) -> Bool {
+        // The levels walked, so empty nodes can be pruned bottom-up; unmanaged, as the trie keeps them alive.
+        withUnsafeTemporaryAllocation(of: Unmanaged<SubjectLevel<Entry>>.self, capacity: tokens.count) { levels in
+            var level: SubjectLevel<Entry>? = root
+            var node: SubjectNode<Entry>?
+            for depth in 0..<tokens.count {
+                guard let current = level, let child = current.child(for: tokens[depth]) else { return false }
+                levels.initializeElement(at: depth, to: .passUnretained(current))
+                node = child
+                level = child.next
+            }
+            guard let node, node.remove(entry) else { return false }
+            // Unmanaged is trivial: the buffer needs no deinitialisation.
+            prune(levels: UnsafeBufferPointer(levels), tokens: tokens)
+            return true
         }
     }
 
-    /// Calls `body` with every node below this level.
-    func forEachNode(_ body: (SubjectNode<Entry>) -> Void) {
-        literals.forEachValue { unsafeDowncast($0, to: SubjectNode<Entry>.self).forEachNode(body) }
-        singleWildcard?.forEachNode(body)
-        tailWildcard?.forEachNode(body)
+    /// Drops nodes left without entries or children, deepest first.
+    private func prune(levels: UnsafeBufferPointer<Unmanaged<SubjectLevel<Entry>>>, tokens: UnsafeBufferPointer<SubjectToken>) {
+        for depth in (0..<tokens.count).reversed() {
+            let level = levels[depth].takeUnretainedValue()
+            guard let node = level.child(for: tokens[depth]) else { return }
+            if let next = node.next, next.isEmpty { node.next = nil }
+            guard !node.hasEntries && node.next == nil else { return }
+            level.removeChild(for: tokens[depth])
+        }
+    }
+
+    /// Calls `body` with every stored entry; order unspecified.
+    func forEachEntry(_ body: (Entry) -> Void) {
+        root.forEachNode { node in
+            for entry in node.plain { body(entry) }
+            for group in node.queueMembers {
+                for entry in group { body(entry) }
+            }
+        }
     }
 }
 
-/// The subscriptions whose subject ends at one trie position, plus the level below it.
-///
-/// Queue members are kept grouped by queue name (parallel arrays), so a match only merges groups.
+/// One insert or remove as matchers need to hear of it: which cached subjects it can make stale.
 @usableFromInline
-final class SubjectNode<Entry: SublistEntry> {
-    @usableFromInline @exclusivity(unchecked) var plain: ContiguousArray<Entry> = []
-    @usableFromInline @exclusivity(unchecked) var queueNames: ContiguousArray<[UInt8]> = []
-    /// `queueMembers[i]` are the members of the group named `queueNames[i]`; never empty.
-    @usableFromInline @exclusivity(unchecked) var queueMembers: ContiguousArray<ContiguousArray<Entry>> = []
-    @usableFromInline @exclusivity(unchecked) var next: SubjectLevel<Entry>?
+struct SubjectChange {
+    /// The subscription subject: a copy the tries own, so only writers ever free it.
+    @usableFromInline var subject: [UInt8]
+    /// Whether `subject` has a `*` or `>` token (then it can affect many cached subjects).
+    @usableFromInline var hasWildcard: Bool
 
-    @inlinable init() {}
-
-    /// True when some subscription ends here.
-    @inlinable var hasEntries: Bool { !plain.isEmpty || !queueNames.isEmpty }
-
-    /// The level below, created when missing.
-    func nextCreating() -> SubjectLevel<Entry> {
-        if let next { return next }
-        let level = SubjectLevel<Entry>()
-        next = level
-        return level
-    }
-
-    func add(_ entry: Entry) {
-        guard let queue = entry.queue else {
-            plain.append(entry)
-            return
-        }
-        if let group = queueNames.firstIndex(of: queue) {
-            queueMembers[group].append(entry)
-        } else {
-            queueNames.append(queue)
-            queueMembers.append([entry])
-        }
-    }
-
-    /// Removes `entry` by identity; false when it is not stored here.
-    func remove(_ entry: Entry) -> Bool {
-        guard let queue = entry.queue else {
-            guard let index = plain.firstIndex(where: { $0 === entry }) else { return false }
-            plain.remove(at: index)
-            return true
-        }
-        guard let group = queueNames.firstIndex(of: queue),
-            let index = queueMembers[group].firstIndex(where: { $0 === entry })
-        else { return false }
-        queueMembers[group].remove(at: index)
-        if queueMembers[group].isEmpty {
-            queueMembers.remove(at: group)
-            queueNames.remove(at: group)
-        }
-        return true
-    }
-
-    /// Whether `entry` (by identity) is stored here.
-    func contains(_ entry: Entry) -> Bool {
-        guard let queue = entry.queue else { return plain.contains { $0 === entry } }
-        guard let group = queueNames.firstIndex(of: queue) else { return false }
-        return queueMembers[group].contains { $0 === entry }
-    }
-
-    /// Calls `body` with this node and every node below it.
-    func forEachNode(_ body: (SubjectNode<Entry>) -> Void) {
-        body(self)
-        next?.forEachNode(body)
+    @usableFromInline
+    init(subject: [UInt8], hasWildcard: Bool) {
+        self.subject = subject
+        self.hasWildcard = hasWildcard
     }
 }

@@ -1,118 +1,61 @@
-import Atomics
 import NATSProtocol
 
-/// The subscription index: a trie of subject tokens with queue groups and a bounded match cache.
+/// The subscription index as one loop uses it: a `SharedSublist` plus that loop's `SublistMatcher`.
 ///
-/// Loop-confined (not `Sendable`): one thread inserts, removes and matches. `generation` is atomic so
-/// that later, per-thread caches on other loops can tell when their copy went stale.
+/// The owning loop inserts, removes and matches through this object exactly as through a loop-confined
+/// index; the cache hit path is the matcher's (no lock, no atomic read-modify-write). Other loops
+/// match against the same subscriptions with matchers of their own, `SublistMatcher(sublist.shared)`,
+/// and may insert and remove through `shared` directly.
+///
+/// Not `Sendable` (the matcher is loop-confined); `shared` is.
 public final class Sublist<Entry: SublistEntry> {
-    @usableFromInline let root = SubjectLevel<Entry>()
-    // Loop-confined and never accessed overlappingly, so the dynamic exclusivity checks on these
-    // per-match properties (a large share of a cache hit's cost) are turned off.
-    @usableFromInline @exclusivity(unchecked) var cache: MatchCache<Entry>
-    /// Returned for every empty uncached match, so misses with no interest allocate nothing.
-    @usableFromInline let emptyResult = SublistResult<Entry>(plain: [], queueGroups: [])
+    /// The index itself, for other loops' matchers and writers.
+    public let shared: SharedSublist<Entry>
+    /// The owning loop's matcher.
+    public let matcher: SublistMatcher<Entry>
 
-    @usableFromInline @exclusivity(unchecked) var matchCount: UInt64 = 0
-    @usableFromInline @exclusivity(unchecked) var cacheHitCount: UInt64 = 0
-    @usableFromInline var insertCount: UInt64 = 0
-    @usableFromInline var removeCount: UInt64 = 0
-    @usableFromInline var entryCount = 0
-    @usableFromInline let generationCounter = ManagedAtomic<UInt64>(0)
-
-    /// - Parameter cacheCapacity: most match results kept; 0 disables the cache.
+    /// - Parameter cacheCapacity: most match results the owning loop's matcher keeps; 0 disables its cache.
     public init(cacheCapacity: Int = 1024) {
-        cache = MatchCache(capacity: cacheCapacity)
+        shared = SharedSublist()
+        matcher = SublistMatcher(shared, cacheCapacity: cacheCapacity)
     }
 
     /// Stored subscriptions.
-    public var count: Int { entryCount }
+    public var count: Int { shared.count }
 
     /// Bumped on every successful insert or remove.
-    public var generation: UInt64 { generationCounter.load(ordering: .acquiring) }
+    public var generation: UInt64 { shared.generation }
 
-    /// Counters and cache figures, as `/subsz` reports them.
-    public var stats: SublistStats {
-        let fanout = cache.fanout
-        return SublistStats(
-            count: entryCount, inserts: insertCount, removes: removeCount, matches: matchCount,
-            cacheHits: cacheHitCount, cacheEntries: cache.count, maxFanout: fanout.max,
-            averageFanout: fanout.average)
-    }
+    /// Counters and cache figures, as `/subsz` reports them (match and cache figures are the owning loop's).
+    public var stats: SublistStats { matcher.stats }
 
     /// Inserts; returns false (and changes nothing) when the subject is not a valid subscription subject.
     ///
     /// An entry must not be inserted twice without a remove in between.
     @discardableResult
-    public func insert(_ entry: Entry) -> Bool {
-        entry.subject.withUnsafeBufferPointer { subject in
-            SubjectBytes.withTokens(ByteSlice(UnsafeRawBufferPointer(subject))) { tokens in
-                guard let tokens, SubjectBytes.isValidSubscription(tokens) else { return false }
-                // Invalidate first: a cached result may share a node's array, which then stays unique.
-                cache.invalidate(subject: subject, hasWildcard: SubjectBytes.hasWildcard(tokens))
-                var level = root
-                var node = level.childCreating(for: tokens[0])
-                for token in tokens.dropFirst() {
-                    level = node.nextCreating()
-                    node = level.childCreating(for: token)
-                }
-                assert(!node.contains(entry), "Sublist.insert: entry is already stored")
-                node.add(entry)
-                entryCount += 1
-                insertCount &+= 1
-                generationCounter.wrappingIncrement(ordering: .releasing)
-                return true
-            }
-        }
-    }
+    public func insert(_ entry: Entry) -> Bool { shared.insert(entry) }
 
     /// Removes by identity (`===`); returns false when not present.
     @discardableResult
-    public func remove(_ entry: Entry) -> Bool {
-        entry.subject.withUnsafeBufferPointer { subject in
-            SubjectBytes.withTokens(ByteSlice(UnsafeRawBufferPointer(subject))) { tokens in
-                guard let tokens else { return false }
-                // The levels walked, so empty nodes can be pruned bottom-up afterwards.
-                var levels: ContiguousArray<SubjectLevel<Entry>> = []
-                levels.reserveCapacity(tokens.count)
-                var level: SubjectLevel<Entry>? = root
-                var node: SubjectNode<Entry>?
-                for token in tokens {
-                    guard let current = level, let child = current.child(for: token) else { return false }
-                    levels.append(current)
-                    node = child
-                    level = child.next
-                }
-                guard let node, node.contains(entry) else { return false }
-                cache.invalidate(subject: subject, hasWildcard: SubjectBytes.hasWildcard(tokens))
-                _ = node.remove(entry)
-                prune(levels: levels, tokens: tokens)
-                entryCount -= 1
-                removeCount &+= 1
-                generationCounter.wrappingIncrement(ordering: .releasing)
-                return true
-            }
-        }
-    }
+    public func remove(_ entry: Entry) -> Bool { shared.remove(entry) }
 
-    /// Drops nodes left without entries or children, deepest first.
-    private func prune(levels: ContiguousArray<SubjectLevel<Entry>>, tokens: UnsafeBufferPointer<SubjectToken>) {
-        for depth in levels.indices.reversed() {
-            let level = levels[depth]
-            guard let node = level.child(for: tokens[depth]) else { return }
-            if let next = node.next, next.isEmpty { node.next = nil }
-            guard !node.hasEntries && node.next == nil else { return }
-            level.removeChild(for: tokens[depth])
-        }
-    }
+    /// All subscriptions matching a literal published subject; see `SublistMatcher.match`.
+    @inlinable
+    public func match(_ subject: ByteSlice) -> SublistResult<Entry> { matcher.match(subject) }
+
+    /// Like `match`, but neither reads nor fills the cache: for one-off lookups (a no-responders
+    /// status to a unique inbox) that would only evict useful entries.
+    @inlinable
+    public func matchUncached(_ subject: ByteSlice) -> SublistResult<Entry> { matcher.matchUncached(subject) }
+
+    /// All subscriptions matching a literal published subject (convenience for tests and monitoring).
+    public func match(_ subject: [UInt8]) -> SublistResult<Entry> { matcher.match(subject) }
+
+    /// True when some stored entry would match the literal subject (cheap existence check).
+    @inlinable
+    public func hasInterest(_ subject: ByteSlice) -> Bool { matcher.hasInterest(subject) }
 
     /// Every stored entry (for replaying interest to a new route and for /subsz); order unspecified.
-    public func forEach(_ body: (Entry) -> Void) {
-        root.forEachNode { node in
-            for entry in node.plain { body(entry) }
-            for group in node.queueMembers {
-                for entry in group { body(entry) }
-            }
-        }
-    }
+    /// `body` may insert and remove.
+    public func forEach(_ body: (Entry) -> Void) { shared.forEach(body) }
 }

@@ -8,8 +8,9 @@ public protocol SublistEntry: AnyObject {
 
 /// One match: every plain subscriber and every queue group (members sharing a queue name).
 ///
-/// Results are shared and cached: callers must not mutate them and must not keep them across an
-/// insert/remove. Queue members of one name are merged across every matching subscription subject,
+/// Results are cached and shared between matches of the matcher (loop) that returned them: callers
+/// must not mutate them or hand them to another thread. They hold their own copies of the entry
+/// references, so keeping one across an insert/remove is safe (it just goes stale). Queue members of one name are merged across every matching subscription subject,
 /// as nats-server does (`foo.* q` and `foo.bar q` form one group for a message on `foo.bar`).
 public final class SublistResult<Entry: SublistEntry> {
     /// Every matching subscription without a queue name.

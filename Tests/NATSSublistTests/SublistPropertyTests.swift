@@ -1,3 +1,4 @@
+import NATSProtocol
 import Testing
 
 @testable import NATSSublist
@@ -81,6 +82,70 @@ struct SublistPropertyTests {
         // Draining everything leaves an empty trie.
         for sub in stored { #expect(sublist.remove(sub)) }
         #expect(sublist.count == 0)
-        #expect(sublist.root.isEmpty)
+        #expect(sublist.shared.isEmpty)
+    }
+}
+
+/// The same comparison with two matchers ("loops") on one shared sublist and writes between their
+/// matches, so each matcher finds the generation moved on by changes it did not make.
+@Suite("Shared sublist with two matchers against a naive matcher")
+struct SharedSublistPropertyTests {
+    @Test("interleaved writes and matches on two matchers agree with the naive matcher", arguments: [(0, 1024), (4, 1024), (1024, 16)], [7, 42])
+    func twoMatchers(capacities: (Int, Int), seed: UInt64) {
+        var random = SeededRandom(seed: seed)
+        let shared = SharedSublist<TestSub>()
+        let matchers = [SublistMatcher(shared, cacheCapacity: capacities.0), SublistMatcher(shared, cacheCapacity: capacities.1)]
+        var matchCounts = [UInt64](repeating: 0, count: 2)
+        var stored: [TestSub] = []
+        var nextID = 0
+        var mismatches = 0
+        for step in 0..<1500 {
+            // Every 500 steps a burst of writes leaves both matchers more than 64 changes behind.
+            let writes = step % 500 == 499 ? 100 : (Int.random(in: 0..<2, using: &random))
+            for _ in 0..<writes {
+                if Int.random(in: 0..<10, using: &random) < 6 || stored.isEmpty {
+                    let queue = Bool.random(using: &random) ? SublistPropertyTests.queues.randomElement(using: &random) : nil
+                    let sub = TestSub(SublistPropertyTests.randomSubscription(using: &random), queue: queue, id: nextID)
+                    nextID += 1
+                    #expect(shared.insert(sub))
+                    stored.append(sub)
+                } else {
+                    let sub = stored.remove(at: Int.random(in: 0..<stored.count, using: &random))
+                    #expect(shared.remove(sub))
+                    #expect(!shared.remove(sub))
+                }
+            }
+            // Several matches per step, on either matcher, some repeated so caches hit.
+            for _ in 0..<Int.random(in: 0...3, using: &random) {
+                let which = Int.random(in: 0..<2, using: &random)
+                let subject = SublistPropertyTests.randomPublished(using: &random)
+                let expected = NaiveMatcher.shape(published: subject, subscriptions: stored)
+                let bytes = Array(subject.utf8)
+                let actual = matchers[which].match(bytes).shape
+                let uncached = bytes.withUnsafeBufferPointer {
+                    matchers[which].matchUncached(ByteSlice(UnsafeRawBufferPointer($0))).shape
+                }
+                let interest = bytes.withUnsafeBufferPointer {
+                    matchers[which].hasInterest(ByteSlice(UnsafeRawBufferPointer($0)))
+                }
+                matchCounts[which] += 1
+                if actual != expected || uncached != expected || interest != (expected != ResultShape()) {
+                    mismatches += 1
+                    Issue.record(
+                        "seed \(seed) step \(step) matcher \(which) subject \(subject): got \(String(describing: actual)) / uncached \(String(describing: uncached)) / interest \(interest), want \(expected)")
+                }
+            }
+            if mismatches > 5 { break }
+        }
+        #expect(shared.count == stored.count)
+        for (which, matcher) in matchers.enumerated() {
+            let stats = matcher.stats
+            #expect(stats.matches == matchCounts[which])
+            #expect(stats.cacheEntries <= (which == 0 ? capacities.0 : capacities.1))
+            let capacity = which == 0 ? capacities.0 : capacities.1
+            if capacity == 0 { #expect(stats.cacheHits == 0) } else if capacity >= 16 { #expect(stats.cacheHits > 0) }
+        }
+        for sub in stored { #expect(shared.remove(sub)) }
+        #expect(shared.isEmpty)
     }
 }

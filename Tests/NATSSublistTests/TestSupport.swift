@@ -2,8 +2,8 @@ import NATSProtocol
 
 @testable import NATSSublist
 
-/// A subscription as the tests store it.
-final class TestSub: SublistEntry, CustomStringConvertible {
+/// A subscription as the tests store it (immutable, so threads of the stress test may share it).
+final class TestSub: SublistEntry, Sendable, CustomStringConvertible {
     let subject: [UInt8]
     let queue: [UInt8]?
     let id: Int
