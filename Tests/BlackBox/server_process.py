@@ -119,9 +119,10 @@ class ServerHandle:
 
     def ports_file(self) -> Path | None:
         """The ports file of the current process (`<executable>_<pid>.ports` in the work directory)."""
-        if self.workdir is None:
+        directory = _option_value(self.args, "--ports_file_dir")
+        if directory is None:
             return None
-        return self.workdir / f"{Path(self.args[0]).name}_{self.proc.pid}.ports"
+        return Path(directory) / f"{Path(self.args[0]).name}_{self.proc.pid}.ports"
 
     def respawn(self) -> None:
         """Starts the same command line again, appending to the same log."""
@@ -234,6 +235,17 @@ def wait_until_accepting(handle: ServerHandle, timeout: float = READY_TIMEOUT) -
 _log_numbers = itertools.count(1)
 
 
+def _option_value(argv: list[str], name: str) -> str | None:
+    """The value of the last `name VALUE` (or `name=VALUE`) in `argv`, as Go's flag package reads it."""
+    value = None
+    for index, arg in enumerate(argv):
+        if arg == name and index + 1 < len(argv):
+            value = argv[index + 1]
+        elif arg.startswith(name + "="):
+            value = arg[len(name) + 1:]
+    return value
+
+
 def start_server(
     impl: str,
     extra_args: list[str] | None = None,
@@ -257,15 +269,21 @@ def start_server(
     workdir = Path(workdir or tempfile.mkdtemp(prefix="blackbox-"))
     workdir.mkdir(parents=True, exist_ok=True)
     tag = str(port) if port else f"auto{next(_log_numbers)}"
-    argv = [binary_for(impl), "-a", host, "-p", str(port) if port else "-1",
-            "--ports_file_dir", str(workdir)]
+    extra = list(extra_args or [])
+    # A test that names its own client port or ports directory keeps them (it checks what the server
+    # does with them); the harness then reads the ports file from the test's directory.
+    argv = [binary_for(impl), "-a", host]
+    if not ({"-p", "--port"} & set(extra) or any(a.startswith(("-p=", "--port=")) for a in extra)):
+        argv += ["-p", str(port) if port else "-1"]
+    if _option_value(extra, "--ports_file_dir") is None:
+        argv += ["--ports_file_dir", str(workdir)]
     if config is not None:
         config_path = workdir / f"{impl}-{tag}.conf"
         config_path.write_text(config)
         argv += ["-c", str(config_path)]
     if os.environ.get("BLACKBOX_TRACE") == "1":
         argv.append("-DV")
-    argv += list(extra_args or [])
+    argv += extra
     log_path = workdir / f"{impl}-{tag}.log"
     offset = log_path.stat().st_size if log_path.exists() else 0
     proc = _spawn(argv, log_path, workdir)
