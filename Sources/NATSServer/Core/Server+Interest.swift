@@ -19,8 +19,11 @@ extension Server {
     }
 
     /// A peer joined or left: clients that can take async INFO learn the new `connect_urls`.
+    /// Nothing while shutting down: the routes dropped then are not news to clients about to be
+    /// closed, and the listener is gone, so the INFO would carry a stale port (-1 under `-p -1`)
+    /// that clients add to their reconnect pool (nats-server sends none either).
     func clusterMembershipChanged() {
-        guard !options.cluster.noAdvertise else { return }
+        guard !options.cluster.noAdvertise, !isShuttingDown else { return }
         for client in clients.values where client.sentFirstPong && client.connectOptions.protocolVersion >= 1 && !client.isClosed {
             client.send(clientInfoLine(for: client))
         }
