@@ -58,7 +58,7 @@ def candidate_range(ephemeral: tuple[int, int]) -> range:
     raise RuntimeError(f"no room for test ports outside the ephemeral range {low}-{high}")
 
 
-def _bindable(port: int) -> bool:
+def loopback_port_is_free(port: int) -> bool:
     """True when 127.0.0.1:port can be bound now the way servers bind it (SO_REUSEADDR)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -74,7 +74,7 @@ class PortAllocator:
     other process holds a claim on."""
 
     def __init__(self, lock_dir: Path = LOCK_DIR, ports: range | None = None,
-                 bindable: Callable[[int], bool] = _bindable) -> None:
+                 bindable: Callable[[int], bool] = loopback_port_is_free) -> None:
         """`bindable` decides whether nothing listens on a port (tests of the locking replace it,
         so that whatever the machine runs cannot change their outcome)."""
         self.lock_dir = lock_dir

@@ -16,7 +16,6 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from port_allocator import claim_port, release_port  # noqa: F401 (release_port is re-exported)
 
@@ -167,12 +166,48 @@ def read_ports_file(path: Path) -> dict[str, list[str]] | None:
     return ports if isinstance(ports, dict) and ports.get("nats") else None
 
 
+def port_of(url: str) -> int:
+    """The port a URL ends with, as written (`nats://127.0.0.1:4222/` gives 4222; a server that
+    wrongly advertises `:-1` gives -1). Raises ValueError when the URL ends with no port."""
+    return int(url.rstrip("/").rsplit(":", 1)[1])
+
+
 def _first_port(urls: list[str] | None) -> int | None:
     for url in urls or []:
-        port = urlsplit(url).port
-        if port:
+        try:
+            port = port_of(url)
+        except ValueError:
+            continue
+        if 0 < port < 65536:
             return port
     return None
+
+
+def wait_for(check, timeout: float = 5.0, what: str = "condition"):
+    """Polls `check` every 20 ms until it returns something truthy, and returns that; fails with an
+    AssertionError naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.02)
+
+
+def wait_for_ports_file(handle: ServerHandle, timeout: float = 5.0) -> dict[str, list[str]]:
+    """The URL lists of the handle's ports file (`<executable>_<pid>.ports` in the `--ports_file_dir`
+    of its command line) once written; fails with the log if the server exits first or `timeout`
+    seconds pass."""
+    path = handle.ports_file()
+    assert path is not None, f"no --ports_file_dir in {handle.args}"
+
+    def load():
+        if not handle.alive():
+            raise AssertionError(f"{handle.impl} exited with {handle.proc.returncode}\n{handle.log}")
+        return read_ports_file(path)
+    return wait_for(load, timeout, f"the ports file {path}")
 
 
 def _apply_ports(handle: ServerHandle, ports: dict[str, list[str]]) -> None:

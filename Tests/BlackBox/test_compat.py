@@ -20,8 +20,10 @@ from pathlib import Path
 
 import pytest
 
+from port_allocator import loopback_port_is_free
 from raw_client import RawClient
-from server_process import ServerHandle, binary_for, free_port, wait_until_accepting
+from server_process import (ServerHandle, binary_for, free_port, port_of, wait_for, wait_for_ports_file,
+                            wait_until_accepting)
 
 DEFAULT_CLIENT_PORT = 4222
 
@@ -53,47 +55,6 @@ def run_to_exit(impl: str, tmp_path: Path, args: list[str], config: str | None =
         return subprocess.run(argv, capture_output=True, text=True, timeout=10, stdin=subprocess.DEVNULL, cwd=tmp_path)
     except subprocess.TimeoutExpired:
         pytest.fail(f"{impl} started instead of refusing: {argv}")
-
-
-def wait_for(check, timeout: float = 5.0, what: str = "condition"):
-    """Polls `check` every 20 ms until it returns something truthy; fails after `timeout` s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.02)
-
-
-def read_ports_file(directory: Path, handle: ServerHandle, timeout: float = 5.0) -> dict:
-    """The JSON of `<executable>_<pid>.ports` in `directory` (--ports_file_dir)."""
-    def load():
-        if not handle.alive():
-            raise AssertionError(f"{handle.impl} exited with {handle.proc.returncode}\n{handle.log}")
-        for path in glob.glob(str(directory / f"*_{handle.proc.pid}.ports")):
-            try:
-                return json.loads(Path(path).read_text())
-            except (OSError, ValueError):
-                return None
-        return None
-    return wait_for(load, timeout, "the ports file")
-
-
-def port_of(url: str) -> int:
-    return int(url.rsplit(":", 1)[1].rstrip("/"))
-
-
-def loopback_port_is_free(port: int) -> bool:
-    """Whether a listener could bind 127.0.0.1:`port` now (with SO_REUSEADDR, as both servers bind)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 def accepts(port: int) -> bool:
@@ -128,7 +89,7 @@ async def test_client_port_zero_is_the_default_port(impl, tmp_path, source):
                 raise AssertionError(f"{impl} exited with {handle.proc.returncode}\n{handle.log}")
             return glob.glob(str(ports_dir / "*.ports"))
         wait_for(started_or_port_taken, 5.0, "the ports file")
-        ports = read_ports_file(ports_dir, handle)
+        ports = wait_for_ports_file(handle)
         assert [port_of(url) for url in ports["nats"]] == [DEFAULT_CLIENT_PORT], ports
         handle.port = DEFAULT_CLIENT_PORT
         wait_until_accepting(handle)
@@ -145,7 +106,7 @@ def test_port_minus_one_is_any_free_port_for_every_listener(impl, tmp_path):
     handle = launch(impl, tmp_path, ["-a", "127.0.0.1", "-p", "-1", "-m", "-1", "--cluster", "nats://127.0.0.1:-1",
                                      "--ports_file_dir", str(ports_dir)])
     try:
-        ports = read_ports_file(ports_dir, handle)
+        ports = wait_for_ports_file(handle)
         assert sorted(ports) == ["cluster", "monitoring", "nats"], ports
         client_port, monitor_port, cluster_port = (port_of(ports[key][0]) for key in ("nats", "monitoring", "cluster"))
         assert all(port > 0 for port in (client_port, monitor_port, cluster_port)), ports
@@ -162,7 +123,7 @@ def test_monitoring_and_cluster_port_zero_are_off(impl, tmp_path):
     handle = launch(impl, tmp_path, ["-a", "127.0.0.1", "-p", "-1", "-m", "0", "--cluster", "nats://127.0.0.1:0",
                                      "--ports_file_dir", str(ports_dir)])
     try:
-        ports = read_ports_file(ports_dir, handle)
+        ports = wait_for_ports_file(handle)
         assert sorted(ports) == ["nats"], ports
         handle.port = port_of(ports["nats"][0])
         wait_until_accepting(handle)
@@ -261,7 +222,7 @@ def test_second_signal_during_shutdown_is_ignored(start, tmp_path, number):
     ports_dir = tmp_path / f"ports-{int(number)}"
     ports_dir.mkdir()
     server = start("-P", str(pid_file), "--ports_file_dir", str(ports_dir), config='write_deadline: "2s"\n')
-    assert read_ports_file(ports_dir, server)
+    assert wait_for_ports_file(server)
     sockets = stalled_subscriber(server.port)
     try:
         server.proc.send_signal(number)
@@ -285,7 +246,7 @@ def test_ports_file_is_deleted_at_shutdown(start, tmp_path):
     ports_dir = tmp_path / "ports"
     ports_dir.mkdir()
     server = start("--ports_file_dir", str(ports_dir))
-    assert read_ports_file(ports_dir, server)
+    assert wait_for_ports_file(server)
     server.proc.send_signal(signal.SIGTERM)
     assert server.proc.wait(timeout=10) == 0
     assert list(ports_dir.iterdir()) == []

@@ -10,7 +10,6 @@ sends CONNECT is closed when the cluster's authorization timeout expires.
 from __future__ import annotations
 
 import asyncio
-import glob
 import json
 import re
 import resource
@@ -23,7 +22,8 @@ from pathlib import Path
 import pytest
 
 from raw_client import RawClient
-from server_process import ServerHandle, binary_for, free_port, start_server, wait_until_accepting
+from server_process import (ServerHandle, binary_for, free_port, port_of, start_server, wait_for,
+                            wait_until_accepting)
 
 # An idle server must be gone this soon after SIGTERM (nats-server: ~2 ms; natsd used to take 2.0 s).
 # Far above both on a loaded machine, far below the old 2 s.
@@ -38,18 +38,6 @@ def exit_time(server: ServerHandle, number: int = signal.SIGTERM) -> float:
     elapsed = time.monotonic() - started
     assert code == 0, f"{server.impl} exited with {code}\n{server.log}"
     return elapsed
-
-
-def wait_for(check, timeout: float = 5.0, what: str = "condition"):
-    """Polls `check` every 20 ms until it returns something truthy; fails after `timeout` s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.02)
 
 
 def connect_raw_clients(port: int, count: int, timeout: float = 60.0) -> list[socket.socket]:
@@ -205,22 +193,6 @@ def test_shutdown_waits_only_a_bounded_time_for_a_client_that_stopped_reading(st
         publisher.close()
 
 
-def read_ports_file(directory: Path, pid: int, timeout: float = 5.0) -> dict:
-    """The JSON of `<executable>_<pid>.ports` in `directory` (--ports_file_dir)."""
-    def load():
-        for path in glob.glob(str(directory / f"*_{pid}.ports")):
-            try:
-                return json.loads(Path(path).read_text())
-            except (OSError, ValueError):
-                return None
-        return None
-    return wait_for(load, timeout, "the ports file")
-
-
-def port_of(url: str) -> int:
-    return int(url.rsplit(":", 1)[1].rstrip("/"))
-
-
 async def test_no_async_info_to_clients_during_shutdown(impl, tmp_path):
     # Server A (random client port, -p -1) and B, routed. A client of A that takes async INFO learns
     # B's URL when B joins; when A shuts down it must get no INFO listing A alone (or `:-1`): clients
@@ -231,11 +203,8 @@ async def test_no_async_info_to_clients_during_shutdown(impl, tmp_path):
     handles: list[ServerHandle] = []
     try:
         a = start_server(impl, ["--cluster", f"nats://127.0.0.1:{cluster_port}", "--cluster_name", "shut",
-                                "--ports_file_dir", str(ports_dir), "-p", "-1"], workdir=tmp_path, wait=False)
-        handles.append(a)
-        ports = read_ports_file(ports_dir, a.proc.pid)
-        a.port = port_of(ports["nats"][0])
-        wait_until_accepting(a)
+                                "--ports_file_dir", str(ports_dir), "-p", "-1"], workdir=tmp_path)
+        handles.append(a)  # its client port was read from its ports file
 
         client = await RawClient.open(a.port)
         assert client.info["port"] == a.port, client.info
