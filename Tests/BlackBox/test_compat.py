@@ -24,6 +24,7 @@ from port_allocator import loopback_port_is_free
 from raw_client import RawClient
 from server_process import (ServerHandle, binary_for, free_port, port_of, wait_for, wait_for_ports_file,
                             wait_until_accepting)
+from socket_helpers import stalled_subscriber
 
 DEFAULT_CLIENT_PORT = 4222
 
@@ -191,26 +192,6 @@ def test_unresolvable_listen_host_is_refused_at_start(impl, tmp_path, args, conf
 
 
 # ---- a second signal during shutdown ------------------------------------------------------------
-
-
-def stalled_subscriber(port: int) -> list[socket.socket]:
-    """A subscriber that stopped reading with megabytes queued for it, so shutdown has to wait for
-    it (until natsd's 2 s grace or nats-server's write deadline); returns the sockets to close."""
-    subscriber = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    subscriber.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    subscriber.connect(("127.0.0.1", port))
-    subscriber.settimeout(5)
-    subscriber.sendall(b'CONNECT {"verbose":false}\r\nSUB big 1\r\nPING\r\n')
-    data = b""
-    while b"PONG\r\n" not in data:
-        data += subscriber.recv(4096)
-    publisher = socket.create_connection(("127.0.0.1", port), timeout=5)
-    payload = b"x" * 65536
-    publisher.sendall(b'CONNECT {"verbose":false}\r\n' + (b"PUB big 65536\r\n" + payload + b"\r\n") * 64 + b"PING\r\n")
-    data = b""
-    while b"PONG\r\n" not in data:
-        data += publisher.recv(4096)
-    return [subscriber, publisher]
 
 
 @pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])

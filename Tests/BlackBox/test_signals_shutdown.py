@@ -24,6 +24,7 @@ import pytest
 from raw_client import RawClient
 from server_process import (ServerHandle, binary_for, free_port, port_of, start_server, wait_for,
                             wait_until_accepting)
+from socket_helpers import stalled_subscriber
 
 # An idle server must be gone this soon after SIGTERM (nats-server: ~2 ms; natsd used to take 2.0 s).
 # Far above both on a loaded machine, far below the old 2 s.
@@ -171,26 +172,13 @@ def test_shutdown_waits_only_a_bounded_time_for_a_client_that_stopped_reading(st
     # A subscriber that never reads, with megabytes queued for it: the server still exits. natsd
     # gives such peers a grace of at most 2 s; nats-server waits for its write deadline (here 2 s).
     server = start(config='write_deadline: "2s"\n')
-    subscriber = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    subscriber.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    subscriber.connect(("127.0.0.1", server.port))
-    subscriber.settimeout(5)
-    subscriber.sendall(b'CONNECT {"verbose":false}\r\nSUB big 1\r\nPING\r\n')
-    data = b""
-    while b"PONG\r\n" not in data:
-        data += subscriber.recv(4096)
-    publisher = socket.create_connection(("127.0.0.1", server.port), timeout=5)
-    payload = b"x" * 65536
-    publisher.sendall(b'CONNECT {"verbose":false}\r\n' + (b"PUB big 65536\r\n" + payload + b"\r\n") * 64 + b"PING\r\n")
-    data = b""
-    while b"PONG\r\n" not in data:
-        data += publisher.recv(4096)
+    sockets = stalled_subscriber(server.port)
     try:
         elapsed = exit_time(server)
         assert elapsed < 5.0, f"{server.impl} took {elapsed:.3f}s to exit"
     finally:
-        subscriber.close()
-        publisher.close()
+        for sock in sockets:
+            sock.close()
 
 
 async def test_no_async_info_to_clients_during_shutdown(impl, tmp_path):
