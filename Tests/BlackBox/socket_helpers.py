@@ -4,6 +4,7 @@ level (stops reading, or is read until the server closes) rather than a RawClien
 from __future__ import annotations
 
 import socket
+import time
 
 
 def stalled_subscriber(port: int) -> list[socket.socket]:
@@ -25,3 +26,22 @@ def stalled_subscriber(port: int) -> list[socket.socket]:
     while b"PONG\r\n" not in data:
         data += publisher.recv(4096)
     return [subscriber, publisher]
+
+
+def read_until_closed(sock: socket.socket, timeout: float) -> tuple[bytes, bool]:
+    """Reads `sock` until the peer closes it (EOF or reset) or `timeout` seconds pass; returns the
+    bytes read and whether the peer closed."""
+    deadline = time.monotonic() + timeout
+    data = b""
+    while (remaining := deadline - time.monotonic()) > 0:
+        sock.settimeout(remaining)
+        try:
+            chunk = sock.recv(65536)
+        except ConnectionResetError:
+            return data, True
+        except TimeoutError:
+            break
+        if not chunk:
+            return data, True
+        data += chunk
+    return data, False

@@ -19,6 +19,7 @@ import pytest
 
 from raw_client import RawClient
 from server_process import free_port
+from socket_helpers import read_until_closed
 
 HTTP_TIMEOUT = 5.0
 # nats-server's monitoring server closes a connection whose request headers did not arrive within
@@ -51,24 +52,15 @@ def exchange(port: int, raw: bytes, timeout: float = HTTP_TIMEOUT, send_errors: 
     """Sends `raw` and returns everything the server sends until it closes. A reset after the
     answer (the server closed with request bytes still unread) ends the read like EOF; an error
     while sending is appended to `send_errors` when given."""
-    deadline = time.monotonic() + timeout
+    started = time.monotonic()
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
         try:
             sock.sendall(raw)
         except (BrokenPipeError, ConnectionResetError) as error:
             if send_errors is not None:
                 send_errors.append(error)  # the server answered and closed before taking every byte
-        data = b""
-        while time.monotonic() < deadline:
-            sock.settimeout(max(deadline - time.monotonic(), 0.01))
-            try:
-                chunk = sock.recv(65536)
-            except ConnectionResetError:
-                break
-            if not chunk:
-                break
-            data += chunk
-        else:
+        data, closed = read_until_closed(sock, max(started + timeout - time.monotonic(), 0.01))
+        if not closed:
             raise TimeoutError(f"no close within {timeout}s after {raw[:80]!r}; got {data[:200]!r}")
         return data
 
@@ -222,23 +214,14 @@ def test_header_that_never_ends_is_bounded(monitored):
         chunk = b"b" * 65536
         sent = 0
         deadline = time.monotonic() + HTTP_TIMEOUT
-        ended = False
         while sent < (4 << 20) and time.monotonic() < deadline:
             try:
                 sock.sendall(chunk)
                 sent += len(chunk)
             except (BrokenPipeError, ConnectionResetError, socket.timeout):
-                ended = True
                 break
-        data = b""
-        try:
-            sock.settimeout(max(deadline - time.monotonic(), 0.5))
-            while chunk := sock.recv(65536):
-                data += chunk
-            ended = True
-        except ConnectionResetError:
-            ended = True
-        assert ended
+        data, ended = read_until_closed(sock, max(deadline - time.monotonic(), 0.5))
+        assert ended, f"still open after {sent} bytes of header; got {data[:200]!r}"
         if data:
             assert parse_response(data).status == 431
     finally:

@@ -24,7 +24,7 @@ import pytest
 from raw_client import RawClient
 from server_process import (ServerHandle, binary_for, free_port, port_of, start_server, wait_for,
                             wait_until_accepting)
-from socket_helpers import stalled_subscriber
+from socket_helpers import read_until_closed, stalled_subscriber
 
 # An idle server must be gone this soon after SIGTERM (nats-server: ~2 ms; natsd used to take 2.0 s).
 # Far above both on a loaded machine, far below the old 2 s.
@@ -283,21 +283,11 @@ def silent_route_close_time(port: int, timeout: float = 10.0) -> tuple[float, by
     """Connects to a route port, sends nothing, and returns (seconds until the server closed, bytes)."""
     sock = socket.create_connection(("127.0.0.1", port), timeout=5)
     started = time.monotonic()
-    data = b""
     try:
-        while True:
-            remaining = started + timeout - time.monotonic()
-            assert remaining > 0, f"route connection still open after {timeout}s; got {data!r}"
-            sock.settimeout(remaining)
-            try:
-                chunk = sock.recv(65536)
-            except ConnectionResetError:
-                break
-            if not chunk:
-                break
-            data += chunk
+        data, closed = read_until_closed(sock, timeout)
     finally:
         sock.close()
+    assert closed, f"route connection still open after {timeout}s; got {data!r}"
     return time.monotonic() - started, data
 
 
