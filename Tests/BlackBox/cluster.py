@@ -15,13 +15,12 @@ alternate the two kinds, starting with the named one (so each kind both solicits
 from __future__ import annotations
 
 import asyncio
-import json
 import time
-import urllib.request
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from monitor_http import monitor_json
 from server_process import ServerHandle, free_port, release_port, selected_impls, start_server, wait_until_accepting
 
 CLUSTER_NAME = "bbcluster"
@@ -145,8 +144,7 @@ class Node:
     # ---- monitoring -------------------------------------------------------------------------------
 
     def monitor(self, path: str) -> dict:
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.http_port}{path}", timeout=3) as response:
-            return json.loads(response.read())
+        return monitor_json(self.http_port, path, timeout=3)
 
     def varz(self) -> dict:
         return self.monitor("/varz")

@@ -1,12 +1,9 @@
 """Command line flags shared with nats-server."""
 
-import json
 import re
 import subprocess
-import time
-import urllib.error
-import urllib.request
 
+from monitor_http import wait_monitor_json
 from raw_client import RawClient
 from server_process import binary_for
 
@@ -46,21 +43,7 @@ def test_monitoring_port_serves_healthz(start):
     server = start("-m", "-1")  # the server picks the port and reports it in its ports file
     http_port = server.monitoring_port
     assert http_port, "no monitoring URL in the ports file"
-    deadline = time.monotonic() + 5
-    while True:  # the monitoring listener may open a moment after the client port
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/healthz", timeout=5) as response:
-                assert response.status == 200
-                assert json.loads(response.read()) == {"status": "ok"}
-                break
-        except ConnectionRefusedError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
-        except urllib.error.URLError as error:
-            if not isinstance(error.reason, ConnectionRefusedError) or time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
+    assert wait_monitor_json(http_port, "/healthz") == {"status": "ok"}
     assert server.alive()
 
 

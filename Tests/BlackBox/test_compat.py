@@ -14,12 +14,12 @@ import signal
 import socket
 import subprocess
 import time
-import urllib.request
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
+from monitor_http import monitor_json
 from port_allocator import loopback_port_is_free
 from raw_client import RawClient
 from server_process import (ServerHandle, binary_for, free_port, port_of, wait_for, wait_for_ports_file,
@@ -236,13 +236,6 @@ def test_ports_file_is_deleted_at_shutdown(start, tmp_path):
 # ---- /connz activity ----------------------------------------------------------------------------
 
 
-def http_json(port: int, target: str) -> dict:
-    """GETs `target` from the monitoring port and returns the JSON document."""
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}{target}", timeout=5) as response:
-        assert response.status == 200
-        return json.loads(response.read())
-
-
 def rfc3339_seconds(text: str) -> float:
     """Seconds since the epoch of an RFC 3339 time with up to nanoseconds (`…T23:45:40.123456789Z`)."""
     match = re.fullmatch(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)", text)
@@ -263,7 +256,7 @@ async def test_connz_activity_is_messages_and_interest_not_pings(start):
     publisher = await RawClient.connected(server.port)
     try:
         wait_for(lambda: accepts(http_port), 5.0, "the monitoring port")
-        before = http_json(http_port, "/connz")["connections"]
+        before = monitor_json(http_port, "/connz")["connections"]
         pinger_cid, subscriber_cid, publisher_cid = (conn["cid"] for conn in before)
         pinger_before, subscriber_before = (conn["last_activity"] for conn in before[:2])
 
@@ -274,16 +267,16 @@ async def test_connz_activity_is_messages_and_interest_not_pings(start):
         await publisher.expect(b"PONG\r\n")
         await subscriber.expect(b"MSG news 1 5\r\nhello\r\n")
 
-        after = {conn["cid"]: conn for conn in http_json(http_port, "/connz")["connections"]}
+        after = {conn["cid"]: conn for conn in monitor_json(http_port, "/connz")["connections"]}
         assert after[pinger_cid]["last_activity"] == pinger_before, "a lone PING counted as activity"
         assert after[pinger_cid]["idle"] != "0s"
         delivered_at = rfc3339_seconds(after[subscriber_cid]["last_activity"])
         assert delivered_at - rfc3339_seconds(subscriber_before) >= 1.0, "a delivery did not count as activity"
         assert rfc3339_seconds(after[publisher_cid]["last_activity"]) - rfc3339_seconds(pinger_before) >= 1.0
 
-        by_last = [conn["cid"] for conn in http_json(http_port, "/connz?sort=last")["connections"]]
+        by_last = [conn["cid"] for conn in monitor_json(http_port, "/connz?sort=last")["connections"]]
         assert by_last[-1] == pinger_cid and sorted(by_last[:2]) == [subscriber_cid, publisher_cid], by_last
-        by_idle = [conn["cid"] for conn in http_json(http_port, "/connz?sort=idle")["connections"]]
+        by_idle = [conn["cid"] for conn in monitor_json(http_port, "/connz?sort=idle")["connections"]]
         assert by_idle[0] == pinger_cid, by_idle
     finally:
         for client in (pinger, subscriber, publisher):

@@ -7,11 +7,11 @@ from __future__ import annotations
 import json
 import socket
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from monitor_http import wait_monitor_json
 from raw_client import RawClient
 from server_process import free_port, start_server
 
@@ -74,16 +74,7 @@ def test_unspecified_host_route_and_monitoring_listeners_are_dual_stack(start):
         line = read_line(host, cluster_port)
         assert line.startswith(b"INFO "), line
         assert json.loads(line[5:])["port"] == cluster_port
-    deadline = time.monotonic() + 5
-    while True:  # the monitoring listener may open a moment after the client port
-        try:
-            with urllib.request.urlopen(f"http://[::1]:{http_port}/varz", timeout=5) as response:
-                assert json.loads(response.read())["port"] == server.port
-                break
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
+    assert wait_monitor_json(http_port, "/varz", host="::1")["port"] == server.port
 
 
 async def test_explicit_ipv4_host_is_not_reachable_over_ipv6(start):

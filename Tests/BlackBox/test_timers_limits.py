@@ -2,12 +2,11 @@
 maximum connections. Options without a flag are set through a config file (`-c`)."""
 
 import asyncio
-import json
 import time
-import urllib.request
 
 import pytest
 
+from monitor_http import monitor_json
 from nats_helpers import flushed
 from raw_client import RawClient
 
@@ -108,11 +107,8 @@ async def test_write_deadline_closes_a_reader_that_stopped(start):
 async def wait_for_connection_count(server, count: int, timeout: float = 5.0) -> None:
     """Polls /varz until the server counts `count` client connections (a closed one is counted
     until the server has read its EOF); fails after `timeout` seconds."""
-    url = f"http://127.0.0.1:{server.monitoring_port}/varz"
-
     def connections() -> int:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return json.loads(response.read())["connections"]
+        return monitor_json(server.monitoring_port, "/varz", timeout=2)["connections"]
 
     deadline = time.monotonic() + timeout
     while (now := await asyncio.to_thread(connections)) != count:
