@@ -16,6 +16,19 @@ import Testing
         read([Array(text.utf8)])
     }
 
+    /// Feeds `start`, then `chunk` over and over while the reader wants more (at most 1 MiB of
+    /// chunks); returns the last outcome and how many bytes of chunks were fed.
+    private func feedEndlessly(_ start: String, then chunk: [UInt8]) -> (HTTPRequestReader.Outcome, fed: Int) {
+        let reader = HTTPRequestReader()
+        var outcome = Array(start.utf8).withUnsafeBytes { reader.feed($0) }
+        var fed = 0
+        while outcome == .incomplete && fed < 1 << 20 {
+            outcome = chunk.withUnsafeBytes { reader.feed($0) }
+            fed += chunk.count
+        }
+        return (outcome, fed)
+    }
+
     @Test func readsMethodAndTarget() {
         #expect(read("GET /connz?sort=idle HTTP/1.1\r\nHost: x\r\n\r\n") == .complete(method: "GET", target: "/connz?sort=idle"))
         #expect(read("HEAD /varz HTTP/1.0\r\n\r\n") == .complete(method: "HEAD", target: "/varz"))
@@ -67,27 +80,15 @@ import Testing
     /// A header that never ends is refused once the request passes http_parser's 80 KiB limit, however
     /// it is split, so the reader never holds more than that plus one read.
     @Test func endlessHeaderIsBounded() {
-        let reader = HTTPRequestReader()
-        var outcome = Array("GET /varz HTTP/1.1\r\nX-Endless: ".utf8).withUnsafeBytes { reader.feed($0) }
         let chunk = [UInt8](repeating: UInt8(ascii: "a"), count: 4096)
-        var fed = 0
-        while outcome == .incomplete && fed < 1 << 20 {
-            outcome = chunk.withUnsafeBytes { reader.feed($0) }
-            fed += chunk.count
-        }
+        let (outcome, fed) = feedEndlessly("GET /varz HTTP/1.1\r\nX-Endless: ", then: chunk)
         #expect(outcome == .invalid(.headerTooLarge))
         #expect(fed <= 80 * 1024 + chunk.count)
     }
 
     @Test func endlessTargetIsBounded() {
-        let reader = HTTPRequestReader()
-        var outcome = Array("GET /varz?".utf8).withUnsafeBytes { reader.feed($0) }
         let chunk = Array(String(repeating: "a=1&", count: 1024).utf8)
-        var fed = 0
-        while outcome == .incomplete && fed < 1 << 20 {
-            outcome = chunk.withUnsafeBytes { reader.feed($0) }
-            fed += chunk.count
-        }
+        let (outcome, fed) = feedEndlessly("GET /varz?", then: chunk)
         #expect(outcome == .invalid(.headerTooLarge))
         #expect(fed <= 80 * 1024 + chunk.count)
     }
