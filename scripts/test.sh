@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Runs every test: bootstrap, debug build, Swift Testing unit tests, then the Python black-box suite
-# against the freshly built natsd (and the real nats-server as the reference).
+# Runs every test: bootstrap, debug build, Swift Testing unit tests, the Python black-box suite
+# against the freshly built natsd (and the real nats-server as the reference), then a bounded fuzzing run.
 # Exits non-zero if any step fails; ends with each runner's summary line and a total.
 #
 # Environment:
 #   SWIFT_SCRATCH_PATH  optional `--scratch-path` for swift build/test (default: .build)
 #   BLACKBOX_IMPLS      comma list of servers for the black-box suite (default: natsd,nats-server)
 #   PYTEST_ARGS         extra arguments for pytest (e.g. "-x -k queue")
+#   FUZZ_SECONDS        seconds of fuzzing per libFuzzer harness (default 60; 0 skips the step)
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -68,8 +69,26 @@ elif [ "$pytest_rc" -ne 0 ]; then
     pytest_summary="pytest: failed (exit $pytest_rc)"; failed=$((failed + 1))
 fi
 
+# --- Fuzzing: a bounded run of every libFuzzer harness (Fuzz/, scripts/fuzz.sh) ---------------------
+# Five harnesses of FUZZ_SECONDS each plus their instrumented build: about 7 minutes on 2 cores.
+# Each runs on a temporary copy of its seed corpus; a finding fails the run and keeps its input.
+fuzz_summary="fuzz: not run"
+if [ "${FUZZ_SECONDS:-60}" -gt 0 ]; then
+    echo "== fuzzing (${FUZZ_SECONDS:-60} s per harness)"
+    bash scripts/fuzz.sh run --seconds "${FUZZ_SECONDS:-60}" 2>&1 | tee "$LOGS/fuzz.log"
+    fuzz_rc=${PIPESTATUS[0]}
+    executions="$(grep -oE '^fuzz: [a-z-]+: [0-9]+ executions' "$LOGS/fuzz.log" | awk '{n += $3} END {print n + 0}')"
+    if [ "$fuzz_rc" -eq 0 ]; then
+        fuzz_summary="fuzz: ${executions} executions, no findings"
+    else
+        status=1; failed=$((failed + 1))
+        fuzz_summary="fuzz: FAILED (exit $fuzz_rc), inputs and logs in .build-fuzz/artifacts/"
+    fi
+fi
+
 echo "== summary"
 echo "$swift_summary"
 echo "$pytest_summary"
+echo "$fuzz_summary"
 echo "total: ${passed} passed, ${failed} failed"
 exit "$status"
