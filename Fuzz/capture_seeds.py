@@ -6,7 +6,8 @@ Every seed is bytes a real peer sent, recorded by a TCP proxy placed between the
   route/         what one server sends another over a route, both directions, for nats-server and natsd
   connect-info/  the CONNECT and INFO JSON found in those streams (client and route, from both servers)
   monitoring/    HTTP requests as curl sends them to the monitoring endpoints
-The config seeds are hand-written files (Fuzz/Corpus/config) and are left alone.
+Hand-written seeds sit beside them and are left alone: the config files (Fuzz/Corpus/config), frames
+from the protocol reference (reference-*, hand-*) and inputs of bugs found by fuzzing (regression-*).
 
 Run from the repository root after scripts/bootstrap.sh and swift build:
     .venv/bin/python Fuzz/capture_seeds.py [--natsd .build/debug/natsd]

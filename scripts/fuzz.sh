@@ -18,7 +18,8 @@
 #
 # Environment:
 #   FUZZ_ARGS         extra libFuzzer flags for `run`, e.g. "-runs=10000000" or "-seed=1"
-#   FUZZ_KEEP_CORPUS  a directory: the grown corpora are copied to FUZZ_KEEP_CORPUS/<harness> after the run
+#   FUZZ_KEEP_CORPUS  a directory for longer campaigns: each harness also starts from FUZZ_KEEP_CORPUS/<harness>
+#                     and its grown corpus is copied back there after the run
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -93,6 +94,9 @@ run_one() {
     artifacts="$ARTIFACTS/$name"
     mkdir -p "$corpus" "$artifacts"
     cp -R "Fuzz/Corpus/$name/." "$corpus/"
+    if [ -n "${FUZZ_KEEP_CORPUS:-}" ] && [ -d "$FUZZ_KEEP_CORPUS/$name" ]; then
+        cp -R "$FUZZ_KEEP_CORPUS/$name/." "$corpus/"
+    fi
     seeds="$(find "$corpus" -type f | wc -l)"
     local flags=(
         -max_total_time="$SECONDS_PER_HARNESS" -print_final_stats=1 -timeout=20

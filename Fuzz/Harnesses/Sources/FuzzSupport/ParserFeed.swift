@@ -1,7 +1,7 @@
 import NATSProtocol
 
 /// What feeding one byte stream to the parser produced.
-public struct FeedOutcome: Equatable {
+struct FeedOutcome: Equatable {
     /// The ops handled, as `CheckingHandler` records them.
     var events: [[UInt8]]
     /// The error that ended the stream, if any.
