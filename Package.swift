@@ -20,6 +20,12 @@ let package = Package(
     products: [
         .executable(name: "natsd", targets: ["natsd"]),
         .executable(name: "bench", targets: ["bench"]),
+        // The modules that read untrusted bytes, for the libFuzzer harnesses of Fuzz/Harnesses (a separate
+        // package that depends on this one; scripts/fuzz.sh builds it). A plain `swift build` builds nothing more.
+        .library(
+            name: "NATSFuzzTargets",
+            targets: ["NATSProtocol", "NATSJSON", "NATSConfig", "NATSServer", "NATSMonitoring"]
+        ),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),

@@ -2,7 +2,8 @@
 # Runs every test: bootstrap, debug build, Swift Testing unit tests, the Python black-box suite
 # against the freshly built debug natsd (and the real nats-server as the reference), then a release
 # build (the binary users get, hot path -Ounchecked) and the protocol, hostile-input and cluster
-# black-box files against it (natsd only: nats-server was already the reference above).
+# black-box files against it (natsd only: nats-server was already the reference above), then a
+# bounded fuzzing run.
 # Exits non-zero if any step fails; ends with each runner's summary line and a total.
 #
 # Environment:
@@ -11,6 +12,7 @@
 #   PYTEST_ARGS         extra arguments for both pytest runs (e.g. "-x -k queue")
 #   RELEASE_BLACKBOX    space list of black-box files (globs, in Tests/BlackBox) to run against the
 #                       release build; "none" skips the release build and run
+#   FUZZ_SECONDS        seconds of fuzzing per libFuzzer harness (default 60; 0 skips the step)
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -122,10 +124,28 @@ if [ "$RELEASE_BLACKBOX" != "none" ]; then
     fi
 fi
 
+# --- Fuzzing: a bounded run of every libFuzzer harness (Fuzz/, scripts/fuzz.sh) ---------------------
+# Five harnesses of FUZZ_SECONDS each plus their instrumented build: about 7 minutes on 2 cores.
+# Each runs on a temporary copy of its seed corpus; a finding fails the run and keeps its input.
+fuzz_summary="fuzz: not run"
+if [ "${FUZZ_SECONDS:-60}" -gt 0 ]; then
+    echo "== fuzzing (${FUZZ_SECONDS:-60} s per harness)"
+    bash scripts/fuzz.sh run --seconds "${FUZZ_SECONDS:-60}" 2>&1 | tee "$LOGS/fuzz.log"
+    fuzz_rc=${PIPESTATUS[0]}
+    executions="$(grep -oE '^fuzz: [a-z-]+: [0-9]+ executions' "$LOGS/fuzz.log" | awk '{n += $3} END {print n + 0}')"
+    if [ "$fuzz_rc" -eq 0 ]; then
+        fuzz_summary="fuzz: ${executions} executions, no findings"
+    else
+        status=1; failed=$((failed + 1))
+        fuzz_summary="fuzz: FAILED (exit $fuzz_rc), inputs and logs in .build-fuzz/artifacts/"
+    fi
+fi
+
 echo "== summary"
 echo "$swift_summary"
 echo "$tsan_summary"
 echo "$pytest_summary"
 echo "$release_summary"
+echo "$fuzz_summary"
 echo "total: ${passed} passed, ${failed} failed"
 exit "$status"

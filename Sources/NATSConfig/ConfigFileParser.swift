@@ -16,16 +16,27 @@ public struct ConfigFileParser {
     private var scopes: [ConfigMap] = []
     /// Environment variables being expanded, to report reference cycles.
     private var expandingEnvironment: Set<String>
+    /// Maps, arrays and included files open around the cursor, those of the including files counted too.
+    private var depth: Int
+    /// More nesting than this is an error. Each level is a recursive call, so a file that includes itself,
+    /// or a few thousand `[`, would otherwise overflow the stack (found by fuzzing). Real files nest a
+    /// handful of levels.
+    static let maxDepth = 64
 
     /// Parses the file at `path`.
     public static func parse(
         file path: String,
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws(ConfigError) -> ConfigMap {
+        try parse(file: path, environment: environment, depth: 0)
+    }
+
+    /// Parses the file at `path`, included at nesting `depth`.
+    private static func parse(file path: String, environment: [String: String], depth: Int) throws(ConfigError) -> ConfigMap {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigError("error opening config file: cannot read \(path)", at: nil)
         }
-        var parser = ConfigFileParser(bytes: [UInt8](data), file: path, environment: environment, expanding: [])
+        var parser = ConfigFileParser(bytes: [UInt8](data), file: path, environment: environment, expanding: [], depth: depth)
         return try parser.parseDocument()
     }
 
@@ -35,15 +46,16 @@ public struct ConfigFileParser {
         file: String = "",
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws(ConfigError) -> ConfigMap {
-        var parser = ConfigFileParser(bytes: Array(text.utf8), file: file, environment: environment, expanding: [])
+        var parser = ConfigFileParser(bytes: Array(text.utf8), file: file, environment: environment, expanding: [], depth: 0)
         return try parser.parseDocument()
     }
 
-    private init(bytes: [UInt8], file: String, environment: [String: String], expanding: Set<String>) {
+    private init(bytes: [UInt8], file: String, environment: [String: String], expanding: Set<String>, depth: Int) {
         self.bytes = bytes
         self.file = file
         self.environment = environment
         self.expandingEnvironment = expanding
+        self.depth = depth
     }
 
     // MARK: - Structure
@@ -63,6 +75,8 @@ public struct ConfigFileParser {
 
     /// Reads `key value` pairs until `}` (consumed) or the end of input.
     private mutating func parseMapBody(closedByBrace: Bool) throws(ConfigError) -> ConfigMap {
+        try enterNesting()
+        defer { depth -= 1 }
         scopes.append(ConfigMap())
         while true {
             skipBlank(newlines: true)
@@ -145,7 +159,7 @@ public struct ConfigFileParser {
         let path = name.hasPrefix("/") || directory.isEmpty ? name : directory + "/" + name
         let included: ConfigMap
         do throws(ConfigError) {
-            included = try ConfigFileParser.parse(file: path, environment: environment)
+            included = try ConfigFileParser.parse(file: path, environment: environment, depth: depth)
         } catch {
             throw ConfigError("error parsing include file '\(name)', \(error)", at: start)
         }
@@ -188,6 +202,8 @@ public struct ConfigFileParser {
     }
 
     private mutating func parseArray() throws(ConfigError) -> ConfigValue {
+        try enterNesting()
+        defer { depth -= 1 }
         var values: [ConfigValue] = []
         while true {
             skipBlank(newlines: true)
@@ -305,7 +321,7 @@ public struct ConfigFileParser {
         // Environment values are parsed like config values, so `X=4kb` in the environment is an integer.
         var nested = ConfigFileParser(
             bytes: Array("value: \(text)".utf8), file: file, environment: environment,
-            expanding: expandingEnvironment.union([name])
+            expanding: expandingEnvironment.union([name]), depth: depth
         )
         do throws(ConfigError) {
             let map = try nested.parseDocument()
@@ -437,6 +453,15 @@ public struct ConfigFileParser {
                 return
             }
         }
+    }
+
+    /// Counts one more level of maps or arrays (an included file's top-level map is one), refusing more
+    /// than `maxDepth`.
+    private mutating func enterNesting() throws(ConfigError) {
+        guard depth < ConfigFileParser.maxDepth else {
+            throw error("nesting too deep: more than \(ConfigFileParser.maxDepth) levels of maps, arrays and includes")
+        }
+        depth += 1
     }
 
     /// A syntax error at the cursor.

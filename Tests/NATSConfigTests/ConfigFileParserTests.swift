@@ -91,6 +91,36 @@ import Testing
         #expect(throws: ConfigError.self) { try parse("a: $LOOP", environment: ["LOOP": "$LOOP"]) }
     }
 
+    /// Each level of nesting is a recursive call: too many is an error, not a stack overflow (found by fuzzing).
+    @Test(arguments: [("[", "]"), ("{a: ", "}"), ("{a: [", "]}")])
+    func nestingIsBounded(_ open: String, _ close: String) throws {
+        let levels = ConfigFileParser.maxDepth - 1  // the document's own map is one level
+        let deepest = "x: " + String(repeating: open, count: levels / open.filter { "[{".contains($0) }.count)
+        #expect(throws: Never.self) { try parse(deepest + "1" + String(repeating: close, count: levels / close.count)) }
+        let tooDeep = "x: " + String(repeating: open, count: 5000)
+        do {
+            _ = try parse(tooDeep + "1" + String(repeating: close, count: 5000))
+            Issue.record("5000 levels must fail")
+        } catch {
+            #expect(error.message.contains("nesting too deep: more than 64 levels"))
+        }
+    }
+
+    @Test func selfIncludeIsAnError() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("natsd-conf-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let main = directory.appendingPathComponent("main.conf")
+        try "port: 1\ninclude main.conf\n".write(to: main, atomically: true, encoding: .utf8)
+        do {
+            _ = try ConfigFileParser.parse(file: main.path)
+            Issue.record("a file including itself must fail")
+        } catch {
+            #expect(error.description.hasPrefix("\(main.path):2:9: error parsing include file 'main.conf'"))
+            #expect(error.description.contains("nesting too deep"))
+        }
+    }
+
     @Test func include() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("natsd-conf-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
