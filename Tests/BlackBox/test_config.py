@@ -58,6 +58,25 @@ def test_unknown_top_level_key_names_key_and_position(impl, tmp_path):
     assert re.search(r"\.conf:2:1: unknown field \"no_such_key\"", result.stderr), result.stderr
 
 
+@pytest.mark.parametrize("opening,closing", [("[", "]"), ("{a: ", "}")])
+def test_deep_nesting_is_an_error_not_a_crash(impl, tmp_path, opening, closing):
+    # 3000 levels of arrays or maps once overflowed natsd's recursive parser (SIGSEGV; found by fuzzing).
+    # Both servers refuse the file (with different messages): an exit status (a signal would make it
+    # negative) and an error message.
+    config = "x: " + opening * 3000 + "1" + closing * 3000 + "\n"
+    result = run_to_exit(impl, tmp_path, config, "-t")
+    assert result.returncode > 0, (result.returncode, result.stderr[-300:])
+    assert "error" in result.stderr.lower()
+
+
+def test_config_including_itself_is_an_error(impl, tmp_path):
+    if impl == "nats-server":
+        pytest.skip("natsd-only: nats-server recurses until Go's 1 GB stack limit and dies")
+    result = run_to_exit(impl, tmp_path, f"port: 4222\ninclude {impl}.conf\n", "-t")
+    assert result.returncode > 0, (result.returncode, result.stderr[-300:])
+    assert "nesting too deep" in result.stderr
+
+
 def test_max_payload_above_max_pending_is_refused(impl, tmp_path):
     result = run_to_exit(impl, tmp_path, "max_payload: 2MB\nmax_pending: 1MB\n")
     assert result.returncode != 0
