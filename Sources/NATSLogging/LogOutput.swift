@@ -84,5 +84,9 @@ public struct LogOutputError: Error, Sendable, CustomStringConvertible {
     public var path: String
     public var errno: Int32
 
-    public var description: String { "error opening log file \(path): \(String(cString: strerror(errno)))" }
+    /// Worded as nats-server's fatal start-up error, with Go's lower-case system error text.
+    public var description: String {
+        let reason = String(cString: strerror(errno))
+        return "error opening file: open \(path): \(reason.prefix(1).lowercased() + reason.dropFirst())"
+    }
 }

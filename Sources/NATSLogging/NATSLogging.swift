@@ -13,8 +13,9 @@ public enum NATSLogging {
     /// Points logging at `options` (`-l` file or stderr, `-D`, `-V`, `-T`, `--logtime_utc`) and returns
     /// natsd's logger. Safe to call more than once: swift-log is bootstrapped on the first call only,
     /// later calls change what new loggers get. A log file that cannot be opened falls back to stderr
-    /// with an error line.
-    public static func bootstrap(options: ServerOptions) -> Logger {
+    /// with an error line, and the error is returned too: at start-up natsd then exits, as nats-server
+    /// does (`error opening file`), rather than run with a log nobody can read.
+    public static func bootstrap(options: ServerOptions) -> (logger: Logger, openError: LogOutputError?) {
         var openError: LogOutputError?
         var output = LogOutput.standardError
         if !options.logFile.isEmpty {
@@ -40,7 +41,7 @@ public enum NATSLogging {
         var logger = Logger(label: "natsd") { _ in newHandler }
         logger.logLevel = newHandler.logLevel
         if let openError { logger.error("\(openError.description)") }
-        return logger
+        return (logger, openError)
     }
 
     /// SIGUSR1: reopens the current log file at its path (see `LogOutput.reopen`); nothing for stderr.

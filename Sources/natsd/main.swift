@@ -33,7 +33,8 @@ case .run(let options):
         print("natsd: configuration file \(options.configFile) is valid")
         exit(0)
     }
-    let logger = NATSLogging.bootstrap(options: options)
+    let (logger, logOpenError) = NATSLogging.bootstrap(options: options)
+    if logOpenError != nil { exit(1) }
     for warning in options.configWarnings { logger.warning("\(warning)") }
     // Outside the log call: swift-log evaluates a message only when its level is enabled.
     let openFilesLimit = OpenFilesLimit.raiseToHardLimit()

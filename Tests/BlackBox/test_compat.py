@@ -376,3 +376,33 @@ def test_no_auth_user_must_name_a_user_of_the_list(impl, tmp_path, config, messa
     result = run_to_exit(impl, tmp_path, ["-a", "127.0.0.1", "-p", str(free_port())], config)
     assert result.returncode != 0, result
     assert message in result.stdout + result.stderr, result
+
+
+# --- Files the operator names must be writable: a pid or log file that cannot be written is fatal ---
+# nats-server: server.go Start() `Fatalf("Could not write pidfile: %v")`; logger/log.go NewFileLogger
+# `log.Fatalf("error opening file: %v")`. A supervisor must not find a server running without them.
+
+@pytest.mark.parametrize("flag, expected", [
+    ("-P", "Could not write pidfile: open {path}: no such file or directory"),
+    ("-l", "error opening file: open {path}: no such file or directory"),
+])
+def test_unwritable_pid_or_log_file_stops_the_server(impl, tmp_path, flag, expected):
+    path = str(tmp_path / "missing-dir" / "file")
+    result = subprocess.run([binary_for(impl), "-a", "127.0.0.1", "-p", "-1", flag, path],
+                            capture_output=True, text=True, timeout=10)
+    assert result.returncode == 1, (result.returncode, result.stdout, result.stderr)
+    assert expected.format(path=path) in result.stdout + result.stderr
+
+
+# --- A second CONNECT changes only the fields it names (nats-server decodes it over the current ones) ---
+
+async def test_second_connect_keeps_options_it_does_not_name(server):
+    raw = await RawClient.open(server.port)
+    try:
+        await raw.send(b'CONNECT {"verbose":false}\r\nPING\r\n')
+        await raw.expect(b"PONG\r\n")
+        await raw.send(b"CONNECT {}\r\nPING\r\n")
+        # verbose stays off: no +OK before the PONG.
+        await raw.expect(b"PONG\r\n")
+    finally:
+        await raw.close()

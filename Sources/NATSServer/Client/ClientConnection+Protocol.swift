@@ -68,7 +68,10 @@ extension ClientConnection: ProtocolHandler {
     package func handleConnect(json: ByteSlice) -> Bool {
         if server.isTracing { server.traceIn(label, "CONNECT \(json)") }
         lastActivity = server.inputTime
-        guard let options = ConnectOptions.decode(json) else {
+        // A later CONNECT changes only the fields it names, as nats-server decodes it over the
+        // client's current options (a `CONNECT {}` keeps verbose off once it was turned off).
+        let decoded = connectReceived ? ConnectOptions.decode(json, over: connectOptions) : ConnectOptions.decode(json)
+        guard let options = decoded else {
             close(reason: .protocolViolation, flush: true)
             return false
         }

@@ -32,7 +32,7 @@ extension Server {
         }
         startHousekeeping()
         installSignalHandlers()
-        writePidFile()
+        try writePidFile()
         writePortsFile()
         logger.info("Server is ready")
     }
@@ -74,12 +74,26 @@ extension Server {
     /// How long shutdown waits at most for connections to take their last output (milliseconds).
     static let shutdownGraceMilliseconds: UInt64 = 2000
 
-    private func writePidFile() {
+    /// Writes the process id to `-P FILE`.
+    /// - Throws: `StartupError` worded as nats-server's fatal `Could not write pidfile: open FILE: reason`:
+    ///   a supervisor that relies on the file must not find a server running without it.
+    private func writePidFile() throws {
         guard !options.pidFile.isEmpty else { return }
-        let text = "\(getpid())"
-        if (try? text.write(toFile: options.pidFile, atomically: true, encoding: .utf8)) == nil {
-            logger.error("Could not write pidfile: \(options.pidFile)")
+        let path = options.pidFile
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o660)
+        guard descriptor >= 0 else { throw StartupError("Could not write pidfile: open \(path): \(Server.errnoText())") }
+        defer { close(descriptor) }
+        let bytes = Array("\(getpid())".utf8)
+        let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        guard written == bytes.count else {
+            throw StartupError("Could not write pidfile: write \(path): \(Server.errnoText())")
         }
+    }
+
+    /// `strerror(errno)` with a lower-case first letter, as Go words system errors.
+    private static func errnoText() -> String {
+        let text = String(cString: strerror(errno))
+        return text.prefix(1).lowercased() + text.dropFirst()
     }
 
     package func hostPort(_ host: String, _ port: Int) -> String {
