@@ -7,7 +7,9 @@ extension CommandLineParser {
         case logTime, logTimeUTC, logFile, logSizeLimit, maxTracedMessageLength
         case user, password, token
         case httpPort, pidFile, portsFileDir
-        case routes, cluster, clusterAdvertise, noAdvertise, connectRetries, clusterName
+        case routes, cluster, clusterAdvertise, noAdvertise, connectRetries, clusterName, clusterPoolSize
+        /// natsd's own: event loops (threads) serving connections.
+        case loops
         /// JetStream's store directory: accepted and unused, as nats-server does without `-js` (nats-py's
         /// cluster launcher always passes it).
         case storeDirectory
@@ -23,7 +25,7 @@ extension CommandLineParser {
             case .help, .version, .checkConfig, .debug, .trace, .verboseTrace, .debugAndTrace,
                 .debugAndVerboseTrace, .logTime, .logTimeUTC, .noAdvertise, .unsupportedBool:
                 .bool
-            case .port, .httpPort, .logSizeLimit, .maxTracedMessageLength, .connectRetries:
+            case .port, .httpPort, .logSizeLimit, .maxTracedMessageLength, .connectRetries, .clusterPoolSize, .loops:
                 .int
             default:
                 .string
@@ -59,6 +61,8 @@ extension CommandLineParser {
             "no_advertise": .noAdvertise,
             "connect_retries": .connectRetries,
             "cluster_name": .clusterName,
+            "cluster_pool_size": .clusterPoolSize,
+            "loops": .loops,
             "s": .unsupportedBool, "syslog": .unsupportedBool,
             "tls": .unsupportedBool, "tlsverify": .unsupportedBool,
             "js": .unsupportedBool, "jetstream": .unsupportedBool,

@@ -173,6 +173,12 @@ public enum CommandLineParser {
         case .noAdvertise: options.cluster.noAdvertise = flag
         case .connectRetries: options.cluster.connectRetries = number
         case .clusterName: options.cluster.name = value
+        case .clusterPoolSize: options.cluster.poolSize = number
+        case .loops:
+            guard (0...ServerOptions.maximumLoops).contains(number) else {
+                throw .invalid("--loops must be between 0 (one per core) and \(ServerOptions.maximumLoops)")
+            }
+            options.loops = number
         case .unsupportedBool:
             if flag { throw .unsupported(assignment.name) }
         case .unsupportedValue:

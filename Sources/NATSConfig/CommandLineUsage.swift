@@ -18,6 +18,7 @@ extension CommandLineParser {
             -P, --pid <file>                 Write the process ID to this file
             -m, --http_port <port>           Serve HTTP monitoring on this port
             -c, --config <file>              Read options from this config file (flags win over it)
+                --loops <n>                  Event loops (threads) serving connections (default: one per core)
             -t                               Check the config file and exit
             -sl,--signal <signal>[=<pid>]    Signal a running natsd (ldm, stop, quit, term, reopen, reload)
                                              <pid> is a process ID or the path of a PID file
@@ -49,6 +50,7 @@ extension CommandLineParser {
                 --cluster_advertise <string> Cluster URL to announce to other servers
                 --connect_retries <number>   Connection attempts for discovered (implicit) routes
                 --cluster_listen <url>       Same as --cluster
+                --cluster_pool_size <n>      Route connections per peer, -1 for one (default: 3)
 
         Common Options:
             -h, --help                       Print this text

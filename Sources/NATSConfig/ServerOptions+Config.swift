@@ -53,6 +53,12 @@ extension ServerOptions {
         case "authorization": try applyAuthorization(entry, &reader)
         case "no_auth_user": noAuthUser = try reader.string(entry)
         case "cluster": try cluster.apply(entry, &reader)
+        case "loops":
+            let count = try reader.int(entry)
+            guard (0...ServerOptions.maximumLoops).contains(count) else {
+                throw ConfigError("loops must be between 0 (one per core) and \(ServerOptions.maximumLoops)", at: entry.position)
+            }
+            loops = count
         case let key:
             if let policy = UnsupportedConfigKey.topLevel[key] {
                 try reader.handleUnsupported(entry, path: entry.key, policy: policy)

@@ -36,6 +36,10 @@ public struct ServerOptions: Sendable, Equatable {
     // Cluster (routes).
     public var cluster = ClusterOptions()
 
+    /// Event loops (threads) serving connections (`--loops`, `loops`); 0 means one per online core, the
+    /// default, as nats-server runs on every core (GOMAXPROCS). 1 is natsd's single-loop server.
+    public var loops = 0
+
     // Monitoring.
     /// Empty: the client host (`-a`), as nats-server does.
     public var httpHost = ""
@@ -91,7 +95,8 @@ public struct ClusterOptions: Sendable, Equatable {
     public var connectRetries = 0
     public var pingIntervalSeconds: Double = 30
     public var pingMax = 2
-    /// -1 disables pooling; natsd speaks the no-pool route dialect.
+    /// Route connections per peer (`pool_size`, `--cluster_pool_size`); -1 is the no-pool dialect (one
+    /// connection per peer, the account named in every message), the only one natsd speaks so far.
     public var poolSize = -1
 
     public init() {}
@@ -158,5 +163,16 @@ extension String {
             text = text.dropLast()
         }
         return text
+    }
+}
+
+extension ServerOptions {
+    /// The most event loops natsd runs: far above any core count it is meant for, low enough that a typo
+    /// (`--loops 40000`) is refused instead of starting thousands of threads.
+    public static let maximumLoops = 1024
+
+    /// The number of event loops to run: `loops`, or one per online core when it is 0.
+    public func effectiveLoops(onlineCores: Int) -> Int {
+        loops > 0 ? loops : max(onlineCores, 1)
     }
 }
