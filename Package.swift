@@ -72,7 +72,7 @@ let package = Package(
         ),
         .target(
             name: "NATSMonitoring",
-            dependencies: ["NATSServer", "UVLoop", "NATSJSON", "NATSConfig", "CHTTPParser"],
+            dependencies: ["NATSServer", "NATSSublist", "UVLoop", "NATSJSON", "NATSConfig", "CHTTPParser"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

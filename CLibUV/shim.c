@@ -6,6 +6,9 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <fcntl.h>
+#include <errno.h>
+#include <unistd.h>
 
 // The outbound queue hands libuv arrays of uv_buf_t built from Swift; libuv documents that a
 // uv_buf_t may be cast to struct iovec on Unix, and the Swift side relies on the same layout.
@@ -69,4 +72,16 @@ int CLibUV_make_addr(const char *host, int port, struct sockaddr_storage *storag
         return uv_ip6_addr(host, port, (struct sockaddr_in6 *)storage);
     }
     return uv_ip4_addr(host, port, (struct sockaddr_in *)storage);
+}
+
+int CLibUV_tcp_dup_socket(const uv_tcp_t *h) {
+    uv_os_fd_t fd;
+    int rc = uv_fileno((const uv_handle_t *)h, &fd);
+    if (rc != 0) return rc;
+    int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    return copy < 0 ? uv_translate_sys_error(errno) : copy;
+}
+
+int CLibUV_close_socket(int fd) {
+    return close(fd) == 0 ? 0 : uv_translate_sys_error(errno);
 }

@@ -36,4 +36,12 @@ int CLibUV_tcp_local(const uv_tcp_t *h, char *ip, size_t ip_len, int *port);
 /// Fills `storage` with the IPv4 or IPv6 address `host`:`port` (numeric host only).
 int CLibUV_make_addr(const char *host, int port, struct sockaddr_storage *storage);
 
+/// A close-on-exec duplicate of a TCP handle's socket, or a negative libuv error code. Lets a socket
+/// accepted on one loop be served by another: the handle is closed on its loop, the duplicate opened
+/// with uv_tcp_open on the other (libuv handles cannot move between loops).
+int CLibUV_tcp_dup_socket(const uv_tcp_t *h);
+
+/// close(2) for a descriptor that never became a handle's (a hand-over that failed).
+int CLibUV_close_socket(int fd);
+
 #endif

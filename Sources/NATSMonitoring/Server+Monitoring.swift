@@ -4,6 +4,7 @@ import NATSJSON
 import NATSServer
 import Foundation
 import NATSProtocol
+import NATSSublist
 
 /// The JSON documents of the monitoring endpoints, with nats-server's field names.
 extension Server {
@@ -38,11 +39,13 @@ extension Server {
             fields.append(("cluster", .object(clusterFields)))
         }
         let processInfo = ProcessInfo.processInfo
+        let statistics = totalStatistics()
+        let connections = onEveryLoop { $0.clients.count }.reduce(0, +)
         fields += [
             ("start", .string(MonitorTime.rfc3339(startDate))), ("now", .string(MonitorTime.rfc3339(Date()))),
             ("uptime", .string(MonitorTime.uptime(uptimeSeconds))), ("mem", .int(Server.residentMemoryBytes())),
             ("cores", .int(processInfo.activeProcessorCount)),
-            ("connections", .int(clients.count)), ("total_connections", .int(statistics.totalConnections)),
+            ("connections", .int(connections)), ("total_connections", .int(statistics.totalConnections)),
             ("routes", .int(cluster.routesByServerID.count)), ("remotes", .int(cluster.routesByServerID.count)),
             ("in_msgs", .int(statistics.inMessages)), ("out_msgs", .int(statistics.outMessages)),
             ("in_bytes", .int(statistics.inBytes)), ("out_bytes", .int(statistics.outBytes)),
@@ -57,42 +60,38 @@ extension Server {
     /// client connection (also with a `cid` filter, as nats-server does); `offset` and `limit` echo the
     /// effective options; `num_connections` is the size of the page.
     func connz(options: ConnzOptions) -> JSON {
-        var selected = Array(clients.values)
-        if let cid = options.cid { selected = selected.filter { $0.id == cid } }
-        let sorted = options.sorted(selected) { client in
-            ConnzMetrics(cid: client.id, subscriptions: client.subscriptions.count,
-                         pendingBytes: client.connection.pendingBytes,
-                         inMessages: client.inMessages, outMessages: client.outMessages,
-                         inBytes: client.inBytes, outBytes: client.outBytes, lastActivity: client.lastActivity)
-        }
-        let page = sorted[options.page(total: sorted.count)]
         let showSubscriptions = options.listsSubscriptions
-        let now = loop.now
+        let all = clientSnapshots(withSubjects: showSubscriptions)
+        var selected = all
+        if let cid = options.cid { selected = selected.filter { $0.metrics.cid == cid } }
+        let sorted = options.sorted(selected) { $0.metrics }
+        let page = sorted[options.page(total: sorted.count)]
         let connections: [JSON] = page.map { client in
+            let metrics = client.metrics
+            let now = max(client.now, client.lastActivity, client.startedAt)
             var fields: [(String, JSON)] = [
-                ("cid", .int(Int(client.id))), ("kind", .string("Client")), ("type", .string("nats")),
-                ("ip", .string(client.connection.remoteHost)), ("port", .int(client.connection.remotePort)),
+                ("cid", .int(Int(metrics.cid))), ("kind", .string("Client")), ("type", .string("nats")),
+                ("ip", .string(client.remoteHost)), ("port", .int(client.remotePort)),
                 ("start", .string(MonitorTime.rfc3339(date(ofLoopTime: client.startedAt)))),
                 ("last_activity", .string(MonitorTime.rfc3339(date(ofLoopTime: client.lastActivity)))),
                 ("uptime", .string(MonitorTime.uptime(Double(now - client.startedAt) / 1000))),
                 ("idle", .string(MonitorTime.uptime(Double(now - client.lastActivity) / 1000))),
-                ("pending_bytes", .int(client.connection.pendingBytes)),
-                ("in_msgs", .int(client.inMessages)), ("out_msgs", .int(client.outMessages)),
-                ("in_bytes", .int(client.inBytes)), ("out_bytes", .int(client.outBytes)),
-                ("subscriptions", .int(client.subscriptions.count)),
+                ("pending_bytes", .int(metrics.pendingBytes)),
+                ("in_msgs", .int(metrics.inMessages)), ("out_msgs", .int(metrics.outMessages)),
+                ("in_bytes", .int(metrics.inBytes)), ("out_bytes", .int(metrics.outBytes)),
+                ("subscriptions", .int(metrics.subscriptions)),
             ]
-            if !client.connectOptions.name.isEmpty { fields.append(("name", .string(client.connectOptions.name))) }
-            if !client.connectOptions.lang.isEmpty { fields.append(("lang", .string(client.connectOptions.lang))) }
-            if !client.connectOptions.version.isEmpty { fields.append(("version", .string(client.connectOptions.version))) }
-            if showSubscriptions && !client.subscriptions.isEmpty {
-                let subjects = client.subscriptions.values.map { String(decoding: $0.subject, as: UTF8.self) }.sorted()
-                fields.append(("subscriptions_list", .array(subjects.map { .string($0) })))
+            if !client.name.isEmpty { fields.append(("name", .string(client.name))) }
+            if !client.lang.isEmpty { fields.append(("lang", .string(client.lang))) }
+            if !client.version.isEmpty { fields.append(("version", .string(client.version))) }
+            if showSubscriptions && !client.subjects.isEmpty {
+                fields.append(("subscriptions_list", .array(client.subjects.map { .string($0) })))
             }
             return .object(fields)
         }
         return .object([
             ("server_id", .string(serverID)), ("now", .string(MonitorTime.rfc3339(Date()))),
-            ("num_connections", .int(connections.count)), ("total", .int(clients.count)),
+            ("num_connections", .int(connections.count)), ("total", .int(all.count)),
             ("offset", .int(options.offset)), ("limit", .int(options.limit)), ("connections", .array(connections)),
         ])
     }
@@ -127,7 +126,7 @@ extension Server {
 
     /// /subsz; `listsSubscriptions` adds `subscriptions_list`.
     func subsz(listsSubscriptions: Bool) -> JSON {
-        let stats = sublist.stats
+        let stats = subscriptionStatistics()
         let hitRate = stats.matches == 0 ? 0 : Double(stats.cacheHits) / Double(stats.matches)
         var fields: [(String, JSON)] = [
             ("server_id", .string(serverID)), ("now", .string(MonitorTime.rfc3339(Date()))),
@@ -138,19 +137,33 @@ extension Server {
         ]
         if listsSubscriptions {
             var list: [JSON] = []
-            sublist.forEach { subscription in
-                guard let client = subscription.client else { return }
-                var entry: [(String, JSON)] = [("account", .string("$G")),
-                                               ("subject", .string(String(decoding: subscription.subject, as: UTF8.self)))]
-                if let queue = subscription.queue { entry.append(("qgroup", .string(String(decoding: queue, as: UTF8.self)))) }
-                entry += [("sid", .string(subscription.sid.string)), ("msgs", .int(subscription.delivered)),
-                          ("cid", .int(Int(client.id)))]
+            for subscription in subscriptionSnapshots() {
+                var entry: [(String, JSON)] = [("account", .string("$G")), ("subject", .string(subscription.subject))]
+                if let queue = subscription.queue { entry.append(("qgroup", .string(queue))) }
+                entry += [("sid", .string(subscription.sid)), ("msgs", .int(subscription.delivered)),
+                          ("cid", .int(Int(subscription.cid)))]
                 if subscription.maxMessages > 0 { entry.append(("max", .int(subscription.maxMessages))) }
                 list.append(.object(entry))
             }
             fields += [("total", .int(list.count)), ("offset", .int(0)), ("limit", .int(list.count)), ("subscriptions_list", .array(list))]
         }
         return .object(fields)
+    }
+
+    /// The sublist's figures with every loop's matcher (matches, cache) added up.
+    func subscriptionStatistics() -> SublistStats {
+        let parts = onEveryLoop { $0.matcher.stats }
+        var total = parts.first ?? SublistStats()
+        var fanoutSum = total.averageFanout * Double(total.cacheEntries)
+        for part in parts.dropFirst() {
+            total.matches += part.matches
+            total.cacheHits += part.cacheHits
+            total.cacheEntries += part.cacheEntries
+            total.maxFanout = max(total.maxFanout, part.maxFanout)
+            fanoutSum += part.averageFanout * Double(part.cacheEntries)
+        }
+        total.averageFanout = total.cacheEntries == 0 ? 0 : fanoutSum / Double(total.cacheEntries)
+        return total
     }
 
     /// Resident set size from /proc (what /varz `mem` reports).

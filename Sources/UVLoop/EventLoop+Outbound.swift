@@ -45,6 +45,7 @@ extension EventLoop {
     /// Flushes every connection with queued output. Runs from the check and prepare handles, so
     /// all output produced during one turn leaves in one vectored write per connection.
     func flushPending() {
+        if let turnEndHook { turnEndHook() }
         guard pendingHead != nil else { return }
         flushPassCount += 1
         // Detach the list first: a flush may close a connection, whose delegate may queue more.

@@ -39,9 +39,16 @@ public final class EventLoop {
     /// Runs the flush before the loop blocks, to catch output queued by timers and close callbacks.
     let prepareHandle: UnsafeMutablePointer<uv_prepare_t>
 
+    /// Runs at the end of every loop turn, before queued output is flushed (and so before the loop
+    /// blocks): the server hands the messages it batched for other loops over here.
+    public var turnEndHook: (() -> Void)?
+
     /// Number of flush passes that had at least one connection to flush (test hook).
     var flushPassCount = 0
     private(set) var isShutDown = false
+    /// The thread that runs the loop, recorded when `run`/`runOnce` first runs (nil before: set-up code
+    /// may touch the loop from the thread that created it).
+    private var runningThread: pthread_t?
 
     /// Creates a loop with a shared read buffer of `readBufferSize` bytes.
     public init(readBufferSize: Int = 256 * 1024) throws(UVError) {
@@ -97,6 +104,7 @@ public final class EventLoop {
 
     /// Runs until `stop()` or until no active handles remain.
     public func run() {
+        runningThread = pthread_self()
         flushPending()
         _ = uv_run(rawLoop, UV_RUN_DEFAULT)
     }
@@ -105,8 +113,23 @@ public final class EventLoop {
     /// active handles or requests remain.
     @discardableResult
     public func runOnce(wait: Bool = true) -> Bool {
+        if runningThread == nil { runningThread = pthread_self() }
         flushPending()
         return uv_run(rawLoop, wait ? UV_RUN_ONCE : UV_RUN_NOWAIT) != 0
+    }
+
+    /// True on the thread running this loop, or before it first ran. For debug assertions that
+    /// loop-confined state stays on its loop (as NIOLoopBound checks).
+    public var isOnLoopThread: Bool {
+        guard let runningThread else { return true }
+        return pthread_equal(runningThread, pthread_self()) != 0
+    }
+
+    /// True on the thread running this loop (false before it first ran): whether loop-confined work
+    /// can be done right here rather than posted to the loop.
+    public var isRunningOnCurrentThread: Bool {
+        guard let runningThread else { return false }
+        return pthread_equal(runningThread, pthread_self()) != 0
     }
 
     /// Makes `run()` return at the end of the current turn.

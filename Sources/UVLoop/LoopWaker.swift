@@ -1,15 +1,16 @@
 import CLibUV
 import Synchronization
 
-/// Wakes the loop from another thread (the only cross-thread object; a mutex-protected inbox
-/// goes on top of it). Several `wake()` calls before the loop notices coalesce into one call.
+/// Wakes the loop from another thread (the only cross-thread handle; `LoopInbox` puts a queue on top of
+/// it). Several `wake()` calls before the loop notices coalesce into one call of `onWake`.
 ///
 /// `@unchecked Sendable` is safe because `wake()` is the only member used off the loop thread,
-/// and it touches only `uv_async_send` (documented thread-safe) under `state`'s lock while the
+/// and it touches only `uv_async_send` (documented thread-safe) under `isClosed`'s lock while the
 /// handle is open; `close()` flips that flag under the same lock before the handle goes away.
 public final class LoopWaker: LoopHandleOwner, @unchecked Sendable {
     let handle: UnsafeMutablePointer<uv_async_t>
-    let onWake: () -> Void
+    /// Runs on the loop thread after one or more `wake()` calls; set before the first wake.
+    var onWake: () -> Void
     /// True once closed; guards `handle` against a `wake()` racing with `close()`.
     private let isClosed = Mutex(false)
 
@@ -26,6 +27,14 @@ public final class LoopWaker: LoopHandleOwner, @unchecked Sendable {
         self.handle = handle
         onWake = wake
         handle.pointee.data = Unmanaged.passRetained(self).toOpaque()
+    }
+
+    /// Whether the open waker alone keeps `uv_run` from returning (libuv's ref/unref; on by default).
+    public var keepsLoopAlive: Bool {
+        get { uv_has_ref(CLibUV_async_as_handle(handle)) != 0 }
+        set {
+            if newValue { uv_ref(CLibUV_async_as_handle(handle)) } else { uv_unref(CLibUV_async_as_handle(handle)) }
+        }
     }
 
     /// Callable from any thread; does nothing after `close()`.

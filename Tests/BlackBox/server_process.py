@@ -60,6 +60,13 @@ def selected_impls() -> list[str]:
     return names
 
 
+def natsd_loop_args(impl: str) -> list[str]:
+    """`--loops N` for natsd when env NATSD_LOOPS is set (the suite runs with 1 and with 4 loops); a test's
+    own `--loops` comes later in argv and wins."""
+    loops = os.environ.get("NATSD_LOOPS", "")
+    return ["--loops", loops] if impl == "natsd" and loops else []
+
+
 def binary_for(impl: str) -> str:
     """Resolves an implementation name to an executable path, failing loudly when it is missing."""
     path = natsd_binary() if impl == "natsd" else nats_server_binary()
@@ -307,7 +314,7 @@ def start_server(
     extra = list(extra_args or [])
     # A test that names its own client port or ports directory keeps them (it checks what the server
     # does with them); the harness then reads the ports file from the test's directory.
-    argv = [binary_for(impl), "-a", host]
+    argv = [binary_for(impl), "-a", host] + natsd_loop_args(impl)
     if not ({"-p", "--port"} & set(extra) or any(a.startswith(("-p=", "--port=")) for a in extra)):
         argv += ["-p", str(port) if port else "-1"]
     if _option_value(extra, "--ports_file_dir") is None:

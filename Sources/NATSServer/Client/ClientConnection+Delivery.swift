@@ -12,7 +12,7 @@ extension ClientConnection {
             payload = payload.slice(from: headerSize, length: payload.count - headerSize)
             headerSize = -1
         }
-        if server.isTracing { traceDelivery(subject: subject, sid: sid, reply: reply, headerSize: headerSize, size: payload.count) }
+        if worker.isTracing { traceDelivery(subject: subject, sid: sid, reply: reply, headerSize: headerSize, size: payload.count) }
         let length = FrameEncoder.clientMessageLength(
             subject: subject, sid: sid, reply: reply, headerSize: headerSize, payloadCount: payload.count)
         let destination = connection.reserve(length)
@@ -20,22 +20,22 @@ extension ClientConnection {
             to: destination, subject: subject, sid: sid, reply: reply, headerSize: headerSize, payload: payload)
         connection.commit(written)
         // A delivery is activity of the receiver (nats-server's flushClients); the time is the read's.
-        lastActivity = server.inputTime
+        lastActivity = worker.inputTime
         outMessages &+= 1
         outBytes &+= payload.count
         let pending = connection.pendingBytes
-        if pending > server.stallThreshold {
+        if pending > worker.stallThreshold {
             if pending > maxPending {
                 slowConsumerDetected()
             } else {
-                server.receiverBackedUp(connection, pending: pending, maxPending: maxPending)
+                worker.receiverBackedUp(connection, pending: pending, maxPending: maxPending)
             }
         }
     }
 
     /// nats-server closes a client whose pending output exceeds max_pending, without an -ERR.
     func slowConsumerDetected() {
-        server.statistics.slowConsumers += 1
+        worker.statistics.slowConsumers += 1
         server.logger.info("\(label) - Slow Consumer Detected: MaxPending of \(maxPending) Exceeded")
         close(reason: .slowConsumerPendingBytes, flush: false)
     }

@@ -11,17 +11,17 @@ extension ClientConnection: ProtocolHandler {
             close(reason: .protocolViolation, flush: true)
             return false
         }
-        if server.isTracing { tracePublish(subject: subject, reply: reply, headerSize: headerSize, payload: payload) }
+        if worker.isTracing { tracePublish(subject: subject, reply: reply, headerSize: headerSize, payload: payload) }
         inMessages &+= 1
         inBytes &+= payload.count
-        server.statistics.inMessages &+= 1
-        server.statistics.inBytes &+= payload.count
+        worker.statistics.inMessages &+= 1
+        worker.statistics.inBytes &+= payload.count
         if connectOptions.pedantic && !SubjectValidator.isValidLiteral(subject) {
             sendErr("Invalid Publish Subject")
         }
         if connectOptions.verbose { sendOK() }
         // An empty header block (`HPUB s 0 n`) is delivered as a plain MSG, as nats-server does.
-        server.publish(from: self, subject: subject, reply: reply, headerSize: headerSize == 0 ? -1 : headerSize, payload: payload)
+        worker.publish(from: self, subject: subject, reply: reply, headerSize: headerSize == 0 ? -1 : headerSize, payload: payload)
         return !isClosed
     }
 
@@ -45,7 +45,7 @@ extension ClientConnection: ProtocolHandler {
                 return true
             }
             subscriptions[key] = subscription
-            server.localInterestAdded(subscription)
+            server.localInterestAdded(subscription, on: worker)
         }
         if connectOptions.verbose { sendOK() }
         return true
@@ -67,7 +67,7 @@ extension ClientConnection: ProtocolHandler {
 
     package func handleConnect(json: ByteSlice) -> Bool {
         if server.isTracing { server.traceIn(label, "CONNECT \(json)") }
-        lastActivity = server.inputTime
+        lastActivity = worker.inputTime
         // A later CONNECT changes only the fields it names, as nats-server decodes it over the
         // client's current options (a `CONNECT {}` keeps verbose off once it was turned off).
         let decoded = connectReceived ? ConnectOptions.decode(json, over: connectOptions) : ConnectOptions.decode(json)
@@ -110,7 +110,7 @@ extension ClientConnection: ProtocolHandler {
         }
         send(ControlLines.pong)
         // A PING is input that makes the server's own PING unnecessary, but not /connz activity.
-        lastInput = server.inputTime
+        lastInput = worker.inputTime
         if !sentFirstPong {
             sentFirstPong = true
             if connectReceived && connectOptions.protocolVersion >= 1 {
@@ -145,16 +145,18 @@ extension ClientConnection {
     /// Drops one subscription from the index and tells the cluster when it was the last interest.
     func removeSubscription(_ subscription: Subscription) {
         guard subscriptions.removeValue(forKey: subscription.sid.array) != nil else { return }
+        subscription.isRemoved = true
         server.sublist.remove(subscription)
-        server.localInterestRemoved(subscription)
+        server.localInterestRemoved(subscription, on: worker)
     }
 
     func removeAllSubscriptions() {
         let all = subscriptions.values
         subscriptions.removeAll()
         for subscription in all {
+            subscription.isRemoved = true
             server.sublist.remove(subscription)
-            server.localInterestRemoved(subscription)
+            server.localInterestRemoved(subscription, on: worker)
         }
     }
 }

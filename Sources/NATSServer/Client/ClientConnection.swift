@@ -8,6 +8,8 @@ import UVLoop
 package final class ClientConnection {
     /// The server outlives every connection; unowned(unsafe) keeps refcounting off the per-message path.
     unowned(unsafe) let server: Server
+    /// The loop serving this client (its state is this worker's); it outlives the connection.
+    unowned(unsafe) let worker: LoopWorker
     package let id: UInt64
     package let connection: TCPConnection
     let maxPending: Int
@@ -50,8 +52,10 @@ package final class ClientConnection {
     package var outMessages = 0
     package var outBytes = 0
 
-    init(server: Server, id: UInt64, connection: TCPConnection) {
+    init(worker: LoopWorker, id: UInt64, connection: TCPConnection) {
+        let server = worker.server
         self.server = server
+        self.worker = worker
         self.id = id
         self.connection = connection
         self.maxPending = server.options.maxPending
@@ -93,8 +97,8 @@ package final class ClientConnection {
 
     /// The client published or changed its interest during the current read (see `lastActivity`).
     func noteActivity() {
-        lastActivity = server.inputTime
-        lastInput = server.inputTime
+        lastActivity = worker.inputTime
+        lastInput = worker.inputTime
     }
 
     // MARK: - Output helpers (control traffic, not per message)
@@ -123,10 +127,10 @@ package final class ClientConnection {
         isClosed = true
         closeReason = reason
         removeAllSubscriptions()
-        server.clientClosed(self)
+        worker.clientClosed(self)
         if flush {
             connection.closeAfterFlush()
-            server.watchFlushBeforeClose(connection)
+            worker.watchFlushBeforeClose(connection)
         } else {
             connection.close()
         }
@@ -151,7 +155,7 @@ extension ClientConnection: TCPConnectionDelegate {
             return ReadDisposition(consumed: bytes.count, needed: 0)
         }
         let messagesBefore = inMessages
-        let result = server.processingInput(from: connection) {
+        let result = worker.processingInput(from: connection) {
             ProtocolParser.parse(bytes, kind: .client, limits: server.clientParserLimits, handler: self)
         }
         // Per read, not per message: a read that published counts as activity once.

@@ -1,36 +1,68 @@
 import NATSConfig
 import NATSJSON
 import NATSProtocol
+import Synchronization
 import UVLoop
 
 extension Server {
-    /// A new TCP connection on the client port.
+    /// A new TCP connection on the client port (main loop).
     func accept(_ connection: TCPConnection) {
         guard !isShuttingDown else {
             connection.close()
             return
         }
-        let client = ClientConnection(server: self, id: nextID(), connection: connection)
+        let id = nextID()
+        let target = nextAcceptWorker
+        nextAcceptWorker = target + 1 == workers.count ? 0 : target + 1
+        if target == 0 { return mainWorker.adopt(connection, id: id) }
+        // Another loop serves it: its socket moves there (libuv handles cannot change loops).
+        guard let socket = connection.detachSocket() else { return }
+        let worker = workers[target]
+        worker.post { worker.adopt(socket: socket, id: id) }
+    }
+}
+
+extension LoopWorker {
+    /// Serves a new client connection on this loop: INFO, then reading; or the -ERR of a full server.
+    func adopt(_ connection: TCPConnection, id: UInt64) {
+        assertOnLoop()
+        guard !isShuttingDown else { return connection.close() }
+        let client = ClientConnection(worker: self, id: id, connection: connection)
         statistics.totalConnections += 1
-        if clients.count >= options.maxConnections {
+        // max_connections counts the clients of every loop.
+        if server.openClients.load(ordering: .relaxed) >= server.options.maxConnections {
             client.connection.delegate = client
-            client.send(clientInfoLine(for: client))
-            logger.error("\(client.label) - Client connection closed: maximum connections exceeded")
+            client.send(server.clientInfoLine(for: client))
+            server.logger.error("\(client.label) - Client connection closed: maximum connections exceeded")
             client.fail("maximum connections exceeded", reason: .maxConnectionsExceeded)
             return
         }
         clients[client.id] = client
+        server.openClients.add(1, ordering: .relaxed)
         client.start()
+    }
+
+    /// Serves a socket the main loop accepted and handed over.
+    func adopt(socket: Int32, id: UInt64) {
+        do {
+            adopt(try TCPConnection(loop: loop, socket: socket), id: id)
+        } catch {
+            server.logger.error("Error accepting client connection: \(error)")
+        }
     }
 
     /// Called once when a client closes, whatever the reason.
     func clientClosed(_ client: ClientConnection) {
-        clients.removeValue(forKey: client.id)
+        if clients.removeValue(forKey: client.id) != nil { server.openClients.subtract(1, ordering: .relaxed) }
     }
+}
+
+extension Server {
 
     /// The INFO line a client gets on accept (and, with `connectInfo`, after its first PONG).
+    /// Callable on any loop: the cluster-dependent fields come from `clientInfoTemplate`.
     func clientInfoLine(for client: ClientConnection, connectInfo: Bool = false) -> [UInt8] {
-        var info = baseClientInfo()
+        var info = clientInfoTemplate.withLock { $0 }
         info.clientID = client.id
         info.clientIP = client.connection.remoteHost
         if connectInfo {
@@ -38,6 +70,13 @@ extension Server {
             info.remoteAccount = "$G"
         }
         return info.line()
+    }
+
+    /// Rebuilds the client INFO template from the main loop's state (cluster name, peers' client URLs):
+    /// at start and whenever those change.
+    func refreshClientInfo() {
+        let info = baseClientInfo()
+        clientInfoTemplate.withLock { $0 = info }
     }
 
     /// The INFO fields clients and routes share.

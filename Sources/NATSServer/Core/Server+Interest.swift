@@ -2,11 +2,18 @@ import NATSConfig
 import NATSProtocol
 
 extension Server {
-    /// A local subscription was added: routes learn about new interest here (issue 3).
-    func localInterestAdded(_ subscription: Subscription) { cluster.localInterestAdded(subscription) }
+    /// A local subscription was added on `worker`'s loop: routes learn about new interest here. The
+    /// interest counts and routes live on the main loop, so other loops post the change there (in order).
+    func localInterestAdded(_ subscription: Subscription, on worker: LoopWorker) {
+        guard worker.index != 0 else { return cluster.localInterestAdded(subscription) }
+        mainWorker.post { [unowned self] in self.cluster.localInterestAdded(subscription) }
+    }
 
-    /// A local subscription was removed (UNSUB, auto-unsubscribe, client close).
-    func localInterestRemoved(_ subscription: Subscription) { cluster.localInterestRemoved(subscription) }
+    /// A local subscription was removed (UNSUB, auto-unsubscribe, client close) on `worker`'s loop.
+    func localInterestRemoved(_ subscription: Subscription, on worker: LoopWorker) {
+        guard worker.index != 0 else { return cluster.localInterestRemoved(subscription) }
+        mainWorker.post { [unowned self] in self.cluster.localInterestRemoved(subscription) }
+    }
 }
 
 extension Server {
@@ -23,9 +30,15 @@ extension Server {
     /// clients (nats.c, nats.go, nats.net) drop every server missing from the latest `connect_urls`,
     /// forgetting the very nodes they should fail over to. nats-server sends nothing either.
     func clusterMembershipChanged() {
+        refreshClientInfo()
         guard !options.cluster.noAdvertise, !isShuttingDown else { return }
-        for client in clients.values where client.sentFirstPong && client.connectOptions.protocolVersion >= 1 && !client.isClosed {
-            client.send(clientInfoLine(for: client))
+        for worker in workers {
+            worker.post { [unowned self] in
+                for client in worker.clients.values
+                where client.sentFirstPong && client.connectOptions.protocolVersion >= 1 && !client.isClosed {
+                    client.send(self.clientInfoLine(for: client))
+                }
+            }
         }
     }
 }

@@ -30,17 +30,21 @@ extension Server {
             try monitor.start(host: options.monitoringHost, port: monitoringPort)
             self.monitor = monitor
         }
-        startHousekeeping()
+        refreshClientInfo()
+        mainWorker.startHousekeeping()
+        startLoopThreads()
         installSignalHandlers()
         try writePidFile()
         writePortsFile()
         logger.info("Server is ready")
     }
 
-    /// Runs the event loop until shutdown, then closes what is left (the signal watchers among it).
+    /// Runs the main event loop until shutdown, waits for the other loops' threads, then closes what is
+    /// left (the signal watchers among it).
     public func run() {
         loop.run()
         Server.blockTrappedSignals()
+        joinLoopThreads()
         loop.shutdown()
     }
 
@@ -51,13 +55,10 @@ extension Server {
         logger.info("Initiating Shutdown...")
         clientListener?.close()
         clientListener = nil
-        housekeepingTimer?.close()
         cluster.shutdown()
         monitor?.stop()
-        housekeepingTimer = nil
-        stallTimer?.close()
-        stallTimer = nil
-        for client in Array(clients.values) { client.close(reason: .serverShutdown, flush: true) }
+        for worker in workers.dropFirst() { worker.post { worker.shutdown() } }
+        mainWorker.shutdown()
         // The signal watchers stay (they do not keep the loop alive): see Server+Signals.swift.
         if !options.pidFile.isEmpty { try? FileManager.default.removeItem(atPath: options.pidFile) }
         removePortsFile()

@@ -1,14 +1,17 @@
 import NATSAuth
 import NATSConfig
+import NATSJSON
 import Foundation
 import Logging
 import NATSProtocol
 import NATSSublist
+import Synchronization
 import UVLoop
 
-/// The natsd server: one libuv loop owning the client listener, every connection and the subject index.
+/// The natsd server: the state every loop shares (options, identity, the subscription index) and the
+/// main loop's own (listeners, cluster, monitoring, signals). Per-loop state is in `LoopWorker`.
 ///
-/// Everything here is confined to the loop thread; nothing is `Sendable`.
+/// Confined to the main loop's thread except where a member says otherwise; nothing is `Sendable`.
 public final class Server {
     public static let version = CommandLineParser.version
     /// The Go runtime field of INFO; nats clients only display it.
@@ -20,9 +23,9 @@ public final class Server {
     package let serverID: String
     package let serverName: String
     package let authenticator: Authenticator
+    /// The subscription index every loop matches against (through its worker's matcher); the main
+    /// loop's matcher is the facade's own.
     package let sublist = Sublist<Subscription>()
-    package var statistics = ServerStatistics()
-    var random = FastRandom()
     package let startDate = Date()
     package let startLoopTime: UInt64
     /// The monitoring listener, built by `monitoringFactory` when `-m` is set.
@@ -32,26 +35,25 @@ public final class Server {
     /// Reopens the `-l` log file at its path (SIGUSR1, log rotation); natsd's main sets it to NATSLogging's.
     public var reopenLogFile: (() throws -> Void)?
 
-    package var clients: [UInt64: ClientConnection] = [:]
+    /// The per-loop state of each event loop; `workers[0]` runs the main loop (`loop`).
+    package private(set) var workers: [LoopWorker] = []
+    /// The main loop's worker: listeners, routes, monitoring, signals and cluster housekeeping live there.
+    package var mainWorker: LoopWorker { workers[0] }
     private var nextConnectionID: UInt64 = 0
+    /// The worker the next accepted client goes to (round robin).
+    var nextAcceptWorker = 0
+    /// Open clients on every loop, for max_connections (each loop adds and subtracts its own).
+    let openClients = Atomic<Int>(0)
+    /// The client INFO's shared fields, kept by the main loop (`refreshClientInfo`), read by every loop.
+    let clientInfoTemplate = Mutex(ServerInfo())
+    /// The worker threads (loops 1...), joined at the end of `run()`.
+    var loopThreads: [LoopThread] = []
     var clientListener: TCPListener?
     /// Routes and gossip; always present so interest is counted even before the first route.
     package private(set) var cluster: Cluster!
-    var housekeepingTimer: LoopTimer?
     var signalWatchers: [SignalWatcher] = []
     var isShuttingDown = false
     var shutdownDeadline: LoopTimer?
-    /// Flow control: connections paused until a loop time, the timer that resumes them, the connection
-    /// whose input is being processed and the pause its deliveries asked for.
-    var stalledReaders: [(connection: TCPConnection, until: UInt64)] = []
-    var stallTimer: LoopTimer?
-    var currentReader: TCPConnection?
-    /// The loop time (uv_now, milliseconds) of the read being processed, read once per read: deliveries
-    /// stamp their receivers' activity with it, so no message costs a clock read.
-    var inputTime: UInt64 = 0
-    /// Connections writing a last -ERR before closing, and when they are closed regardless.
-    var flushingBeforeClose: [(connection: TCPConnection, deadline: UInt64)] = []
-    var requestedStall: UInt64 = 0
     let stallThreshold: Int
     /// `-V`: trace every protocol op (checked before building any trace text).
     let isTracing: Bool
@@ -71,6 +73,11 @@ public final class Server {
         self.stallThreshold = min(options.maxPending / 4 * 3, Server.stallCeiling)
         self.isTracing = options.trace
         self.cluster = Cluster(server: self)
+        let loopCount = options.effectiveLoops(onlineCores: ProcessInfo.processInfo.activeProcessorCount)
+        var workers = [LoopWorker(server: self, index: 0, loop: loop)]
+        for index in 1..<loopCount { workers.append(LoopWorker(server: self, index: index, loop: try EventLoop())) }
+        self.workers = workers
+        if loopCount > 1 { try connectLoops() }
     }
 
     /// The port the client listener bound (set by `start()`, kept after shutdown closed the listener).

@@ -1,5 +1,6 @@
-/// Counters /varz reports. Plain integers: everything runs on the one loop thread.
-package struct ServerStatistics {
+/// Counters /varz reports, kept per loop (plain integers: each loop's worker owns its own) and added
+/// up by monitoring.
+package struct ServerStatistics: Sendable {
     package var inMessages = 0
     package var inBytes = 0
     package var outMessages = 0
@@ -7,4 +8,6 @@ package struct ServerStatistics {
     package var totalConnections = 0
     package var slowConsumers = 0
     package var staleConnections = 0
+
+    package init() {}
 }

@@ -14,6 +14,14 @@ package final class Subscription: SublistEntry {
     package unowned(unsafe) let client: ClientConnection?
     /// The route the interest came from (remote subscriptions).
     unowned(unsafe) let route: RouteConnection?
+    /// The worker (loop) that serves the client or route: only that loop touches `client`, `route`,
+    /// `delivered`, `maxMessages` and `isRemoved`; other loops hand messages for it over to that loop.
+    let loopIndex: Int
+    /// The route's id for remote interest (0 for a client): tells routes apart without touching them.
+    let routeID: UInt64
+    /// Set by the owning loop when the subscription leaves the index; a message another loop handed
+    /// over for it is then dropped (its client or route may be gone).
+    var isRemoved = false
     /// Queue weight: 1 for a client, the peer's member count for remote queue interest.
     var weight: Int
     /// Auto-unsubscribe limit (`UNSUB sid max`); 0 = unlimited.
@@ -27,6 +35,8 @@ package final class Subscription: SublistEntry {
         self.sid = OwnedBytes(sid)
         self.client = client
         self.route = nil
+        self.loopIndex = client.worker.index
+        self.routeID = 0
         self.weight = 1
     }
 
@@ -37,8 +47,8 @@ package final class Subscription: SublistEntry {
         self.sid = OwnedBytes([])
         self.client = nil
         self.route = route
+        self.loopIndex = route.worker.index
+        self.routeID = route.id
         self.weight = max(weight, 1)
     }
-
-    var isQueue: Bool { queue != nil }
 }

@@ -24,8 +24,6 @@ package final class Cluster {
     var implicitDialers: [String: RouteDialer] = [:]
     /// How many local subscriptions exist per `subject` or `subject queue` (the RS+/RS- state).
     var localInterest: [[UInt8]: Int] = [:]
-    /// Routes picked while one message is being forwarded (reused, never reallocated in steady state).
-    var forwardTargets = ContiguousArray<RouteConnection>()
     private var nextRouteID: UInt64 = 0
     /// The coalescing timer of peer-list announcements (see Cluster+PeerList).
     var peerListTimer: LoopTimer?
@@ -55,7 +53,6 @@ package final class Cluster {
             name = server.options.cluster.name
             nameIsDynamic = false
         }
-        forwardTargets.reserveCapacity(16)
     }
 
     var isShuttingDown: Bool { server.isShuttingDown }
@@ -174,6 +171,7 @@ package final class Cluster {
         server.logger.info("Cluster name updated to \(newName)")
         name = newName
         nameIsDynamic = dynamic
+        server.refreshClientInfo()
     }
 
     func isGlobalAccount(_ account: ByteSlice) -> Bool {

@@ -14,18 +14,18 @@ extension RouteConnection {
         connection.commit(written)
         outMessages &+= 1
         outBytes &+= payload.count
-        cluster.server.statistics.outMessages &+= 1
-        cluster.server.statistics.outBytes &+= payload.count
+        worker.statistics.outMessages &+= 1
+        worker.statistics.outBytes &+= payload.count
         // Producers feeding a backed-up route are paused first; only a peer that stopped reading
         // altogether is cut off (its dialer reconnects it), so memory stays bounded.
         let pending = connection.pendingBytes
-        if pending > cluster.server.stallThreshold {
+        if pending > worker.stallThreshold {
             if pending > cluster.routeMaxPending {
                 logger.info("\(label) - Slow Consumer Detected: route pending \(pending) bytes")
-                cluster.server.statistics.slowConsumers += 1
+                worker.statistics.slowConsumers += 1
                 close(reason: .slowConsumerPendingBytes, flush: false)
             } else {
-                cluster.server.receiverBackedUp(connection, pending: pending, maxPending: cluster.options.maxPending)
+                worker.receiverBackedUp(connection, pending: pending, maxPending: cluster.options.maxPending)
             }
         }
     }

@@ -98,6 +98,7 @@ extension RouteConnection: ProtocolHandler {
         if cluster.server.isTracing { cluster.server.traceIn(label, "RS- \(account) \(subject)" + (queue.isEmpty ? "" : " \(queue)")) }
         guard state == .registered, cluster.isGlobalAccount(account) else { return true }
         if let subscription = remoteSubscriptions.removeValue(forKey: RouteConnection.interestKey(subject: subject, queue: queue)) {
+            subscription.isRemoved = true
             cluster.server.sublist.remove(subscription)
         }
         return true
@@ -114,10 +115,10 @@ extension RouteConnection: ProtocolHandler {
         guard state == .registered else { return true }
         inMessages &+= 1
         inBytes &+= message.payload.count
-        cluster.server.statistics.inMessages &+= 1
-        cluster.server.statistics.inBytes &+= message.payload.count
+        worker.statistics.inMessages &+= 1
+        worker.statistics.inBytes &+= message.payload.count
         guard cluster.isGlobalAccount(message.account) else { return true }
-        cluster.server.deliverRouted(message)
+        worker.deliverRouted(message)
         return state != .closed
     }
 

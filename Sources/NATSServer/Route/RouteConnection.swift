@@ -20,6 +20,8 @@ package final class RouteConnection {
 
     /// The cluster outlives every route; unowned(unsafe) keeps refcounting off the per-message path.
     unowned(unsafe) let cluster: Cluster
+    /// The loop serving this route (the main loop's worker); it outlives the connection.
+    unowned(unsafe) let worker: LoopWorker
     package let id: UInt64
     package let connection: TCPConnection
     package let didSolicit: Bool
@@ -63,6 +65,7 @@ package final class RouteConnection {
 
     init(cluster: Cluster, id: UInt64, connection: TCPConnection, didSolicit: Bool, isExplicit: Bool, gossipMode: Int) {
         self.cluster = cluster
+        self.worker = cluster.server.mainWorker
         self.id = id
         self.connection = connection
         self.didSolicit = didSolicit
@@ -142,7 +145,7 @@ package final class RouteConnection {
         removeAllRemoteInterest()
         if flush {
             connection.closeAfterFlush()
-            cluster.server.watchFlushBeforeClose(connection)
+            worker.watchFlushBeforeClose(connection)
         } else {
             connection.close()
         }
@@ -175,7 +178,10 @@ package final class RouteConnection {
     func removeAllRemoteInterest() {
         let all = remoteSubscriptions.values
         remoteSubscriptions.removeAll()
-        for subscription in all { cluster.server.sublist.remove(subscription) }
+        for subscription in all {
+            subscription.isRemoved = true
+            cluster.server.sublist.remove(subscription)
+        }
     }
 }
 
@@ -186,7 +192,7 @@ extension RouteConnection: TCPConnectionDelegate {
             fail("Authorization Violation", reason: .authenticationViolation)
             return ReadDisposition(consumed: bytes.count, needed: 0)
         }
-        let result = cluster.server.processingInput(from: connection) {
+        let result = worker.processingInput(from: connection) {
             ProtocolParser.parse(bytes, kind: .route, limits: cluster.routeParserLimits, handler: self)
         }
         if let error = result.error {

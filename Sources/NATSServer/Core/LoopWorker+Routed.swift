@@ -1,12 +1,18 @@
 import NATSProtocol
 
-extension Server {
+extension LoopWorker {
     /// A message that arrived over a route: delivered to local clients only (one hop). Queue groups
     /// get it only when the sender named them, and then one local member each.
     func deliverRouted(_ message: RoutedMessage) {
-        let result = sublist.match(message.subject)
+        let result = matcher.match(message.subject)
+        publishSerial &+= 1
         for subscription in result.plain {
             guard let receiver = subscription.client else { continue }
+            if subscription.loopIndex != index {
+                handOff(subscription, subject: message.subject, reply: message.reply, headerSize: message.headerSize,
+                        payload: message.payload)
+                continue
+            }
             _ = deliver(to: subscription, receiver: receiver, subject: message.subject, reply: message.reply,
                         headerSize: message.headerSize, payload: message.payload)
         }
@@ -15,7 +21,11 @@ extension Server {
             guard let queue = group.first?.queueBytes, message.queues.contains(where: { $0.elementsEqual(queue.slice) }) else {
                 continue
             }
-            if let member = pickLocalQueueMember(group), let receiver = member.client {
+            guard let member = pickLocalQueueMember(group), let receiver = member.client else { continue }
+            if member.loopIndex != index {
+                handOff(member, subject: message.subject, reply: message.reply, headerSize: message.headerSize,
+                        payload: message.payload)
+            } else {
                 _ = deliver(to: member, receiver: receiver, subject: message.subject, reply: message.reply,
                             headerSize: message.headerSize, payload: message.payload)
             }
@@ -28,11 +38,12 @@ extension Server {
     /// member listed after each route entry a double share (issue 6 point 6).
     @inline(__always)
     private func pickLocalQueueMember(_ group: ContiguousArray<Subscription>) -> Subscription? {
-        let index = random.uniformIndex(count: group.count) { index in
-            guard let receiver = group[index].client else { return false }
-            return !receiver.isClosed
+        let picked = random.uniformIndex(count: group.count) { candidate in
+            let member = group[candidate]
+            guard let receiver = member.client else { return false }
+            return member.loopIndex != index || !receiver.isClosed
         }
-        return index.map { group[$0] }
+        return picked.map { group[$0] }
     }
 }
 

@@ -6,6 +6,10 @@ import UVLoop
 /// connection that is only waiting to flush a final -ERR is simply closed. Checked by housekeeping.
 extension Server {
     var writeDeadlineMilliseconds: UInt64 { UInt64(max(options.writeDeadlineSeconds, 0.001) * 1000) }
+}
+
+extension LoopWorker {
+    var writeDeadlineMilliseconds: UInt64 { server.writeDeadlineMilliseconds }
 
     /// True when the client's output has been stuck for longer than the write deadline.
     func writeDeadlinePassed(_ client: ClientConnection, now: UInt64) -> Bool {

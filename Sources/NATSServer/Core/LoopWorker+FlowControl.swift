@@ -11,7 +11,9 @@ extension Server {
     static let stallCeiling = 8 * 1024 * 1024
     static let stallMilliseconds: UInt64 = 2
     static let longStallMilliseconds: UInt64 = 5
+}
 
+extension LoopWorker {
     /// Runs one read's worth of protocol processing for `reader`, then pauses it if a delivery asked to.
     /// `inputTime` is the loop's time during it.
     @inline(__always)
@@ -20,6 +22,7 @@ extension Server {
         inputTime = loop.now
         let result = body()
         currentReader = nil
+        if handedOffDuringRead { checkHandoffsAfterRead() }
         if requestedStall > 0 { stall(reader) }
         return result
     }
@@ -27,7 +30,12 @@ extension Server {
     /// A receiver is backed up: ask for the current reader to be paused (never the receiver itself).
     @inline(__always)
     func receiverBackedUp(_ receiver: TCPConnection, pending: Int, maxPending: Int) {
-        guard let reader = currentReader, reader !== receiver else { return }
+        guard let reader = currentReader else {
+            // Delivering another loop's batch: that loop pauses the reader that produced it.
+            if handoffSource >= 0 { peers[handoffSource].returns.backpressure.store(true, ordering: .relaxed) }
+            return
+        }
+        guard reader !== receiver else { return }
         let wanted = pending >= maxPending / 4 * 3 ? Server.longStallMilliseconds : Server.stallMilliseconds
         if wanted > requestedStall { requestedStall = wanted }
     }

@@ -1,33 +1,42 @@
 import NATSProtocol
 import NATSSublist
 
-extension Server {
+extension LoopWorker {
     /// Routes one message published by a local client: every matching local plain subscriber, one
     /// member of every matching queue group cluster-wide, one RMSG per peer that has interest, and —
-    /// if nobody received it — a no-responders status to the requester.
+    /// if nobody received it — a no-responders status to the requester. Receivers served by another
+    /// loop get the message through that loop's handoff batch (`HandoffBatch`).
     func publish(from publisher: ClientConnection, subject: ByteSlice, reply: ByteSlice, headerSize: Int, payload: ByteSlice) {
-        let result = sublist.match(subject)
+        let result = matcher.match(subject)
+        publishSerial &+= 1
         var deliveries = 0
         var forwardCount = 0
         for subscription in result.plain {
             if let receiver = subscription.client {
+                if subscription.loopIndex != index {
+                    handOff(subscription, subject: subject, reply: reply, headerSize: headerSize, payload: payload)
+                    deliveries &+= 1
+                    continue
+                }
                 if receiver === publisher && !publisher.echo { continue }
                 if deliver(to: subscription, receiver: receiver, subject: subject, reply: reply, headerSize: headerSize, payload: payload) {
                     deliveries &+= 1
                 }
-            } else if let route = subscription.route {
-                forwardCount &+= markForward(route)
+            } else if subscription.route != nil {
+                forwardCount &+= markForward(subscription, queue: nil)
             }
         }
         for group in result.queueGroups {
             guard let member = pickQueueMember(group, publisher: publisher) else { continue }
             if let receiver = member.client {
-                if deliver(to: member, receiver: receiver, subject: subject, reply: reply, headerSize: headerSize, payload: payload) {
+                if member.loopIndex != index {
+                    handOff(member, subject: subject, reply: reply, headerSize: headerSize, payload: payload)
+                    deliveries &+= 1
+                } else if deliver(to: member, receiver: receiver, subject: subject, reply: reply, headerSize: headerSize, payload: payload) {
                     deliveries &+= 1
                 }
-            } else if let route = member.route, let queue = member.queueBytes {
-                forwardCount &+= markForward(route)
-                route.forwardQueues.append(queue.slice)
+            } else if let queue = member.queueBytes {
+                forwardCount &+= markForward(member, queue: queue.slice)
             }
         }
         if forwardCount > 0 {
@@ -39,29 +48,44 @@ extension Server {
         }
     }
 
-    /// Adds a route to this message's forward targets once; returns 1 when newly added.
+    /// Adds the route behind a remote subscription to this message's forward targets once (with the
+    /// queue group it won, if any); returns 1 when the route is newly added. Routes are told apart by
+    /// `routeID`, so a route served by another loop is never touched here.
     @inline(__always)
-    private func markForward(_ route: RouteConnection) -> Int {
-        if route.isForwardTarget || route.state != .registered { return 0 }
-        route.isForwardTarget = true
-        cluster.forwardTargets.append(route)
-        return 1
+    private func markForward(_ subscription: Subscription, queue: ByteSlice?) -> Int {
+        if subscription.loopIndex == index && subscription.route?.state != .registered { return 0 }
+        var target = 0
+        let count = forwardTargets.count
+        while target < count && forwardTargets[target].routeID != subscription.routeID { target &+= 1 }
+        let isNew = target == count
+        if isNew { forwardTargets.append(subscription) }
+        if let queue { forwardQueues.append((target, queue)) }
+        return isNew ? 1 : 0
     }
 
-    /// One RMSG/HMSG per target route, naming the queue groups that route won.
+    /// One RMSG/HMSG per target route, naming the queue groups that route won; routes served by another
+    /// loop get it through that loop's handoff batch.
     private func forwardToRoutes(subject: ByteSlice, reply: ByteSlice, headerSize: Int, payload: ByteSlice) {
-        for route in cluster.forwardTargets {
-            route.forwardQueues.withUnsafeBufferPointer { queues in
-                route.forward(subject: subject, reply: reply, queues: queues, headerSize: headerSize, payload: payload)
+        var target = 0
+        for subscription in forwardTargets {
+            queueScratch.removeAll(keepingCapacity: true)
+            for entry in forwardQueues where entry.target == target { queueScratch.append(entry.queue) }
+            queueScratch.withUnsafeBufferPointer { queues in
+                if subscription.loopIndex == index, let route = subscription.route {
+                    route.forward(subject: subject, reply: reply, queues: queues, headerSize: headerSize, payload: payload)
+                } else {
+                    handOff(subscription, queues: queues, subject: subject, reply: reply, headerSize: headerSize, payload: payload)
+                }
             }
-            route.isForwardTarget = false
-            route.forwardQueues.removeAll(keepingCapacity: true)
+            target &+= 1
         }
-        cluster.forwardTargets.removeAll(keepingCapacity: true)
+        forwardTargets.removeAll(keepingCapacity: true)
+        forwardQueues.removeAll(keepingCapacity: true)
     }
 
     /// Picks one member of a queue group, remote members weighted by their member count. The start is
-    /// random; a member that cannot take the message is skipped.
+    /// random; a member that cannot take the message is skipped. Members served by another loop are
+    /// taken as they are (their loop drops the message if the member is gone by then).
     @inline(__always)
     func pickQueueMember(_ group: ContiguousArray<Subscription>, publisher: ClientConnection?) -> Subscription? {
         let count = group.count
@@ -77,6 +101,7 @@ extension Server {
             }
         }
         return firstMember(of: group, from: start) { member in
+            if member.loopIndex != index { return true }
             if let receiver = member.client {
                 return !receiver.isClosed && (receiver !== publisher || publisher?.echo == true)
             }
@@ -99,7 +124,7 @@ extension Server {
         return nil
     }
 
-    /// Delivers to one local subscription, honouring its auto-unsubscribe limit. False when skipped.
+    /// Delivers to one subscription of this loop, honouring its auto-unsubscribe limit. False when skipped.
     @inline(__always)
     func deliver(to subscription: Subscription, receiver: ClientConnection, subject: ByteSlice, reply: ByteSlice,
                  headerSize: Int, payload: ByteSlice) -> Bool {
@@ -119,7 +144,7 @@ extension Server {
     /// Only a plain subscription counts: a requester whose only subscription on the reply subject is a
     /// queue subscription gets nothing, as from nats-server (its `subForReply` looks at plain ones only).
     func sendNoResponders(to publisher: ClientConnection, reply: ByteSlice, subject: ByteSlice) {
-        let result = sublist.matchUncached(reply)
+        let result = matcher.matchUncached(reply)
         guard let subscription = result.plain.first(where: { $0.client === publisher }) else { return }
         let frame = FrameEncoder.noRespondersMessage(subject: reply, sid: subscription.sid.slice, originalSubject: subject)
         publisher.send(frame)

@@ -2,27 +2,21 @@ import NATSConfig
 import NATSProtocol
 import UVLoop
 
-extension Server {
+extension LoopWorker {
     /// One timer for every connection's deadlines instead of a libuv timer per connection, so an idle
     /// connection costs no handle. 100 ms resolution is far finer than any NATS deadline.
     static let housekeepingIntervalMilliseconds: UInt64 = 100
 
     func startHousekeeping() {
         let timer = LoopTimer(loop: loop) { [unowned self] in self.housekeeping() }
-        timer.start(afterMilliseconds: Server.housekeepingIntervalMilliseconds,
-                    repeatMilliseconds: Server.housekeepingIntervalMilliseconds)
+        timer.start(afterMilliseconds: LoopWorker.housekeepingIntervalMilliseconds,
+                    repeatMilliseconds: LoopWorker.housekeepingIntervalMilliseconds)
         housekeepingTimer = timer
     }
 
-    var pingIntervalMilliseconds: UInt64 { UInt64(max(options.pingIntervalSeconds, 0.001) * 1000) }
-
-    /// The first PING goes out after min(ping_interval, 2 s), as nats-server does.
-    func firstPingDelayMilliseconds() -> UInt64 {
-        let interval = pingIntervalMilliseconds
-        return min(interval, 2000)
-    }
-
     func housekeeping() {
+        let options = server.options
+        let logger = server.logger
         let now = loop.now
         var expired: [(ClientConnection, Deadline)] = []
         for client in clients.values where !client.isClosed {
@@ -57,16 +51,26 @@ extension Server {
     /// a PING within the interval (`lastInput`; unless its round-trip time is still unknown); sending one
     /// more than ping_max unanswered PINGs means the connection is stale.
     private func pingTick(_ client: ClientConnection, now: UInt64) {
-        let interval = pingIntervalMilliseconds
+        let interval = server.pingIntervalMilliseconds
         client.nextPingAt = now + interval
         if now - client.lastInput < interval && client.hasAnsweredPing { return }
-        if client.pingsOutstanding + 1 > options.pingMax {
+        if client.pingsOutstanding + 1 > server.options.pingMax {
             statistics.staleConnections += 1
-            logger.debug("\(client.label) - Stale Client Connection - Closing")
+            server.logger.debug("\(client.label) - Stale Client Connection - Closing")
             client.fail("Stale Connection", reason: .staleConnection)
             return
         }
         client.pingsOutstanding += 1
         client.send(ControlLines.ping)
+    }
+}
+
+extension Server {
+    var pingIntervalMilliseconds: UInt64 { UInt64(max(options.pingIntervalSeconds, 0.001) * 1000) }
+
+    /// The first PING goes out after min(ping_interval, 2 s), as nats-server does.
+    func firstPingDelayMilliseconds() -> UInt64 {
+        let interval = pingIntervalMilliseconds
+        return min(interval, 2000)
     }
 }

@@ -1,0 +1,169 @@
+import NATSProtocol
+import Synchronization
+import UVLoop
+
+/// What other loops may touch of a worker: batches given back to it, the bytes it has handed over that
+/// are not delivered yet, and the backpressure flag its receivers' loops raise.
+///
+/// `@unchecked Sendable`: every member is a mutex or an atomic.
+final class HandoffReturns: @unchecked Sendable {
+    private let returned = Mutex<[HandoffBatch]>([])
+    /// Bytes in batches posted by this worker and not yet delivered by their loop.
+    let bytesInFlight = Atomic<Int>(0)
+    /// Set by a loop whose receiver backed up while delivering this worker's batch: pause the reader.
+    let backpressure = Atomic<Bool>(false)
+
+    /// A serving loop is done with `batch` (already reset) of `bytes` bytes.
+    func giveBack(_ batch: HandoffBatch, bytes: Int) {
+        returned.withLock { $0.append(batch) }
+        bytesInFlight.subtract(bytes, ordering: .relaxed)
+    }
+
+    /// Moves the returned batches into `free` (on the source's loop).
+    func collect(into free: inout [HandoffBatch]) {
+        returned.withLock { returned in
+            free.append(contentsOf: returned)
+            returned.removeAll(keepingCapacity: true)
+        }
+    }
+}
+
+/// A closure run on another loop (control traffic: adopting a connection, interest changes, monitoring
+/// reads, shutdown). `@unchecked Sendable`: it runs on the destination loop only, and whatever it
+/// captures is handed over whole — the sender does not use it again, or it is immutable or synchronised.
+struct LoopTask: @unchecked Sendable {
+    let run: () -> Void
+}
+
+/// What one loop's inbox carries.
+enum LoopMail: Sendable {
+    case task(LoopTask)
+    case messages(HandoffBatch)
+}
+
+extension LoopWorker {
+    /// Most bytes a worker may have handed to other loops and not yet seen delivered before its reader
+    /// is paused, as if a receiver had backed up: bounds memory when a serving loop falls behind.
+    static let handoffBytesLimit = 32 * 1024 * 1024
+
+    /// Queues one message for `subscription`, served by another loop: the message goes into that loop's
+    /// batch once per publish, then the receiver (with the queue groups a route won).
+    @inline(__always)
+    func handOff(_ subscription: Subscription, queues: UnsafeBufferPointer<ByteSlice> = UnsafeBufferPointer(start: nil, count: 0),
+                 subject: ByteSlice, reply: ByteSlice, headerSize: Int, payload: ByteSlice) {
+        let destination = subscription.loopIndex
+        let batch = outboxes[destination] ?? openOutbox(to: destination)
+        if batch.messageSerial != publishSerial {
+            batch.appendMessage(serial: publishSerial, subject: subject, reply: reply, headerSize: headerSize, payload: payload)
+        }
+        batch.appendTarget(subscription, queues: queues)
+        handedOffDuringRead = true
+    }
+
+    @inline(never)
+    private func openOutbox(to destination: Int) -> HandoffBatch {
+        if freeBatches.isEmpty { returns.collect(into: &freeBatches) }
+        let batch = freeBatches.popLast() ?? HandoffBatch(source: index)
+        outboxes[destination] = batch
+        openOutboxes.append(destination)
+        return batch
+    }
+
+    /// Posts every open batch to its loop (the end of each loop turn, and early when a batch is large).
+    func postHandoffs() {
+        guard !openOutboxes.isEmpty else { return }
+        for destination in openOutboxes {
+            guard let batch = outboxes[destination] else { continue }
+            outboxes[destination] = nil
+            returns.bytesInFlight.add(batch.used, ordering: .relaxed)
+            if !peers[destination].inbox.post(.messages(batch)) {
+                // That loop is shutting down: its receivers are going away, drop the messages.
+                returns.bytesInFlight.subtract(batch.used, ordering: .relaxed)
+                batch.reset()
+                freeBatches.append(batch)
+            }
+        }
+        openOutboxes.removeAll(keepingCapacity: true)
+    }
+
+    /// After a read that handed messages over: posts batches that grew large, and asks for the reader to
+    /// be paused when a serving loop reported a backed-up receiver or falls too far behind.
+    func checkHandoffsAfterRead() {
+        handedOffDuringRead = false
+        for destination in openOutboxes {
+            if let batch = outboxes[destination], batch.used >= HandoffBatch.postThreshold {
+                postHandoffs()
+                break
+            }
+        }
+        let backedUp = returns.backpressure.load(ordering: .relaxed)
+        if backedUp { returns.backpressure.store(false, ordering: .relaxed) }
+        if backedUp || returns.bytesInFlight.load(ordering: .relaxed) > LoopWorker.handoffBytesLimit {
+            if Server.longStallMilliseconds > requestedStall { requestedStall = Server.longStallMilliseconds }
+        }
+    }
+
+    /// Everything other loops posted to this one, in order.
+    func drainInbox(_ mail: inout [LoopMail]) {
+        assertOnLoop()
+        for item in mail {
+            switch item {
+            case .task(let task): task.run()
+            case .messages(let batch): deliverHandoff(batch)
+            }
+        }
+        mail.removeAll(keepingCapacity: true)
+    }
+
+    /// Delivers a batch another loop filled: every target that is still subscribed gets its frame.
+    private func deliverHandoff(_ batch: HandoffBatch) {
+        handoffSource = batch.source
+        inputTime = loop.now
+        var offset = 0
+        let end = batch.used
+        while offset < end {
+            let subjectCount = batch.load(at: offset)
+            let replyCount = batch.load(at: offset &+ 4)
+            let headerSize = Int(Int32(truncatingIfNeeded: batch.load(at: offset &+ 8)))
+            let payloadCount = batch.load(at: offset &+ 12)
+            let targetCount = batch.load(at: offset &+ 16)
+            offset &+= 20
+            let subject = batch.slice(at: offset, count: subjectCount)
+            offset &+= HandoffBatch.padded(subjectCount)
+            let reply = batch.slice(at: offset, count: replyCount)
+            offset &+= HandoffBatch.padded(replyCount)
+            let payload = batch.slice(at: offset, count: payloadCount)
+            offset &+= HandoffBatch.padded(payloadCount)
+            var target = 0
+            while target < targetCount {
+                let subscription = batch.subscriptions[batch.load(at: offset)]
+                let queueCount = batch.load(at: offset &+ 4)
+                offset &+= 8
+                queueScratch.removeAll(keepingCapacity: true)
+                var queue = 0
+                while queue < queueCount {
+                    let length = batch.load(at: offset)
+                    queueScratch.append(batch.slice(at: offset &+ 4, count: length))
+                    offset &+= 4 &+ HandoffBatch.padded(length)
+                    queue &+= 1
+                }
+                // Checked before the subscription's client or route is touched: once removed, its owner
+                // may be gone (removal happens on this loop, so the flag is current).
+                if !subscription.isRemoved {
+                    if let receiver = subscription.client {
+                        _ = deliver(to: subscription, receiver: receiver, subject: subject, reply: reply,
+                                    headerSize: headerSize, payload: payload)
+                    } else if let route = subscription.route, route.state == .registered {
+                        queueScratch.withUnsafeBufferPointer { queues in
+                            route.forward(subject: subject, reply: reply, queues: queues, headerSize: headerSize, payload: payload)
+                        }
+                    }
+                }
+                target &+= 1
+            }
+        }
+        handoffSource = -1
+        batch.reset()
+        peers[batch.source].returns.giveBack(batch, bytes: end)
+    }
+}

@@ -1,0 +1,112 @@
+import NATSConfig
+import NATSProtocol
+import NATSSublist
+import UVLoop
+
+/// Everything one event loop owns: its libuv loop, the client connections it serves, its sublist
+/// matcher, statistics, random numbers, flow control, close-after-flush deadlines and the scratch space
+/// of the publish path. nats-server keeps the equivalent per client or per read goroutine; natsd keeps it
+/// per loop, so the per-message path touches no state another thread writes.
+///
+/// Loop-confined: every member is used on the worker's loop thread only (checked in debug builds by
+/// `assertOnLoop()`). Shared state lives on `Server` (options, the sublist, identity) and is either
+/// immutable after start or synchronised there.
+package final class LoopWorker {
+    /// The server outlives its workers; unowned(unsafe) keeps refcounting off the per-message path.
+    unowned(unsafe) let server: Server
+    /// 0 for the main loop (listeners, routes, monitoring, signals), 1... for the others.
+    package let index: Int
+    package let loop: EventLoop
+    /// This loop's view of the shared subscription index: its own cache and read slot.
+    package let matcher: SublistMatcher<Subscription>
+    package var statistics = ServerStatistics()
+    var random = FastRandom()
+    /// The client connections this loop serves, by client id.
+    package var clients: [UInt64: ClientConnection] = [:]
+    var housekeepingTimer: LoopTimer?
+    var isShuttingDown = false
+    var shutdownDeadline: LoopTimer?
+
+    /// Flow control: connections paused until a loop time, the timer that resumes them, the connection
+    /// whose input is being processed and the pause its deliveries asked for.
+    var stalledReaders: [(connection: TCPConnection, until: UInt64)] = []
+    var stallTimer: LoopTimer?
+    var currentReader: TCPConnection?
+    var requestedStall: UInt64 = 0
+    /// The loop time (uv_now, milliseconds) of the read being processed, read once per read: deliveries
+    /// stamp their receivers' activity with it, so no message costs a clock read.
+    var inputTime: UInt64 = 0
+    /// Connections writing a last -ERR before closing, and when they are closed regardless.
+    var flushingBeforeClose: [(connection: TCPConnection, deadline: UInt64)] = []
+
+    /// Routes picked while one message is being forwarded, each as one subscription of its interest, and
+    /// the queue groups each won (by index into `forwardTargets`); reused, never reallocated in steady state.
+    var forwardTargets = ContiguousArray<Subscription>()
+    var forwardQueues = ContiguousArray<(target: Int, queue: ByteSlice)>()
+    /// The queue names of one RMSG being written.
+    var queueScratch = ContiguousArray<ByteSlice>()
+
+    // Cross-loop delivery (LoopWorker+Handoff.swift).
+    /// Every worker by index (this one included), set when the server starts its loops.
+    var peers: [LoopWorker] = []
+    /// Mail from other loops; nil with a single loop.
+    var inbox: LoopInbox<LoopMail>!
+    /// Batches given back by the loops that delivered them, and the flow-control state they share.
+    let returns = HandoffReturns()
+    /// The batch being filled for each loop (nil when none this turn), and which ones are open.
+    var outboxes: [HandoffBatch?] = []
+    var openOutboxes: [Int] = []
+    var freeBatches: [HandoffBatch] = []
+    /// Counts publishes (and routed messages), so a message goes into a loop's batch once.
+    var publishSerial: UInt64 = 0
+    /// Whether the read being processed handed anything over.
+    var handedOffDuringRead = false
+    /// The loop whose batch is being delivered (its readers are paused when a receiver backs up), or -1.
+    var handoffSource = -1
+
+    // Copies of server settings read per message, so the hot path does not chase `server`.
+    let stallThreshold: Int
+    let isTracing: Bool
+
+    init(server: Server, index: Int, loop: EventLoop) {
+        self.server = server
+        self.index = index
+        self.loop = loop
+        self.matcher = index == 0 ? server.sublist.matcher : SublistMatcher(server.sublist.shared)
+        self.stallThreshold = server.stallThreshold
+        self.isTracing = server.isTracing
+        forwardTargets.reserveCapacity(16)
+        forwardQueues.reserveCapacity(16)
+        queueScratch.reserveCapacity(16)
+    }
+
+    /// Traps in debug builds when called off this worker's loop thread.
+    @inline(__always)
+    func assertOnLoop() {
+        assert(loop.isOnLoopThread, "LoopWorker \(index) used off its loop thread")
+    }
+}
+
+extension LoopWorker {
+    /// Stops this loop's timers and closes its clients, each after writing what is queued for it; the
+    /// loop then ends once the last of them is closed (a loop after the first at the latest after the
+    /// shutdown grace; the main loop's own deadline is the server's).
+    func shutdown() {
+        assertOnLoop()
+        guard !isShuttingDown else { return }
+        isShuttingDown = true
+        housekeepingTimer?.close()
+        housekeepingTimer = nil
+        stallTimer?.close()
+        stallTimer = nil
+        for client in Array(clients.values) { client.close(reason: .serverShutdown, flush: true) }
+        postHandoffs()
+        inbox?.close()
+        if index != 0 {
+            let deadline = LoopTimer(loop: loop) { [unowned self] in self.loop.stop() }
+            deadline.keepsLoopAlive = false
+            deadline.start(afterMilliseconds: Server.shutdownGraceMilliseconds)
+            shutdownDeadline = deadline
+        }
+    }
+}

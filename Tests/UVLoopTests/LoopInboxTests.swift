@@ -1,0 +1,85 @@
+import Foundation
+import Testing
+@testable import UVLoop
+
+/// The cross-thread path into a loop: order, coalescing, close, and handing a socket to another loop.
+@Suite struct LoopInboxTests {
+    /// Items posted from several threads arrive on the loop, each thread's in its posting order, none lost.
+    @Test func postsFromManyThreadsArriveInOrderPerThread() throws {
+        let loop = try EventLoop()
+        let threads = 4, perThread = 2_000
+        var received: [[Int]] = Array(repeating: [], count: threads)
+        var drains = 0
+        let inbox = try LoopInbox<Int>(loop: loop, keepsLoopAlive: true) { items in
+            drains += 1
+            for item in items { received[item / 1_000_000].append(item % 1_000_000) }
+            items.removeAll()
+        }
+        for thread in 0..<threads {
+            Thread.detachNewThread {
+                for index in 0..<perThread { inbox.post(thread * 1_000_000 + index) }
+            }
+        }
+        #expect(runLoop(loop) { received.map(\.count).reduce(0, +) == threads * perThread })
+        for thread in 0..<threads { #expect(received[thread] == Array(0..<perThread)) }
+        #expect(drains < threads * perThread, "posts before the loop noticed coalesce into one drain")
+        inbox.close()
+        #expect(inbox.post(1) == false, "a closed inbox refuses posts")
+        #expect(loop.shutdown() == 0)
+    }
+
+    /// Close drains what was posted before it; an inbox that does not keep the loop alive lets run() end.
+    @Test func closeDrainsWhatWasPosted() throws {
+        let loop = try EventLoop()
+        var seen: [String] = []
+        let inbox = try LoopInbox<String>(loop: loop, keepsLoopAlive: false) { items in
+            seen += items
+            items.removeAll()
+        }
+        inbox.post("a")
+        inbox.post("b")
+        loop.run()  // nothing keeps the loop alive
+        inbox.close()
+        #expect(seen == ["a", "b"])
+        #expect(loop.shutdown() == 0)
+    }
+
+    /// A socket accepted on one loop is served on another after `detachSocket`: bytes flow both ways
+    /// and the peer never notices the move.
+    @Test func acceptedSocketMovesToAnotherLoop() throws {
+        let acceptLoop = try EventLoop()
+        let serveLoop = try EventLoop()
+        var moved: Int32?
+        let listener = try TCPListener(loop: acceptLoop, host: "127.0.0.1", port: 0) { connection in
+            moved = connection.detachSocket()
+        }
+        let peerLoop = try EventLoop()
+        guard case .success(let client)? = dial(peerLoop, port: listener.port) else {
+            Issue.record("dial failed")
+            return
+        }
+        #expect(runLoop(acceptLoop) { moved != nil })
+        let served = try TCPConnection(loop: serveLoop, socket: try #require(moved))
+        let echo = RecordingDelegate()
+        echo.echo = true
+        served.delegate = echo
+        served.startReading()
+        let peer = RecordingDelegate()
+        client.delegate = peer
+        client.startReading()
+        client.write(Array("hello".utf8))
+        for _ in 0..<200 where peer.received.count < 5 {
+            peerLoop.runOnce(wait: false)
+            serveLoop.runOnce(wait: false)
+            usleep(1_000)
+        }
+        #expect(String(decoding: peer.received, as: UTF8.self) == "hello")
+        #expect(echo.received.count == 5)
+        served.close()
+        client.close()
+        listener.close()
+        runLoop(serveLoop) { echo.closeCalls == 1 }
+        runLoop(peerLoop) { peer.closeCalls == 1 }
+        for loop in [acceptLoop, serveLoop, peerLoop] { #expect(loop.shutdown() == 0) }
+    }
+}
