@@ -24,9 +24,10 @@ final class HandoffBatch: @unchecked Sendable {
     private(set) var capacity: Int
     /// Bytes written.
     var used = 0
-    /// The receivers named by the targets, retained while the batch travels (the serving loop checks
-    /// each is still subscribed before delivering). Consecutive targets on one subscription share a slot.
-    var subscriptions = ContiguousArray<Subscription>()
+    /// The receivers named by the targets, retained (by hand, so reading one back costs no reference
+    /// counting) while the batch travels; the serving loop checks each is still subscribed before
+    /// delivering. Consecutive targets on one subscription share a slot.
+    private(set) var subscriptions = ContiguousArray<Unmanaged<Subscription>>()
     /// The publish (worker serial) whose message was written last, and where its target count is.
     var messageSerial: UInt64 = 0
     var targetCountOffset = 0
@@ -42,14 +43,22 @@ final class HandoffBatch: @unchecked Sendable {
         subscriptions.reserveCapacity(64)
     }
 
-    deinit { base.deallocate() }
+    deinit {
+        reset()
+        base.deallocate()
+    }
 
     /// Empties the batch for reuse (keeps its buffer; drops its subscription references).
     func reset() {
         used = 0
         messageSerial = 0
+        for subscription in subscriptions { subscription.release() }
         subscriptions.removeAll(keepingCapacity: true)
     }
+
+    /// The subscription of a target's slot, valid until `reset`.
+    @inline(__always)
+    func subscription(at slot: Int) -> Unmanaged<Subscription> { subscriptions[slot] }
 
     @inline(__always)
     static func padded(_ count: Int) -> Int { (count &+ 3) & ~3 }
@@ -105,8 +114,9 @@ final class HandoffBatch: @unchecked Sendable {
     @inline(__always)
     func appendTarget(_ subscription: Subscription, queues: UnsafeBufferPointer<ByteSlice>) {
         var slot = subscriptions.count &- 1
-        if slot < 0 || subscriptions[slot] !== subscription {
-            subscriptions.append(subscription)
+        let reference = Unmanaged.passUnretained(subscription)
+        if slot < 0 || subscriptions[slot].toOpaque() != reference.toOpaque() {
+            subscriptions.append(reference.retain())
             slot = subscriptions.count &- 1
         }
         var size = 8

@@ -52,18 +52,20 @@ extension LoopWorker {
     func handOff(_ subscription: Subscription, queues: UnsafeBufferPointer<ByteSlice> = UnsafeBufferPointer(start: nil, count: 0),
                  subject: ByteSlice, reply: ByteSlice, headerSize: Int, payload: ByteSlice) {
         let destination = subscription.loopIndex
-        let batch = outboxes[destination] ?? openOutbox(to: destination)
-        if batch.messageSerial != publishSerial {
-            batch.appendMessage(serial: publishSerial, subject: subject, reply: reply, headerSize: headerSize, payload: payload)
+        let reference = outboxes[destination] ?? openOutbox(to: destination)
+        reference._withUnsafeGuaranteedRef { batch in
+            if batch.messageSerial != publishSerial {
+                batch.appendMessage(serial: publishSerial, subject: subject, reply: reply, headerSize: headerSize, payload: payload)
+            }
+            batch.appendTarget(subscription, queues: queues)
         }
-        batch.appendTarget(subscription, queues: queues)
         handedOffDuringRead = true
     }
 
     @inline(never)
-    private func openOutbox(to destination: Int) -> HandoffBatch {
+    private func openOutbox(to destination: Int) -> Unmanaged<HandoffBatch> {
         if freeBatches.isEmpty { returns.collect(into: &freeBatches) }
-        let batch = freeBatches.popLast() ?? HandoffBatch(source: index)
+        let batch = Unmanaged.passRetained(freeBatches.popLast() ?? HandoffBatch(source: index))
         outboxes[destination] = batch
         openOutboxes.append(destination)
         return batch
@@ -73,8 +75,9 @@ extension LoopWorker {
     func postHandoffs() {
         guard !openOutboxes.isEmpty else { return }
         for destination in openOutboxes {
-            guard let batch = outboxes[destination] else { continue }
+            guard let reference = outboxes[destination] else { continue }
             outboxes[destination] = nil
+            let batch = reference.takeRetainedValue()
             returns.bytesInFlight.add(batch.used, ordering: .relaxed)
             if !peers[destination].inbox.post(.messages(batch)) {
                 // That loop is shutting down: its receivers are going away, drop the messages.
@@ -91,7 +94,7 @@ extension LoopWorker {
     func checkHandoffsAfterRead() {
         handedOffDuringRead = false
         for destination in openOutboxes {
-            if let batch = outboxes[destination], batch.used >= HandoffBatch.postThreshold {
+            if let batch = outboxes[destination], batch._withUnsafeGuaranteedRef({ $0.used }) >= HandoffBatch.postThreshold {
                 postHandoffs()
                 break
             }
@@ -136,7 +139,7 @@ extension LoopWorker {
             offset &+= HandoffBatch.padded(payloadCount)
             var target = 0
             while target < targetCount {
-                let subscription = batch.subscriptions[batch.load(at: offset)]
+                let reference = batch.subscription(at: batch.load(at: offset))
                 let queueCount = batch.load(at: offset &+ 4)
                 offset &+= 8
                 queueScratch.removeAll(keepingCapacity: true)
@@ -149,7 +152,8 @@ extension LoopWorker {
                 }
                 // Checked before the subscription's client or route is touched: once removed, its owner
                 // may be gone (removal happens on this loop, so the flag is current).
-                if !subscription.isRemoved {
+                reference._withUnsafeGuaranteedRef { subscription in
+                    if subscription.isRemoved { return }
                     if let receiver = subscription.client {
                         _ = deliver(to: subscription, receiver: receiver, subject: subject, reply: reply,
                                     headerSize: headerSize, payload: payload)

@@ -50,16 +50,31 @@ extension LoopWorker {
 
     /// Adds the route behind a remote subscription to this message's forward targets once (with the
     /// queue group it won, if any); returns 1 when the route is newly added. Routes are told apart by
-    /// `routeID`, so a route served by another loop is never touched here.
+    /// `routeID`, so a route served by another loop is never touched here. The subscription is held
+    /// unretained: the match result keeps it alive until the message is forwarded.
     @inline(__always)
     private func markForward(_ subscription: Subscription, queue: ByteSlice?) -> Int {
         if subscription.loopIndex == index && subscription.route?.state != .registered { return 0 }
+        let routeID = subscription.routeID
         var target = 0
-        let count = forwardTargets.count
-        while target < count && forwardTargets[target].routeID != subscription.routeID { target &+= 1 }
-        let isNew = target == count
-        if isNew { forwardTargets.append(subscription) }
-        if let queue { forwardQueues.append((target, queue)) }
+        while target < forwardTargetCount
+            && forwardTargets[target]._withUnsafeGuaranteedRef({ $0.routeID }) != routeID {
+            target &+= 1
+        }
+        let isNew = target == forwardTargetCount
+        if isNew {
+            let reference = Unmanaged.passUnretained(subscription)
+            if target == forwardTargets.count { forwardTargets.append(reference) } else { forwardTargets[target] = reference }
+            forwardTargetCount &+= 1
+        }
+        if let queue {
+            if forwardQueueCount == forwardQueues.count {
+                forwardQueues.append((target, queue))
+            } else {
+                forwardQueues[forwardQueueCount] = (target, queue)
+            }
+            forwardQueueCount &+= 1
+        }
         return isNew ? 1 : 0
     }
 
@@ -67,20 +82,35 @@ extension LoopWorker {
     /// loop get it through that loop's handoff batch.
     private func forwardToRoutes(subject: ByteSlice, reply: ByteSlice, headerSize: Int, payload: ByteSlice) {
         var target = 0
-        for subscription in forwardTargets {
-            queueScratch.removeAll(keepingCapacity: true)
-            for entry in forwardQueues where entry.target == target { queueScratch.append(entry.queue) }
-            queueScratch.withUnsafeBufferPointer { queues in
-                if subscription.loopIndex == index, let route = subscription.route {
-                    route.forward(subject: subject, reply: reply, queues: queues, headerSize: headerSize, payload: payload)
-                } else {
-                    handOff(subscription, queues: queues, subject: subject, reply: reply, headerSize: headerSize, payload: payload)
+        while target < forwardTargetCount {
+            var queueCount = 0
+            var entry = 0
+            while entry < forwardQueueCount {
+                if forwardQueues[entry].target == target {
+                    if queueCount == queueScratch.count {
+                        queueScratch.append(forwardQueues[entry].queue)
+                    } else {
+                        queueScratch[queueCount] = forwardQueues[entry].queue
+                    }
+                    queueCount &+= 1
+                }
+                entry &+= 1
+            }
+            forwardTargets[target]._withUnsafeGuaranteedRef { subscription in
+                queueScratch.withUnsafeBufferPointer { scratch in
+                    let queues = UnsafeBufferPointer(rebasing: scratch[0..<queueCount])
+                    if subscription.loopIndex == index, let route = subscription.route {
+                        route.forward(subject: subject, reply: reply, queues: queues, headerSize: headerSize, payload: payload)
+                    } else {
+                        handOff(subscription, queues: queues, subject: subject, reply: reply, headerSize: headerSize,
+                                payload: payload)
+                    }
                 }
             }
             target &+= 1
         }
-        forwardTargets.removeAll(keepingCapacity: true)
-        forwardQueues.removeAll(keepingCapacity: true)
+        forwardTargetCount = 0
+        forwardQueueCount = 0
     }
 
     /// Picks one member of a queue group, remote members weighted by their member count. The start is

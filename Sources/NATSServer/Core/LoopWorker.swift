@@ -41,8 +41,12 @@ package final class LoopWorker {
 
     /// Routes picked while one message is being forwarded, each as one subscription of its interest, and
     /// the queue groups each won (by index into `forwardTargets`); reused, never reallocated in steady state.
-    var forwardTargets = ContiguousArray<Subscription>()
+    /// Entries past the counts are stale; all are plain values (unretained references), so resetting
+    /// and filling them costs no reference counting.
+    var forwardTargets = ContiguousArray<Unmanaged<Subscription>>()
+    var forwardTargetCount = 0
     var forwardQueues = ContiguousArray<(target: Int, queue: ByteSlice)>()
+    var forwardQueueCount = 0
     /// The queue names of one RMSG being written.
     var queueScratch = ContiguousArray<ByteSlice>()
 
@@ -53,8 +57,9 @@ package final class LoopWorker {
     var inbox: LoopInbox<LoopMail>!
     /// Batches given back by the loops that delivered them, and the flow-control state they share.
     let returns = HandoffReturns()
-    /// The batch being filled for each loop (nil when none this turn), and which ones are open.
-    var outboxes: [HandoffBatch?] = []
+    /// The batch being filled for each loop (nil when none this turn; retained by hand, so the per-message
+    /// lookup costs no reference counting), and which ones are open.
+    var outboxes: [Unmanaged<HandoffBatch>?] = []
     var openOutboxes: [Int] = []
     var freeBatches: [HandoffBatch] = []
     /// Counts publishes (and routed messages), so a message goes into a loop's batch once.

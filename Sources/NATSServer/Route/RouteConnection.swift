@@ -90,7 +90,10 @@ package final class RouteConnection {
         connection.startReading()
         // The whole handshake gets the cluster's auth timeout (2 s by default), as nats-server's auth
         // timer gives an accepted route: a peer that stays silent is closed right when it expires.
-        let deadline = LoopTimer(loop: connection.loop) { [weak self] in self?.handshakeTimedOut() }
+        // The route's timers hold it unowned, never weak: a weak reference gives an object a side table,
+        // which sends every retain and release of it (each forward) down the slow path. close() closes
+        // every timer before the route can go away.
+        let deadline = LoopTimer(loop: connection.loop) { [unowned self] in self.handshakeTimedOut() }
         deadline.start(afterMilliseconds: UInt64(max(cluster.options.cluster.authTimeoutSeconds, 0) * 1000))
         handshakeDeadline = deadline
         logger.debug("\(label) - Route connection created")
@@ -125,7 +128,7 @@ package final class RouteConnection {
     func failAfterPause(_ errorText: String, reason: CloseReason) {
         connection.stopReading()
         handshakeDeadline?.close()
-        let timer = LoopTimer(loop: connection.loop) { [weak self] in self?.fail(errorText, reason: reason) }
+        let timer = LoopTimer(loop: connection.loop) { [unowned self] in self.fail(errorText, reason: reason) }
         timer.start(afterMilliseconds: RouteConnection.refusalPauseMilliseconds)
         handshakeDeadline = timer
     }
@@ -157,7 +160,7 @@ package final class RouteConnection {
     /// Routes always ping (no activity suppression): first after ~1 s, then every cluster ping interval.
     func startPinging() {
         let interval = UInt64(max(cluster.options.cluster.pingIntervalSeconds, 0.01) * 1000)
-        let timer = LoopTimer(loop: connection.loop) { [weak self] in self?.pingTick() }
+        let timer = LoopTimer(loop: connection.loop) { [unowned self] in self.pingTick() }
         timer.start(afterMilliseconds: min(1000, interval), repeatMilliseconds: interval)
         pingTimer = timer
     }
