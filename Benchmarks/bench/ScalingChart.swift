@@ -36,6 +36,8 @@ struct ScalingChart {
     static let columns = 2
     /// Space above the panels for the title, the subtitle and the legend.
     static let headerHeight = 72.0
+    /// Tops of the y axis within one decade; the four grid steps are then 0.25, 0.3, 0.4, 0.5 … × 10^k.
+    static let scaleSteps = [1.0, 1.2, 1.6, 2, 2.4, 3, 4, 5, 6, 8, 10]
     /// Line colours by series index (colour-blind-safe blue, orange, then greens/purples).
     static let colours = ["#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9"]
 
@@ -68,11 +70,12 @@ struct ScalingChart {
         }
     }
 
-    /// The smallest 1, 2, 2.5 or 5 × 10^k at or above `value` (1 for nothing to draw).
+    /// The smallest round number at or above `value` whose quarters are round too (1 for nothing to
+    /// draw): one of `scaleSteps` × 10^k, so the top leaves little empty space.
     static func roundUp(_ value: Double) -> Double {
         guard value > 0, value.isFinite else { return 1 }
         let magnitude = pow(10, floor(log10(value)))
-        for step in [1.0, 2, 2.5, 5, 10] where step * magnitude >= value * (1 - 1e-12) {
+        for step in scaleSteps where step * magnitude >= value * (1 - 1e-12) {
             return step * magnitude
         }
         return 10 * magnitude

@@ -59,12 +59,12 @@ private final class SVGCollector: NSObject, XMLParserDelegate {
         let parsed = try #require(SVGCollector.parse(svg))
         let axes = ScalingChart.Axes(panel: Self.chart.panels[0])
         #expect(axes.loops == [1, 2, 4])
-        #expect(axes.top == 5_000_000, "3.5 M rounded up")
-        // log2 x: 2 loops halfway between 1 and 4; y linear from the plot's bottom (0) to its top (5 M).
+        #expect(axes.top == 4_000_000, "3.5 M rounded up")
+        // log2 x: 2 loops halfway between 1 and 4; y linear from the plot's bottom (0) to its top (4 M).
         #expect(abs(axes.x(2) - (axes.x(1) + axes.x(4)) / 2) < 1e-9)
         #expect(axes.x(1) > ScalingChart.plotLeft && axes.x(4) < ScalingChart.plotRight)
         #expect(axes.y(0) == ScalingChart.plotBottom)
-        #expect(axes.y(5_000_000) == ScalingChart.plotTop)
+        #expect(axes.y(4_000_000) == ScalingChart.plotTop)
         let circles = parsed.elements.filter { $0.name == "circle" }
             .map { "\($0.attributes["cx"] ?? "?"),\($0.attributes["cy"] ?? "?")" }
         let expected = [(1, 2_000_000.0), (2, 3_000_000), (4, 3_500_000), (1, 1_000_000), (4, 1_600_000)]
@@ -75,13 +75,15 @@ private final class SVGCollector: NSObject, XMLParserDelegate {
         // A panel with a single loop count puts it in the middle.
         let single = ScalingChart.Axes(panel: Self.chart.panels[1])
         #expect(single.x(1) == (ScalingChart.plotLeft + ScalingChart.plotRight) / 2)
-        #expect(single.top == 1_000_000)
+        #expect(single.top == 800_000)
     }
 
     @Test func roundNumbersForTheTopOfTheScale() {
-        #expect(ScalingChart.roundUp(3_500_000) == 5_000_000, "the first of 1, 2, 2.5, 5 × 10^6 at or above")
+        #expect(ScalingChart.roundUp(3_500_000) == 4_000_000)
         #expect(ScalingChart.roundUp(2_000_000) == 2_000_000)
-        #expect(ScalingChart.roundUp(2_100_000) == 2_500_000)
+        #expect(ScalingChart.roundUp(2_100_000) == 2_400_000)
+        #expect(ScalingChart.roundUp(5_630_000) == 6_000_000)
+        #expect(ScalingChart.roundUp(8_100) == 10_000)
         #expect(ScalingChart.roundUp(999) == 1000)
         #expect(ScalingChart.roundUp(0) == 1)
         #expect(ScalingChart.roundUp(.nan) == 1)
