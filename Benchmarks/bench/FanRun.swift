@@ -55,12 +55,12 @@ struct FanRun {
     /// just before the first publish and after the last delivery.
     func run(sampleCPU: () -> [ProcessCPU]?) throws -> FanRunResult {
         let state = FanRunState(publishers: workload.subjects.count)
-        let threads = workload.subscriberCount + workload.subjects.count
+        var started = 0
         defer {
-            // Wake and join every thread still running (each is bounded by its own deadline).
+            // Wake and join every thread started (each is bounded by its own deadline).
             state.aborted.store(true, ordering: .releasing)
             for _ in workload.subjects { state.go.signal() }
-            if !Self.wait(state.exited, times: threads, until: deadline(after: timeoutSeconds + 5)) {
+            if !Self.wait(state.exited, times: started, until: deadline(after: timeoutSeconds + 5)) {
                 log("fan run: some load-generator threads did not stop in time")
             }
         }
@@ -71,12 +71,14 @@ struct FanRun {
                 Thread.detachNewThread {
                     Self.subscribe(workload, subjectIndex: subjectIndex, timeoutSeconds: timeout, state: state)
                 }
+                started += 1
             }
         }
         try awaitReady(state, count: workload.subscriberCount, what: "subscribers")
         for index in workload.subjects.indices {
             let (workload, timeout) = (workload, timeoutSeconds)
             Thread.detachNewThread { Self.publish(workload, index: index, timeoutSeconds: timeout, state: state) }
+            started += 1
         }
         try awaitReady(state, count: workload.subjects.count, what: "publishers")
         try probe(state)

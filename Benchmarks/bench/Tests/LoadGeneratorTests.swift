@@ -135,5 +135,18 @@ struct LoadGeneratorTests {
             try ThroughputRun(publisherPort: port, subscriberPort: nil, payloadSize: 16, messageCount: 10, timeoutSeconds: 2).run()
         }
     }
+
+    @Test func nothingListeningFailsAFanRunAtOnce() throws {
+        let port = try PortAllocator.shared.claim()
+        defer { PortAllocator.shared.release(port) }
+        let workload = ScalingCase.pairs(count: 2).workload(
+            publisherPort: port, subscriberPort: port, settings: ScalingSettings(durationSeconds: 0.2)
+        )
+        let start = monotonicNanos()
+        let error = #expect(throws: BenchError.self) { try FanRun(workload: workload, timeoutSeconds: 20).run { nil } }
+        #expect(error?.message.contains("connect 127.0.0.1:\(port)") == true)
+        // The threads it started are joined, and the ones it never started are not waited for.
+        #expect(monotonicNanos() - start < 5_000_000_000)
+    }
 }
 #endif
