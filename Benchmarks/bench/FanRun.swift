@@ -151,10 +151,7 @@ struct FanRun {
             state.exited.signal()
         }
         do {
-            let frame = Array("PUB \(workload.subjects[index]) \(workload.payloadSize)\r\n".utf8)
-                + [UInt8](repeating: UInt8(ascii: "x"), count: workload.payloadSize) + [13, 10]
-            let framesPerBatch = max(1, ThroughputRun.batchBytes / frame.count)
-            let batch = [[UInt8]](repeating: frame, count: framesPerBatch).flatMap { $0 }
+            let batch = PublishBatch(subject: workload.subjects[index], payloadSize: workload.payloadSize)
             let socket = try ClientSocket(port: workload.publisherPort, timeoutSeconds: 10)
             var scanner = InboundScanner()
             try socket.handshake(scanner: &scanner)
@@ -166,8 +163,8 @@ struct FanRun {
             let stopAt = state.startTime.load(ordering: .acquiring) + UInt64(workload.publishSeconds * 1e9)
             var sent = 0
             while monotonicNanos() < stopAt, !state.aborted.load(ordering: .relaxed) {
-                try socket.write(batch)
-                sent += framesPerBatch
+                try socket.write(batch.bytes)
+                sent += batch.frames
             }
             try socket.flush(scanner: &scanner, timeoutSeconds: timeoutSeconds)
             state.publishedCounts.withLock { $0[index] = sent }

@@ -30,6 +30,19 @@ import Testing
     }
 }
 
+@Suite struct PublishBatchTests {
+    @Test func wholeFramesUpToTheBatchSize() {
+        let batch = PublishBatch(subject: "s.1", payloadSize: 16)
+        let frame = Array("PUB s.1 16\r\nxxxxxxxxxxxxxxxx\r\n".utf8)
+        #expect(batch.frameLength == frame.count)
+        #expect(batch.frames == ThroughputRun.batchBytes / frame.count)
+        #expect(batch.bytes.count == batch.frames * frame.count)
+        #expect(Array(batch.bytes.suffix(frame.count)) == frame)
+        let huge = PublishBatch(subject: "s", payloadSize: ThroughputRun.batchBytes)
+        #expect(huge.frames == 1, "a frame bigger than the batch still goes out whole")
+    }
+}
+
 @Suite struct ScalingReportTests {
     static let contenders = [
         Contender(label: "natsd", binary: .success("/a"), version: "v1"),
