@@ -1,3 +1,5 @@
+import Foundation
+
 /// Command line of the `bench` executable.
 struct BenchOptions: Equatable {
     enum Mode: Equatable {
@@ -7,6 +9,8 @@ struct BenchOptions: Equatable {
         case connections
         /// Seconds for an N-node chain to become a full mesh, and route churn afterwards.
         case mesh
+        /// msgs/s and CPU per message against the number of event loops (`--loops`).
+        case scaling
     }
 
     /// Scenario groups that can be selected with `--only`.
@@ -30,6 +34,8 @@ struct BenchOptions: Equatable {
     /// Cluster sizes for `mesh`.
     var meshNodeCounts = [10, 20, 40]
     var mesh = MeshSettings()
+    /// What `--loops`, `--pool`, `--chart` and `--duration` ask of the scaling table.
+    var scaling = ScalingSettings()
 
     static let usage = """
         usage: bench [conns] [options]
@@ -53,11 +59,18 @@ struct BenchOptions: Equatable {
           --settle SECS        watch for route churn this long after the full mesh (default 5)
           --poll-ms N          pause between /routez poll rounds (default 50)
           --dup-logs           run the servers with -D and count duplicate-route log lines
+        scaling table (instead of the default table):
+          --loops LIST         comma list of event-loop counts: natsd --loops L, nats-server GOMAXPROCS=L
+          --pool LIST          route pool sizes for the 3-node chain case, -1 or 1 and up (default 3)
+          --duration SECS      publishing time of one measured window (default 3)
+          --chart FILE         also write the scaling curves as an SVG
         """
 
     /// Parses `arguments` (without the program name).
     static func parse(_ arguments: [String]) throws -> BenchOptions {
         var options = BenchOptions()
+        var namedMode: String?
+        var scalingFlag: String?
         var index = 0
         func value(_ flag: String) throws -> String {
             index += 1
@@ -74,8 +87,32 @@ struct BenchOptions: Equatable {
         while index < arguments.count {
             let argument = arguments[index]
             switch argument {
-            case "conns": options.mode = .connections
-            case "mesh": options.mode = .mesh
+            case "conns":
+                options.mode = .connections
+                namedMode = argument
+            case "mesh":
+                options.mode = .mesh
+                namedMode = argument
+            case "--loops":
+                options.scaling.loops = try parseList(
+                    value(argument), flag: argument, requirement: "1 to \(ScalingSettings.maximumLoops)"
+                ) { (1...ScalingSettings.maximumLoops).contains($0) }
+                scalingFlag = argument
+            case "--pool":
+                options.scaling.pools = try parseList(value(argument), flag: argument, requirement: "-1 or 1 and up") {
+                    $0 == -1 || $0 >= 1
+                }
+                scalingFlag = scalingFlag ?? argument
+            case "--duration":
+                let text = try value(argument)
+                guard let seconds = Double(text), seconds > 0, seconds <= 600 else {
+                    throw BenchError("\(argument) needs seconds between 0 and 600, got \(text)")
+                }
+                options.scaling.durationSeconds = seconds
+                scalingFlag = scalingFlag ?? argument
+            case "--chart":
+                options.scaling.chartPath = try value(argument)
+                scalingFlag = scalingFlag ?? argument
             case "--nodes":
                 let text = try value(argument)
                 let counts = text.split(separator: ",").map { Int($0) }
@@ -112,7 +149,30 @@ struct BenchOptions: Equatable {
             }
             index += 1
         }
+        if let scalingFlag {
+            if let namedMode { throw BenchError("\(scalingFlag) belongs to the scaling table, not to `\(namedMode)`") }
+            guard !options.scaling.loops.isEmpty else { throw BenchError("\(scalingFlag) needs --loops") }
+            options.mode = .scaling
+        }
         return options
+    }
+
+    /// Parses a comma list of integers such as `1,2,4` (spaces around items allowed) for `flag`:
+    /// every item must satisfy `allowed` (described by `requirement` in the error) and appear once;
+    /// the order is kept.
+    static func parseList(
+        _ text: String, flag: String, requirement: String, allowed: (Int) -> Bool
+    ) throws -> [Int] {
+        var numbers: [Int] = []
+        for item in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let trimmed = item.trimmingCharacters(in: .whitespaces)
+            guard let number = Int(trimmed), allowed(number) else {
+                throw BenchError("\(flag) needs a comma list of integers, each \(requirement); got \(text)")
+            }
+            guard !numbers.contains(number) else { throw BenchError("\(flag) lists \(number) twice: \(text)") }
+            numbers.append(number)
+        }
+        return numbers
     }
 
     /// `--msgs` for small payloads; at most 128 B worth of bytes per message for bigger ones, and

@@ -7,6 +7,20 @@ struct ServerBinary: Sendable {
     let path: String
 }
 
+/// What a benchmark adds to a server's launch: arguments after the ones it always has, and
+/// environment variables on top of the bench's own.
+struct NodeTuning: Sendable, Equatable {
+    var arguments: [String] = []
+    var environment: [String: String] = [:]
+
+    static let none = NodeTuning()
+
+    /// This tuning with `more` arguments appended.
+    func adding(arguments more: [String]) -> NodeTuning {
+        NodeTuning(arguments: arguments + more, environment: environment)
+    }
+}
+
 /// A set of running servers of one implementation: a single node or the 3-node chained cluster.
 final class Deployment {
     let servers: [ServerProcess]
@@ -20,9 +34,10 @@ final class Deployment {
     /// Client port of node `index` (0-based).
     func port(_ index: Int) -> Int { servers[index].clientPort }
 
-    /// One node on loopback, with a monitoring port when the binary accepts `-m`.
-    static func single(_ binary: ServerBinary, logDirectory: String) throws -> Deployment {
-        let server = try startNode(binary, name: "\(binary.label)", extra: [], logDirectory: logDirectory)
+    /// One node on loopback, with a monitoring port when the binary accepts `-m`; `tuning` adds
+    /// arguments and environment (the scaling table's loop count).
+    static func single(_ binary: ServerBinary, logDirectory: String, tuning: NodeTuning = .none) throws -> Deployment {
+        let server = try startNode(binary, name: "\(binary.label)", tuning: tuning, logDirectory: logDirectory)
         return Deployment(servers: [server])
     }
 
@@ -30,7 +45,10 @@ final class Deployment {
     /// Each node picks its cluster port (-1) and the next one routes to the port its ports file
     /// names. Returns once every node sees two remote servers (via `/routez`) or, without
     /// monitoring, once a message published on s1 reaches a subscriber on s3.
-    static func chainedCluster(_ binary: ServerBinary, logDirectory: String, timeoutSeconds: Double = 20) throws -> Deployment {
+    /// `tuning` applies to every node (a config file with the route pool size, the loop count).
+    static func chainedCluster(
+        _ binary: ServerBinary, logDirectory: String, tuning: NodeTuning = .none, timeoutSeconds: Double = 20
+    ) throws -> Deployment {
         var servers: [ServerProcess] = []
         do {
             for index in 1...3 {
@@ -41,7 +59,9 @@ final class Deployment {
                     }
                     extra += ["--routes", "nats-route://127.0.0.1:\(port)"]
                 }
-                servers.append(try startNode(binary, name: "\(binary.label) s\(index)", extra: extra, logDirectory: logDirectory))
+                servers.append(try startNode(
+                    binary, name: "\(binary.label) s\(index)", tuning: tuning.adding(arguments: extra), logDirectory: logDirectory
+                ))
             }
         } catch {
             servers.forEach { $0.stop() }
@@ -54,15 +74,18 @@ final class Deployment {
 
     /// Starts one node on ports it picks (`-p -1`, `-m -1`), read back from its ports file in
     /// `logDirectory`. Tries `-m` first; a binary that rejects it is retried without monitoring.
-    private static func startNode(_ binary: ServerBinary, name: String, extra: [String], logDirectory: String) throws -> ServerProcess {
+    private static func startNode(
+        _ binary: ServerBinary, name: String, tuning: NodeTuning, logDirectory: String
+    ) throws -> ServerProcess {
         let safeName = name.replacingOccurrences(of: " ", with: "-")
         var firstError: (any Error)?
         for withMonitoring in [true, false] {
             var arguments = ["-a", "127.0.0.1", "-p", "-1"]
             if withMonitoring { arguments += ["-m", "-1"] }
-            arguments += extra
+            arguments += tuning.arguments
             let server = try ServerProcess.launch(
-                name: name, binary: binary.path, arguments: arguments, portsFileDirectory: logDirectory,
+                name: name, binary: binary.path, arguments: arguments, environment: tuning.environment,
+                portsFileDirectory: logDirectory,
                 logPath: "\(logDirectory)/\(safeName)\(withMonitoring ? "" : "-nomon").log"
             )
             do {

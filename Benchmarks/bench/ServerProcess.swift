@@ -83,10 +83,11 @@ final class ServerProcess {
 
     /// Starts `binary arguments…` with stdout and stderr going to `logPath`. With
     /// `portsFileDirectory`, `--ports_file_dir` is appended and the ports are read back by
-    /// `waitUntilReady` (`clientPort` and `monitorPort` may then be 0 and nil).
+    /// `waitUntilReady` (`clientPort` and `monitorPort` may then be 0 and nil). The server inherits
+    /// the bench's environment with `environment` set on top (`GOMAXPROCS` for nats-server).
     static func launch(
-        name: String, binary: String, arguments: [String], clientPort: Int = 0, monitorPort: Int? = nil,
-        portsFileDirectory: String? = nil, logPath: String
+        name: String, binary: String, arguments: [String], environment: [String: String] = [:],
+        clientPort: Int = 0, monitorPort: Int? = nil, portsFileDirectory: String? = nil, logPath: String
     ) throws -> ServerProcess {
         var argv = [binary] + arguments
         if let portsFileDirectory { argv += ["--ports_file_dir", portsFileDirectory] }
@@ -104,8 +105,11 @@ final class ServerProcess {
 
         let cArguments: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         defer { cArguments.forEach { free($0) } }
+        let merged = ProcessInfo.processInfo.environment.merging(environment) { _, added in added }
+        let cEnvironment: [UnsafeMutablePointer<CChar>?] = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { cEnvironment.forEach { free($0) } }
         var pid: pid_t = 0
-        let status = posix_spawn(&pid, path, &actions, nil, cArguments, environ)
+        let status = posix_spawn(&pid, path, &actions, nil, cArguments, cEnvironment)
         guard status == 0 else {
             throw BenchError("cannot start \(binary): \(String(cString: strerror(status)))")
         }

@@ -17,6 +17,27 @@ final class SubscriberProgress: Sendable {
     }
 }
 
+/// Pipelined publishing: one `PUB <subject> <size>` frame with an `x…` payload, repeated to fill
+/// about `ThroughputRun.batchBytes`, written with one call.
+struct PublishBatch {
+    let bytes: [UInt8]
+    /// Frames in `bytes` (at least one).
+    let frames: Int
+    /// Bytes of one frame.
+    let frameLength: Int
+
+    init(subject: String, payloadSize: Int) {
+        let frame = Array("PUB \(subject) \(payloadSize)\r\n".utf8)
+            + [UInt8](repeating: UInt8(ascii: "x"), count: payloadSize) + [13, 10]
+        frameLength = frame.count
+        frames = max(1, ThroughputRun.batchBytes / frame.count)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(frames * frame.count)
+        for _ in 0..<frames { bytes += frame }
+        self.bytes = bytes
+    }
+}
+
 /// One throughput measurement: a raw publisher writing pre-built `PUB` frames, optionally a raw
 /// subscriber on another (or the same) server counting `MSG` frames.
 ///
@@ -66,19 +87,14 @@ struct ThroughputRun {
             }
         }
 
-        let frame = Array("PUB \(Self.dataSubject) \(payloadSize)\r\n".utf8)
-            + [UInt8](repeating: UInt8(ascii: "x"), count: payloadSize) + [13, 10]
-        let framesPerBatch = max(1, Self.batchBytes / frame.count)
-        var batch: [UInt8] = []
-        batch.reserveCapacity(framesPerBatch * frame.count)
-        for _ in 0..<framesPerBatch { batch += frame }
+        let batch = PublishBatch(subject: Self.dataSubject, payloadSize: payloadSize)
 
         let start = monotonicNanos()
-        try batch.withUnsafeBytes { bytes in
+        try batch.bytes.withUnsafeBytes { bytes in
             var remaining = messageCount
             while remaining > 0 {
-                let frames = min(remaining, framesPerBatch)
-                try publisher.write(UnsafeRawBufferPointer(rebasing: bytes[0..<(frames * frame.count)]))
+                let frames = min(remaining, batch.frames)
+                try publisher.write(UnsafeRawBufferPointer(rebasing: bytes[0..<(frames * batch.frameLength)]))
                 remaining -= frames
                 if monotonicNanos() > limit { throw BenchError("publisher timed out") }
             }

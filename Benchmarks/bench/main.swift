@@ -79,6 +79,31 @@ case .mesh:
         ],
         contenders: contenders, rows: suite.rows, settings: options.mesh
     ).render()
+case .scaling:
+    let scaling = options.scaling
+    let suite = ScalingSuite(options: options, contenders: contenders, logDirectory: logDirectory)
+    suite.runAll()
+    let table = ScalingReport(
+        preamble: [
+            "machine: \(machine)",
+            "runs: \(options.runs) per cell, interleaved; each run publishes \(scaling.payloadSize) B messages for "
+                + "\(format1(scaling.durationSeconds)) s; natsd with --loops L, nats-server with GOMAXPROCS=L; "
+                + "load generators (one thread per connection) on the same machine",
+        ],
+        contenders: contenders, rows: suite.rows
+    )
+    report = table.render()
+    if let path = scaling.chartPath {
+        let svg = table.chart(
+            title: "natsd vs nats-server: msgs/s against event loops, \(scaling.payloadSize) B messages", subtitle: machine
+        ).render()
+        do {
+            try svg.write(toFile: path, atomically: true, encoding: .utf8)
+            log("chart written to \(path)")
+        } catch {
+            log("cannot write the chart to \(path): \(error)")
+        }
+    }
 }
 
 childRegistry.killAll()

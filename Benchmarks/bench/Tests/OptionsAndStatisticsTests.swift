@@ -35,6 +35,49 @@ import Testing
         #expect(throws: BenchError.self) { try BenchOptions.parse(arguments) }
     }
 
+    @Test func scalingFlags() throws {
+        let options = try BenchOptions.parse([
+            "--loops", "1,2,4", "--pool", "-1, 1,3", "--duration", "0.5", "--chart", "/tmp/x.svg", "--runs", "2",
+        ])
+        #expect(options.mode == .scaling)
+        #expect(options.scaling.loops == [1, 2, 4])
+        #expect(options.scaling.pools == [-1, 1, 3])
+        #expect(options.scaling.durationSeconds == 0.5)
+        #expect(options.scaling.chartPath == "/tmp/x.svg")
+        #expect(options.runs == 2)
+        let defaults = try BenchOptions.parse(["--loops", "8"])
+        #expect(defaults.scaling.loops == [8])
+        #expect(defaults.scaling.pools == [3], "nats-server's default pool size")
+        #expect(defaults.scaling.durationSeconds == 3)
+        #expect(defaults.scaling.chartPath == nil)
+        #expect(try BenchOptions.parse([]).scaling.loops.isEmpty)
+    }
+
+    @Test func listParsingKeepsOrderAndRejectsJunk() throws {
+        let any: (Int) -> Bool = { _ in true }
+        #expect(try BenchOptions.parseList("4,1,2", flag: "--x", requirement: "", allowed: any) == [4, 1, 2])
+        #expect(try BenchOptions.parseList(" 7 ", flag: "--x", requirement: "", allowed: any) == [7])
+        for junk in ["", ",", "1,", ",1", "1,,2", "1;2", "one", "1.5", "2,2", "1,2,1"] {
+            #expect(throws: BenchError.self, "\(junk)") {
+                try BenchOptions.parseList(junk, flag: "--x", requirement: "", allowed: any)
+            }
+        }
+        let error = #expect(throws: BenchError.self) {
+            try BenchOptions.parseList("1,0", flag: "--loops", requirement: "1 to 1024") { $0 >= 1 }
+        }
+        #expect(error?.message == "--loops needs a comma list of integers, each 1 to 1024; got 1,0")
+    }
+
+    @Test(arguments: [
+        ["--loops"], ["--loops", "0"], ["--loops", "1025"], ["--loops", "-1"], ["--loops", "1,1"],
+        ["--loops", "2", "--pool", "0"], ["--loops", "2", "--pool", "-2"], ["--loops", "2", "--duration", "0"],
+        ["--loops", "2", "--duration", "soon"], ["--pool", "3"], ["--chart", "/tmp/x.svg"], ["--duration", "2"],
+        ["mesh", "--loops", "2"], ["--loops", "2", "conns"],
+    ])
+    func rejectsScaling(arguments: [String]) {
+        #expect(throws: BenchError.self) { try BenchOptions.parse(arguments) }
+    }
+
     @Test func messageCountScalesDownForBigPayloads() {
         let options = BenchOptions()
         #expect(options.messageCount(for: 16) == 2_000_000)
