@@ -12,7 +12,8 @@ import NATSProtocol
 ///
 /// Layout, 4-byte aligned `UInt32` fields: a message is `subject count, reply count, header size (-1
 /// none), payload count, target count`, then the three byte runs each padded to 4; a target is
-/// `subscription index, queue count`, then per queue `length` and its bytes padded to 4.
+/// `subscription index, queue count | pick hops << 16`, then per queue `length` and its bytes padded to
+/// 4. Pick hops is 0 for a plain receiver, else how many loops a queue group's pick has been to.
 ///
 /// `@unchecked Sendable`: a batch is owned by one loop at a time. It passes to the serving loop through
 /// its `LoopInbox` and back through the source's `HandoffReturns`, both behind a mutex, so each owner's
@@ -112,7 +113,7 @@ final class HandoffBatch: @unchecked Sendable {
     /// Appends a receiver of the message appended last: a client subscription, or a route (any
     /// subscription of that route's interest) with the queue groups it won.
     @inline(__always)
-    func appendTarget(_ subscription: Subscription, queues: UnsafeBufferPointer<ByteSlice>) {
+    func appendTarget(_ subscription: Subscription, queues: UnsafeBufferPointer<ByteSlice>, pickHops: Int) {
         var slot = subscriptions.count &- 1
         let reference = Unmanaged.passUnretained(subscription)
         if slot < 0 || subscriptions[slot].toOpaque() != reference.toOpaque() {
@@ -124,7 +125,7 @@ final class HandoffBatch: @unchecked Sendable {
         reserve(size)
         var offset = used
         store(slot, at: offset)
-        store(queues.count, at: offset &+ 4)
+        store(queues.count | pickHops << 16, at: offset &+ 4)
         offset &+= 8
         for queue in queues {
             store(queue.count, at: offset)

@@ -49,15 +49,20 @@ extension LoopWorker {
     /// Queues one message for `subscription`, served by another loop: the message goes into that loop's
     /// batch once per publish, then the receiver (with the queue groups a route won).
     @inline(__always)
+    ///
+    /// `pickHops` is 0 for a plain subscriber; for a queue group member picked here it is 1, and the
+    /// serving loop picks again among the group's members if that one has gone meanwhile (a client that
+    /// closed while its loop was busy), as nats-server tries the next member of a group when a delivery
+    /// fails. Each further pick adds a hop; after `maximumPickHops` the message is dropped.
     func handOff(_ subscription: Subscription, queues: UnsafeBufferPointer<ByteSlice> = UnsafeBufferPointer(start: nil, count: 0),
-                 subject: ByteSlice, reply: ByteSlice, headerSize: Int, payload: ByteSlice) {
+                 pickHops: Int = 0, subject: ByteSlice, reply: ByteSlice, headerSize: Int, payload: ByteSlice) {
         let destination = subscription.loopIndex
         let reference = outboxes[destination] ?? openOutbox(to: destination)
         reference._withUnsafeGuaranteedRef { batch in
             if batch.messageSerial != publishSerial {
                 batch.appendMessage(serial: publishSerial, subject: subject, reply: reply, headerSize: headerSize, payload: payload)
             }
-            batch.appendTarget(subscription, queues: queues)
+            batch.appendTarget(subscription, queues: queues, pickHops: pickHops)
         }
         handedOffDuringRead = true
     }
@@ -106,6 +111,28 @@ extension LoopWorker {
         }
     }
 
+    /// The most loops one queue group pick may visit before the message is dropped.
+    static let maximumPickHops = 3
+
+    /// A queue group member picked on another loop is gone: pick again among the group's members that
+    /// are clients (nats-server tries the next member when a delivery fails), found through this loop's
+    /// own match of the subject.
+    @inline(never)
+    private func pickAgain(for gone: Subscription, hops: Int, subject: ByteSlice, reply: ByteSlice, headerSize: Int,
+                           payload: ByteSlice) {
+        guard let queue = gone.queueBytes else { return }
+        let result = matcher.match(subject)
+        guard let group = result.queueGroups.first(where: { $0.first?.queueBytes?.slice.elementsEqual(queue.slice) == true }),
+              let member = pickLocalQueueMember(group), let receiver = member.client
+        else { return }
+        if member.loopIndex == index {
+            _ = deliver(to: member, receiver: receiver, subject: subject, reply: reply, headerSize: headerSize, payload: payload)
+        } else if hops < LoopWorker.maximumPickHops {
+            publishSerial &+= 1
+            handOff(member, pickHops: hops + 1, subject: subject, reply: reply, headerSize: headerSize, payload: payload)
+        }
+    }
+
     /// Everything other loops posted to this one, in order.
     func drainInbox(_ mail: inout [LoopMail]) {
         assertOnLoop()
@@ -140,7 +167,9 @@ extension LoopWorker {
             var target = 0
             while target < targetCount {
                 let reference = batch.subscription(at: batch.load(at: offset))
-                let queueCount = batch.load(at: offset &+ 4)
+                let counts = batch.load(at: offset &+ 4)
+                let queueCount = counts & 0xFFFF
+                let pickHops = counts >> 16
                 offset &+= 8
                 queueScratch.removeAll(keepingCapacity: true)
                 var queue = 0
@@ -153,13 +182,25 @@ extension LoopWorker {
                 // Checked before the subscription's client or route is touched: once removed, its owner
                 // may be gone (removal happens on this loop, so the flag is current).
                 reference._withUnsafeGuaranteedRef { subscription in
-                    if subscription.isRemoved { return }
-                    if let receiver = subscription.client {
-                        _ = deliver(to: subscription, receiver: receiver, subject: subject, reply: reply,
-                                    headerSize: headerSize, payload: payload)
-                    } else if let route = subscription.route, route.state == .registered {
-                        queueScratch.withUnsafeBufferPointer { queues in
-                            route.forward(subject: subject, reply: reply, queues: queues, headerSize: headerSize, payload: payload)
+                    if subscription.isRemoved || subscription.client?.isClosed == true {
+                        if pickHops > 0 {
+                            pickAgain(for: subscription, hops: pickHops, subject: subject, reply: reply,
+                                      headerSize: headerSize, payload: payload)
+                        }
+                        return
+                    }
+                    if let receiver = subscription.clientReference {
+                        receiver._withUnsafeGuaranteedRef { receiver in
+                            _ = deliver(to: subscription, receiver: receiver, subject: subject, reply: reply,
+                                        headerSize: headerSize, payload: payload)
+                        }
+                    } else if let route = subscription.routeReference {
+                        route._withUnsafeGuaranteedRef { route in
+                            guard route.state == .registered else { return }
+                            queueScratch.withUnsafeBufferPointer { queues in
+                                route.forward(subject: subject, reply: reply, queues: queues, headerSize: headerSize,
+                                              payload: payload)
+                            }
                         }
                     }
                 }

@@ -11,32 +11,40 @@ extension LoopWorker {
         publishSerial &+= 1
         var deliveries = 0
         var forwardCount = 0
-        for subscription in result.plain {
-            if let receiver = subscription.client {
+        result.plain.forEachBorrowed { subscription in
+            if let receiver = subscription.clientReference {
                 if subscription.loopIndex != index {
                     handOff(subscription, subject: subject, reply: reply, headerSize: headerSize, payload: payload)
                     deliveries &+= 1
-                    continue
+                    return
                 }
-                if receiver === publisher && !publisher.echo { continue }
-                if deliver(to: subscription, receiver: receiver, subject: subject, reply: reply, headerSize: headerSize, payload: payload) {
-                    deliveries &+= 1
+                receiver._withUnsafeGuaranteedRef { receiver in
+                    if receiver === publisher && !publisher.echo { return }
+                    if deliver(to: subscription, receiver: receiver, subject: subject, reply: reply, headerSize: headerSize,
+                               payload: payload) {
+                        deliveries &+= 1
+                    }
                 }
-            } else if subscription.route != nil {
+            } else if subscription.routeReference != nil {
                 forwardCount &+= markForward(subscription, queue: nil)
             }
         }
-        for group in result.queueGroups {
-            guard let member = pickQueueMember(group, publisher: publisher) else { continue }
-            if let receiver = member.client {
-                if member.loopIndex != index {
-                    handOff(member, subject: subject, reply: reply, headerSize: headerSize, payload: payload)
-                    deliveries &+= 1
-                } else if deliver(to: member, receiver: receiver, subject: subject, reply: reply, headerSize: headerSize, payload: payload) {
-                    deliveries &+= 1
+        if !result.queueGroups.isEmpty {
+            for group in result.queueGroups {
+                guard let member = pickQueueMember(group, publisher: publisher) else { continue }
+                if let receiver = member.clientReference {
+                    if member.loopIndex != index {
+                        handOff(member, pickHops: 1, subject: subject, reply: reply, headerSize: headerSize, payload: payload)
+                        deliveries &+= 1
+                    } else if receiver._withUnsafeGuaranteedRef({ receiver in
+                        deliver(to: member, receiver: receiver, subject: subject, reply: reply, headerSize: headerSize,
+                                payload: payload)
+                    }) {
+                        deliveries &+= 1
+                    }
+                } else if let queue = member.queueBytes {
+                    forwardCount &+= markForward(member, queue: queue.slice)
                 }
-            } else if let queue = member.queueBytes {
-                forwardCount &+= markForward(member, queue: queue.slice)
             }
         }
         if forwardCount > 0 {
@@ -54,7 +62,10 @@ extension LoopWorker {
     /// unretained: the match result keeps it alive until the message is forwarded.
     @inline(__always)
     private func markForward(_ subscription: Subscription, queue: ByteSlice?) -> Int {
-        if subscription.loopIndex == index && subscription.route?.state != .registered { return 0 }
+        if subscription.loopIndex == index
+            && subscription.routeReference?._withUnsafeGuaranteedRef({ $0.state }) != .registered {
+            return 0
+        }
         let routeID = subscription.routeID
         var target = 0
         while target < forwardTargetCount
@@ -99,8 +110,10 @@ extension LoopWorker {
             forwardTargets[target]._withUnsafeGuaranteedRef { subscription in
                 queueScratch.withUnsafeBufferPointer { scratch in
                     let queues = UnsafeBufferPointer(rebasing: scratch[0..<queueCount])
-                    if subscription.loopIndex == index, let route = subscription.route {
-                        route.forward(subject: subject, reply: reply, queues: queues, headerSize: headerSize, payload: payload)
+                    if subscription.loopIndex == index, let route = subscription.routeReference {
+                        route._withUnsafeGuaranteedRef { route in
+                            route.forward(subject: subject, reply: reply, queues: queues, headerSize: headerSize, payload: payload)
+                        }
                     } else {
                         handOff(subscription, queues: queues, subject: subject, reply: reply, headerSize: headerSize,
                                 payload: payload)

@@ -6,15 +6,17 @@ extension LoopWorker {
     func deliverRouted(_ message: RoutedMessage) {
         let result = matcher.match(message.subject)
         publishSerial &+= 1
-        for subscription in result.plain {
-            guard let receiver = subscription.client else { continue }
+        result.plain.forEachBorrowed { subscription in
+            guard let receiver = subscription.clientReference else { return }
             if subscription.loopIndex != index {
                 handOff(subscription, subject: message.subject, reply: message.reply, headerSize: message.headerSize,
                         payload: message.payload)
-                continue
+                return
             }
-            _ = deliver(to: subscription, receiver: receiver, subject: message.subject, reply: message.reply,
-                        headerSize: message.headerSize, payload: message.payload)
+            receiver._withUnsafeGuaranteedRef { receiver in
+                _ = deliver(to: subscription, receiver: receiver, subject: message.subject, reply: message.reply,
+                            headerSize: message.headerSize, payload: message.payload)
+            }
         }
         guard !message.queues.isEmpty else { return }
         for group in result.queueGroups {
@@ -23,7 +25,7 @@ extension LoopWorker {
             }
             guard let member = pickLocalQueueMember(group), let receiver = member.client else { continue }
             if member.loopIndex != index {
-                handOff(member, subject: message.subject, reply: message.reply, headerSize: message.headerSize,
+                handOff(member, pickHops: 1, subject: message.subject, reply: message.reply, headerSize: message.headerSize,
                         payload: message.payload)
             } else {
                 _ = deliver(to: member, receiver: receiver, subject: message.subject, reply: message.reply,
@@ -37,7 +39,7 @@ extension LoopWorker {
     /// members of that group; a random start that goes on to the next local member would give the
     /// member listed after each route entry a double share (issue 6 point 6).
     @inline(__always)
-    private func pickLocalQueueMember(_ group: ContiguousArray<Subscription>) -> Subscription? {
+    func pickLocalQueueMember(_ group: ContiguousArray<Subscription>) -> Subscription? {
         let picked = random.uniformIndex(count: group.count) { candidate in
             let member = group[candidate]
             guard let receiver = member.client else { return false }

@@ -10,10 +10,14 @@ package final class Subscription: SublistEntry {
     let queueBytes: OwnedBytes?
     /// The client's sid (local subscriptions) — echoed verbatim in MSG.
     package let sid: OwnedBytes
-    /// The subscribing client. Unowned: a connection removes all its subscriptions before it goes away.
-    package unowned(unsafe) let client: ClientConnection?
-    /// The route the interest came from (remote subscriptions).
-    unowned(unsafe) let route: RouteConnection?
+    /// The subscribing client, unretained: a connection removes all its subscriptions before it goes
+    /// away. Held as `Unmanaged` so the per-message path reads it without reference counting
+    /// (`_withUnsafeGuaranteedRef`); `client` is the plain view for everything else.
+    let clientReference: Unmanaged<ClientConnection>?
+    /// The route the interest came from (remote subscriptions), unretained like `clientReference`.
+    let routeReference: Unmanaged<RouteConnection>?
+    package var client: ClientConnection? { clientReference?.takeUnretainedValue() }
+    var route: RouteConnection? { routeReference?.takeUnretainedValue() }
     /// The worker (loop) that serves the client or route: only that loop touches `client`, `route`,
     /// `delivered`, `maxMessages` and `isRemoved`; other loops hand messages for it over to that loop.
     let loopIndex: Int
@@ -33,8 +37,8 @@ package final class Subscription: SublistEntry {
         self.queue = queue.isEmpty ? nil : queue.array
         self.queueBytes = queue.isEmpty ? nil : OwnedBytes(queue)
         self.sid = OwnedBytes(sid)
-        self.client = client
-        self.route = nil
+        self.clientReference = Unmanaged.passUnretained(client)
+        self.routeReference = nil
         self.loopIndex = client.worker.index
         self.routeID = 0
         self.weight = 1
@@ -45,10 +49,25 @@ package final class Subscription: SublistEntry {
         self.queue = queue
         self.queueBytes = queue.map { OwnedBytes($0) }
         self.sid = OwnedBytes([])
-        self.client = nil
-        self.route = route
+        self.clientReference = nil
+        self.routeReference = Unmanaged.passUnretained(route)
         self.loopIndex = route.worker.index
         self.routeID = route.id
         self.weight = max(weight, 1)
+    }
+}
+
+extension ContiguousArray where Element: AnyObject {
+    /// Calls `body` with each element, borrowed: no retain and release per element (the array keeps
+    /// them alive, and `body` must not change it).
+    @inline(__always)
+    func forEachBorrowed(_ body: (Element) -> Void) {
+        withUnsafeBufferPointer { elements in
+            var position = 0
+            while position < elements.count {
+                Unmanaged.passUnretained(elements[position])._withUnsafeGuaranteedRef(body)
+                position &+= 1
+            }
+        }
     }
 }
