@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: bootstrap, debug build, Swift Testing unit tests, the Python black-box suite
-# against the freshly built debug natsd (and the real nats-server as the reference), then a release
+# against the freshly built debug natsd on one event loop (and the real nats-server as the reference),
+# the whole suite again against natsd on four loops (more loops than cores, on purpose), then a release
 # build (the binary users get, hot path -Ounchecked) and the protocol, hostile-input and cluster
 # black-box files against it (natsd only: nats-server was already the reference above), then a
 # bounded fuzzing run.
@@ -12,6 +13,7 @@
 #   PYTEST_ARGS         extra arguments for both pytest runs (e.g. "-x -k queue")
 #   RELEASE_BLACKBOX    space list of black-box files (globs, in Tests/BlackBox) to run against the
 #                       release build; "none" skips the release build and run
+#   MULTI_LOOPS         loops of the second natsd run of the suite (default 4; 0 skips that run)
 #   FUZZ_SECONDS        seconds of fuzzing per libFuzzer harness (default 60; 0 skips the step)
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -28,6 +30,7 @@ status=0
 swift_summary="swift test: not run"
 pytest_summary="pytest: not run"
 release_summary="pytest (release natsd): not run"
+loops_summary="pytest (natsd, ${MULTI_LOOPS:-4} loops): not run"
 passed=0
 failed=0
 
@@ -89,14 +92,27 @@ else
 fi
 echo "$tsan_summary"
 
-echo "== black-box suite (pytest)"
+echo "== black-box suite (pytest; natsd on one event loop)"
 export NATSD_BIN="$BIN_DIR/natsd"
 # shellcheck disable=SC2086 # PYTEST_ARGS is split on purpose.
-.venv/bin/pytest Tests/BlackBox -q ${PYTEST_ARGS:-} 2>&1 | tee "$LOGS/pytest.log"
+NATSD_LOOPS=1 .venv/bin/pytest Tests/BlackBox -q ${PYTEST_ARGS:-} 2>&1 | tee "$LOGS/pytest.log"
 pytest_rc=${PIPESTATUS[0]}
 [ "$pytest_rc" -eq 0 ] || status=1
 count_pytest "$LOGS/pytest.log" "$pytest_rc" "pytest"
 pytest_summary="$summary"
+
+# Every behaviour again with natsd on several loops: clients of one test then sit on different loops
+# and messages cross between them (nats-server already ran as the reference above).
+if [ "${MULTI_LOOPS:-4}" -gt 0 ]; then
+    echo "== black-box suite (pytest; natsd on ${MULTI_LOOPS:-4} event loops)"
+    # shellcheck disable=SC2086 # PYTEST_ARGS is split on purpose.
+    BLACKBOX_IMPLS=natsd NATSD_LOOPS="${MULTI_LOOPS:-4}" .venv/bin/pytest Tests/BlackBox -q ${PYTEST_ARGS:-} 2>&1 \
+        | tee "$LOGS/pytest-loops.log"
+    loops_rc=${PIPESTATUS[0]}
+    [ "$loops_rc" -eq 0 ] || status=1
+    count_pytest "$LOGS/pytest-loops.log" "$loops_rc" "pytest (natsd, ${MULTI_LOOPS:-4} loops)"
+    loops_summary="$summary"
+fi
 
 # The release binary: what users run, with the -Ounchecked hot path, so the hostile-input and
 # cluster files run against it too.
@@ -145,6 +161,7 @@ echo "== summary"
 echo "$swift_summary"
 echo "$tsan_summary"
 echo "$pytest_summary"
+echo "$loops_summary"
 echo "$release_summary"
 echo "$fuzz_summary"
 echo "total: ${passed} passed, ${failed} failed"
