@@ -48,7 +48,7 @@ let package = Package(
         .target(name: "NATSProtocol", swiftSettings: hotPathSettings),
         .target(
             name: "NATSSublist",
-            dependencies: ["NATSProtocol", .product(name: "Atomics", package: "swift-atomics")],
+            dependencies: ["NATSProtocol", "UVLoop"],
             swiftSettings: hotPathSettings
         ),
         // Checked code: everything that reads operator or peer input outside the per-message path

@@ -1,5 +1,6 @@
 import NATSProtocol
 import Synchronization
+import UVLoop
 
 /// The subscription index that every event loop shares: any loop inserts and removes (SUB, UNSUB,
 /// route interest) and matches, through its own `SublistMatcher`. Writers are serialised by a mutex;
@@ -82,7 +83,7 @@ public final class SharedSublist<Entry: SublistEntry> {
     /// The generation of the active trie, for matchers to validate their caches against.
     @usableFromInline let generationCounter = Atomic<UInt64>(0)
 
-    let lock = WriterLock()
+    let lock = PThreadLock()
     /// Slots of the registered matchers; changed and read under `lock` only.
     var readers: [ReaderSlot] = []
 

@@ -1,4 +1,5 @@
 import CLibUV
+import Synchronization
 
 /// A libuv event loop plus the loop-wide buffers the TCP read and write paths share.
 ///
@@ -48,7 +49,9 @@ public final class EventLoop {
     private(set) var isShutDown = false
     /// The thread that runs the loop, recorded when `run`/`runOnce` first runs (nil before: set-up code
     /// may touch the loop from the thread that created it).
-    private var runningThread: pthread_t?
+    /// Atomic because other threads read it (`isRunningOnCurrentThread` when posting to this loop);
+    /// relaxed is enough: a thread only ever finds its own id there by having stored it itself.
+    private let runningThread = Atomic<UInt>(0)
 
     /// Creates a loop with a shared read buffer of `readBufferSize` bytes.
     public init(readBufferSize: Int = 256 * 1024) throws(UVError) {
@@ -104,7 +107,7 @@ public final class EventLoop {
 
     /// Runs until `stop()` or until no active handles remain.
     public func run() {
-        runningThread = pthread_self()
+        runningThread.store(UInt(pthread_self()), ordering: .relaxed)
         flushPending()
         _ = uv_run(rawLoop, UV_RUN_DEFAULT)
     }
@@ -113,7 +116,7 @@ public final class EventLoop {
     /// active handles or requests remain.
     @discardableResult
     public func runOnce(wait: Bool = true) -> Bool {
-        if runningThread == nil { runningThread = pthread_self() }
+        if runningThread.load(ordering: .relaxed) == 0 { runningThread.store(UInt(pthread_self()), ordering: .relaxed) }
         flushPending()
         return uv_run(rawLoop, wait ? UV_RUN_ONCE : UV_RUN_NOWAIT) != 0
     }
@@ -121,15 +124,14 @@ public final class EventLoop {
     /// True on the thread running this loop, or before it first ran. For debug assertions that
     /// loop-confined state stays on its loop (as NIOLoopBound checks).
     public var isOnLoopThread: Bool {
-        guard let runningThread else { return true }
-        return pthread_equal(runningThread, pthread_self()) != 0
+        let running = runningThread.load(ordering: .relaxed)
+        return running == 0 || running == UInt(pthread_self())
     }
 
     /// True on the thread running this loop (false before it first ran): whether loop-confined work
     /// can be done right here rather than posted to the loop.
     public var isRunningOnCurrentThread: Bool {
-        guard let runningThread else { return false }
-        return pthread_equal(runningThread, pthread_self()) != 0
+        runningThread.load(ordering: .relaxed) == UInt(pthread_self())
     }
 
     /// Makes `run()` return at the end of the current turn.

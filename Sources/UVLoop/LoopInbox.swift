@@ -1,5 +1,3 @@
-import Synchronization
-
 /// The one way into a loop from another thread: items posted from any thread are handed, in the order
 /// they were posted, to `onDrain` on the loop's thread. A post takes a mutex for an append and wakes the
 /// loop (`LoopWaker`, `uv_async_send`); posts that arrive before the loop notices coalesce into one drain.
@@ -9,14 +7,16 @@ import Synchronization
 /// steady state neither side allocates.
 ///
 /// `@unchecked Sendable`: `post` is the only member used off the loop thread; it touches `posted` under
-/// its mutex and the waker, which is itself thread-safe. `spare` and `onDrain` are loop-thread only.
+/// `lock` and the waker, which is itself thread-safe. `spare` and `onDrain` are loop-thread only.
 public final class LoopInbox<Item: Sendable>: @unchecked Sendable {
     private struct Posted: Sendable {
         var items: [Item] = []
         var isClosed = false
     }
 
-    private let posted = Mutex(Posted())
+    private let lock = PThreadLock()
+    /// Guarded by `lock`.
+    private var posted = Posted()
     private var waker: LoopWaker!
     private let onDrain: (inout [Item]) -> Void
     /// The array handed to `onDrain`, kept (emptied) between drains for its capacity.
@@ -39,7 +39,7 @@ public final class LoopInbox<Item: Sendable>: @unchecked Sendable {
     /// item, once the inbox is closed (its loop is shutting down).
     @discardableResult
     public func post(_ item: Item) -> Bool {
-        let accepted = posted.withLock { posted in
+        let accepted = lock.withLock {
             guard !posted.isClosed else { return false }
             posted.items.append(item)
             return true
@@ -53,7 +53,7 @@ public final class LoopInbox<Item: Sendable>: @unchecked Sendable {
         // come out in the same swap.
         var items = spare
         spare = []
-        posted.withLock { posted in swap(&posted.items, &items) }
+        lock.withLock { swap(&posted.items, &items) }
         if !items.isEmpty { onDrain(&items) }
         items.removeAll(keepingCapacity: true)
         spare = items
@@ -62,7 +62,7 @@ public final class LoopInbox<Item: Sendable>: @unchecked Sendable {
     /// Refuses later posts, drains what was posted before and closes the wake handle (idempotent; on the
     /// loop thread).
     public func close() {
-        let wasClosed = posted.withLock { posted in
+        let wasClosed = lock.withLock {
             defer { posted.isClosed = true }
             return posted.isClosed
         }

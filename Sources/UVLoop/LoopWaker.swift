@@ -1,18 +1,19 @@
 import CLibUV
-import Synchronization
 
 /// Wakes the loop from another thread (the only cross-thread handle; `LoopInbox` puts a queue on top of
 /// it). Several `wake()` calls before the loop notices coalesce into one call of `onWake`.
 ///
 /// `@unchecked Sendable` is safe because `wake()` is the only member used off the loop thread,
-/// and it touches only `uv_async_send` (documented thread-safe) under `isClosed`'s lock while the
+/// and it touches only `uv_async_send` (documented thread-safe) under `lock` while the
 /// handle is open; `close()` flips that flag under the same lock before the handle goes away.
 public final class LoopWaker: LoopHandleOwner, @unchecked Sendable {
     let handle: UnsafeMutablePointer<uv_async_t>
     /// Runs on the loop thread after one or more `wake()` calls; set before the first wake.
     var onWake: () -> Void
     /// True once closed; guards `handle` against a `wake()` racing with `close()`.
-    private let isClosed = Mutex(false)
+    private let lock = PThreadLock()
+    /// Guarded by `lock`.
+    private var isClosed = false
 
     /// Creates the waker; `wake` runs on the loop thread after one or more `wake()` calls.
     public init(loop: EventLoop, _ wake: @escaping () -> Void) throws(UVError) {
@@ -39,16 +40,16 @@ public final class LoopWaker: LoopHandleOwner, @unchecked Sendable {
 
     /// Callable from any thread; does nothing after `close()`.
     public func wake() {
-        isClosed.withLock { closed in
-            if !closed { _ = uvStatus(uv_async_send(handle)) }
+        lock.withLock {
+            if !isClosed { _ = uvStatus(uv_async_send(handle)) }
         }
     }
 
     /// Closes the waker on the loop thread (idempotent).
     public func close() {
-        let wasClosed = isClosed.withLock { closed in
-            defer { closed = true }
-            return closed
+        let wasClosed = lock.withLock {
+            defer { isClosed = true }
+            return isClosed
         }
         guard !wasClosed else { return }
         uv_close(CLibUV_async_as_handle(handle)) { handle in

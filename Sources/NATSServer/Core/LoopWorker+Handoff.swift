@@ -5,9 +5,11 @@ import UVLoop
 /// What other loops may touch of a worker: batches given back to it, the bytes it has handed over that
 /// are not delivered yet, and the backpressure flag its receivers' loops raise.
 ///
-/// `@unchecked Sendable`: every member is a mutex or an atomic.
+/// `@unchecked Sendable`: `returned` is guarded by `lock`; the rest are atomics.
 final class HandoffReturns: @unchecked Sendable {
-    private let returned = Mutex<[HandoffBatch]>([])
+    private let lock = PThreadLock()
+    /// Guarded by `lock`.
+    private var returned: [HandoffBatch] = []
     /// Bytes in batches posted by this worker and not yet delivered by their loop.
     let bytesInFlight = Atomic<Int>(0)
     /// Set by a loop whose receiver backed up while delivering this worker's batch: pause the reader.
@@ -15,13 +17,13 @@ final class HandoffReturns: @unchecked Sendable {
 
     /// A serving loop is done with `batch` (already reset) of `bytes` bytes.
     func giveBack(_ batch: HandoffBatch, bytes: Int) {
-        returned.withLock { $0.append(batch) }
+        lock.withLock { returned.append(batch) }
         bytesInFlight.subtract(bytes, ordering: .relaxed)
     }
 
     /// Moves the returned batches into `free` (on the source's loop).
     func collect(into free: inout [HandoffBatch]) {
-        returned.withLock { returned in
+        lock.withLock {
             free.append(contentsOf: returned)
             returned.removeAll(keepingCapacity: true)
         }

@@ -45,7 +45,7 @@ public final class Server {
     /// Open clients on every loop, for max_connections (each loop adds and subtracts its own).
     let openClients = Atomic<Int>(0)
     /// The client INFO's shared fields, kept by the main loop (`refreshClientInfo`), read by every loop.
-    let clientInfoTemplate = Mutex(ServerInfo())
+    let clientInfoTemplate = LockedValue(ServerInfo())
     /// The worker threads (loops 1...), joined at the end of `run()`.
     var loopThreads: [LoopThread] = []
     var clientListener: TCPListener?
