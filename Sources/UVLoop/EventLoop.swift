@@ -45,7 +45,8 @@ public final class EventLoop {
 
     /// Number of flush passes that had at least one connection to flush (test hook).
     var flushPassCount = 0
-    private(set) var isShutDown = false
+    /// Set by a `shutdown()` that closed every handle and the libuv loop (uv_loop_close returned 0).
+    public private(set) var isShutDown = false
     /// The thread that runs the loop, recorded when `run`/`runOnce` first runs (nil before: set-up code
     /// may touch the loop from the thread that created it).
     private var runningThread: pthread_t?
