@@ -97,7 +97,11 @@ let package = Package(
         .testTarget(name: "NATSConfigTests", dependencies: ["NATSConfig"], swiftSettings: swiftSettings),
         .testTarget(name: "NATSAuthTests", dependencies: ["NATSAuth"], swiftSettings: swiftSettings),
         .testTarget(name: "NATSLoggingTests", dependencies: ["NATSLogging"], swiftSettings: swiftSettings),
-        .testTarget(name: "NATSServerTests", dependencies: ["NATSServer"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "NATSServerTests",
+            dependencies: ["NATSServer", "NATSConfig", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "NATSMonitoringTests",
             dependencies: [
