@@ -99,7 +99,10 @@ let package = Package(
         .testTarget(name: "NATSLoggingTests", dependencies: ["NATSLogging"], swiftSettings: swiftSettings),
         .testTarget(
             name: "NATSServerTests",
-            dependencies: ["NATSServer", "NATSConfig", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "NATSServer", "NATSConfig", "NATSAuth", "NATSJSON", "NATSProtocol",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
