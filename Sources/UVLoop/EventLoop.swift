@@ -78,10 +78,10 @@ public final class EventLoop {
         _ = uvStatus(uv_check_init(loop, checkHandle))
         _ = uvStatus(uv_prepare_init(loop, prepareHandle))
         _ = uvStatus(uv_check_start(checkHandle) { handle in
-            EventLoop.owner(of: handle).flushPending()
+            EventLoop.owner(data: handle!.pointee.data).flushPending()
         })
         _ = uvStatus(uv_prepare_start(prepareHandle) { handle in
-            EventLoop.owner(of: handle).flushPending()
+            EventLoop.owner(data: handle!.pointee.data).flushPending()
         })
         // They must not keep uv_run alive on their own.
         uv_unref(CLibUV_check_as_handle(checkHandle))
@@ -98,9 +98,9 @@ public final class EventLoop {
         rawLoop.deallocate()
     }
 
-    private static func owner<T>(of handle: UnsafeMutablePointer<T>?) -> EventLoop {
-        let data = UnsafeMutablePointer<uv_handle_t>(OpaquePointer(handle!)).pointee.data!
-        return Unmanaged<EventLoop>.fromOpaque(data).takeUnretainedValue()
+    /// The loop a check or prepare handle's `data` points at (unretained, see `init`).
+    private static func owner(data: UnsafeMutableRawPointer?) -> EventLoop {
+        Unmanaged<EventLoop>.fromOpaque(data!).takeUnretainedValue()
     }
 
     /// Runs until `stop()` or until no active handles remain.
@@ -149,10 +149,10 @@ public final class EventLoop {
     public func shutdown() -> Int32 {
         if isShutDown { return 0 }
         uv_close(CLibUV_check_as_handle(checkHandle)) { handle in
-            UnsafeMutablePointer<uv_check_t>(OpaquePointer(handle!)).deallocate()
+            CLibUV_handle_as_check(handle)!.deallocate()
         }
         uv_close(CLibUV_prepare_as_handle(prepareHandle)) { handle in
-            UnsafeMutablePointer<uv_prepare_t>(OpaquePointer(handle!)).deallocate()
+            CLibUV_handle_as_prepare(handle)!.deallocate()
         }
         // Close callbacks may start new handles (a delegate reacting to a close); a few rounds
         // catch those without risking an endless loop.
