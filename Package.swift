@@ -29,7 +29,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
-        .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
     ],
     targets: [
         // MARK: - C shims
@@ -46,11 +45,7 @@ let package = Package(
         // Hot path (-Ounchecked in release): the per-message code only.
         .target(name: "UVLoop", dependencies: ["CLibUV"], swiftSettings: hotPathSettings),
         .target(name: "NATSProtocol", swiftSettings: hotPathSettings),
-        .target(
-            name: "NATSSublist",
-            dependencies: ["NATSProtocol", .product(name: "Atomics", package: "swift-atomics")],
-            swiftSettings: hotPathSettings
-        ),
+        .target(name: "NATSSublist", dependencies: ["NATSProtocol"], swiftSettings: hotPathSettings),
         // Checked code: everything that reads operator or peer input outside the per-message path
         // (CONNECT/INFO JSON, config and flags, credentials, logging, monitoring HTTP).
         .target(name: "NATSJSON", dependencies: ["NATSProtocol"], swiftSettings: swiftSettings),
