@@ -33,14 +33,14 @@ import Testing
     }
 
     private func connect(_ handshake: inout ClientHandshake, _ json: String, authenticator: Authenticator,
-                         current: ConnectOptions = ConnectOptions(), headersSupported: Bool = true) -> ClientHandshake.Action {
+                         current: ConnectOptions = ConnectOptions(), headersSupported: Bool = true) -> ClientHandshake.ConnectAction {
         Array(json.utf8).withUnsafeBytes { bytes in
             handshake.connectArrived(json: ByteSlice(bytes), current: current, authenticator: authenticator,
                                      headersSupported: headersSupported)
         }
     }
 
-    private func accepted(_ action: ClientHandshake.Action) -> ConnectOptions? {
+    private func accepted(_ action: ClientHandshake.ConnectAction) -> ConnectOptions? {
         if case .accept(let options) = action { return options }
         return nil
     }
@@ -152,7 +152,9 @@ import Testing
     @Test func rejectedNoRespondersStillEndsTheAuthenticationWait() {
         var machine = handshake(Self.alice)
         let action = connect(&machine, #"{"user":"alice","pass":"secret","no_responders":true}"#, authenticator: Self.alice)
-        #expect(action != .proceed && accepted(action) == nil)
+        let rejection = ClientHandshake.Rejection(errorText: "no responders requires headers support",
+                                                  reason: .noRespondersRequiresHeaders, logMessage: nil)
+        #expect(action == .reject(rejection))
         #expect(machine.deadlinePassed(now: .max) == nil)
     }
 

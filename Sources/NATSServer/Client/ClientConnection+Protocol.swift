@@ -78,8 +78,6 @@ extension ClientConnection: ProtocolHandler {
         case .reject(let rejection):
             reject(rejection)
             return false
-        case .proceed:
-            return true
         }
     }
 

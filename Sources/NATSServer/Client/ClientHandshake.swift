@@ -35,11 +35,17 @@ package struct ClientHandshake {
         package let logMessage: String?
     }
 
-    /// What the connection does with an op the handshake looked at.
-    package enum Action: Equatable {
+    /// What the connection does with the op that starts a read.
+    package enum OpAction: Equatable {
         /// Go on with the op.
         case proceed
-        /// CONNECT accepted: these are the client's options from now on (`+OK` first when verbose).
+        /// Close the connection as the rejection says; process nothing more.
+        case reject(Rejection)
+    }
+
+    /// What the connection does with a CONNECT.
+    package enum ConnectAction: Equatable {
+        /// Accepted: these are the client's options from now on (`+OK` first when verbose).
         case accept(ConnectOptions)
         /// Close the connection as the rejection says; process nothing more.
         case reject(Rejection)
@@ -65,7 +71,7 @@ package struct ClientHandshake {
     /// An op starting with `firstByte` arrived (checked once per read: a read always starts at an op,
     /// since a connection keeps an unparsed tail for the next). Before authentication only CONNECT may
     /// come, unless a `no_auth_user` lets the client in.
-    package mutating func opArrived(firstByte: UInt8, authenticator: Authenticator) -> Action {
+    package mutating func opArrived(firstByte: UInt8, authenticator: Authenticator) -> OpAction {
         guard awaitsAuthentication, firstByte != UInt8(ascii: "C"), firstByte != UInt8(ascii: "c") else { return .proceed }
         guard authenticator.hasNoAuthUser, authenticator.authorize(user: "", pass: "", authToken: "") else {
             return .reject(Rejection(errorText: "Authorization Violation", reason: .authenticationViolation, logMessage: nil))
@@ -77,7 +83,7 @@ package struct ClientHandshake {
     /// A CONNECT with argument `json` arrived; `current` are the client's options (the defaults before
     /// the first CONNECT). `headersSupported` is false when the server turned header support off.
     package mutating func connectArrived(json: ByteSlice, current: ConnectOptions, authenticator: Authenticator,
-                                         headersSupported: Bool) -> Action {
+                                         headersSupported: Bool) -> ConnectAction {
         // A later CONNECT changes only the fields it names, as nats-server decodes it over the client's
         // current options (a `CONNECT {}` keeps verbose off once it was turned off).
         let decoded = isConnected ? ConnectOptions.decode(json, over: current) : ConnectOptions.decode(json)
