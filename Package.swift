@@ -29,7 +29,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
-        .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
     ],
     targets: [
         // MARK: - C shims
@@ -46,11 +45,7 @@ let package = Package(
         // Hot path (-Ounchecked in release): the per-message code only.
         .target(name: "UVLoop", dependencies: ["CLibUV"], swiftSettings: hotPathSettings),
         .target(name: "NATSProtocol", swiftSettings: hotPathSettings),
-        .target(
-            name: "NATSSublist",
-            dependencies: ["NATSProtocol", "UVLoop"],
-            swiftSettings: hotPathSettings
-        ),
+        .target(name: "NATSSublist", dependencies: ["NATSProtocol", "UVLoop"], swiftSettings: hotPathSettings),
         // Checked code: everything that reads operator or peer input outside the per-message path
         // (CONNECT/INFO JSON, config and flags, credentials, logging, monitoring HTTP).
         .target(name: "NATSJSON", dependencies: ["NATSProtocol"], swiftSettings: swiftSettings),
@@ -97,7 +92,14 @@ let package = Package(
         .testTarget(name: "NATSConfigTests", dependencies: ["NATSConfig"], swiftSettings: swiftSettings),
         .testTarget(name: "NATSAuthTests", dependencies: ["NATSAuth"], swiftSettings: swiftSettings),
         .testTarget(name: "NATSLoggingTests", dependencies: ["NATSLogging"], swiftSettings: swiftSettings),
-        .testTarget(name: "NATSServerTests", dependencies: ["NATSServer"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "NATSServerTests",
+            dependencies: [
+                "NATSServer", "NATSConfig", "NATSAuth", "NATSJSON", "NATSProtocol",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "NATSMonitoringTests",
             dependencies: [

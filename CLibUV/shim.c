@@ -16,16 +16,6 @@ _Static_assert(sizeof(uv_buf_t) == sizeof(struct iovec), "uv_buf_t must match st
 _Static_assert(offsetof(uv_buf_t, base) == offsetof(struct iovec, iov_base), "uv_buf_t.base layout");
 _Static_assert(offsetof(uv_buf_t, len) == offsetof(struct iovec, iov_len), "uv_buf_t.len layout");
 
-static void close_walk_cb(uv_handle_t *handle, void *arg) {
-    if (!uv_is_closing(handle)) {
-        uv_close(handle, (uv_close_cb)arg);
-    }
-}
-
-void CLibUV_close_all_handles(uv_loop_t *loop, uv_close_cb close_cb) {
-    uv_walk(loop, close_walk_cb, (void *)close_cb);
-}
-
 static int format_addr(const struct sockaddr_storage *ss, char *ip, size_t ip_len, int *port) {
     if (ss->ss_family == AF_INET) {
         const struct sockaddr_in *in = (const struct sockaddr_in *)ss;

@@ -12,18 +12,21 @@
 
 static inline uv_handle_t *CLibUV_tcp_as_handle(uv_tcp_t *h) { return (uv_handle_t *)h; }
 static inline uv_stream_t *CLibUV_tcp_as_stream(uv_tcp_t *h) { return (uv_stream_t *)h; }
-static inline uv_tcp_t *CLibUV_stream_as_tcp(uv_stream_t *h) { return (uv_tcp_t *)h; }
-static inline uv_handle_t *CLibUV_stream_as_handle(uv_stream_t *h) { return (uv_handle_t *)h; }
 static inline uv_handle_t *CLibUV_timer_as_handle(uv_timer_t *h) { return (uv_handle_t *)h; }
 static inline uv_handle_t *CLibUV_signal_as_handle(uv_signal_t *h) { return (uv_handle_t *)h; }
 static inline uv_handle_t *CLibUV_check_as_handle(uv_check_t *h) { return (uv_handle_t *)h; }
 static inline uv_handle_t *CLibUV_prepare_as_handle(uv_prepare_t *h) { return (uv_handle_t *)h; }
 static inline uv_handle_t *CLibUV_async_as_handle(uv_async_t *h) { return (uv_handle_t *)h; }
-static inline uv_handle_t *CLibUV_idle_as_handle(uv_idle_t *h) { return (uv_handle_t *)h; }
 
-/// Closes every handle still open on the loop (used at shutdown and by tests that must leave no
-/// handle behind). Walking the loop's handle queue is only possible through uv_walk's C callback.
-void CLibUV_close_all_handles(uv_loop_t *loop, uv_close_cb close_cb);
+// The way back: a close callback gets the uv_handle_t it closed and frees the handle as the type it
+// was allocated as (handles closed before an owner object held them, and the loop's own check and
+// prepare handles).
+static inline uv_tcp_t *CLibUV_handle_as_tcp(uv_handle_t *h) { return (uv_tcp_t *)h; }
+static inline uv_check_t *CLibUV_handle_as_check(uv_handle_t *h) { return (uv_check_t *)h; }
+static inline uv_prepare_t *CLibUV_handle_as_prepare(uv_handle_t *h) { return (uv_prepare_t *)h; }
+
+// Requests start with the uv_req_t fields as handles do with uv_handle_t's (uv_cancel takes a uv_req_t).
+static inline uv_req_t *CLibUV_getaddrinfo_as_req(uv_getaddrinfo_t *r) { return (uv_req_t *)r; }
 
 /// Returns the numeric peer address of a TCP handle as "ip" text in `ip` (at least 64 bytes) and the
 /// port in `port`; 0 on success or a libuv error code. sockaddr juggling is much clearer in C.

@@ -15,23 +15,13 @@ public struct ConnectOptions: Sendable, Equatable {
 
     public init() {}
 
-    /// The starting point for a route CONNECT: nats-server decodes it into a zeroed struct, so every
-    /// flag the peer omits is false.
-    public static var routeDefaults: ConnectOptions {
-        var options = ConnectOptions()
-        options.verbose = false
-        options.pedantic = false
-        options.echo = false
-        return options
-    }
-
     /// Applies the JSON over the client defaults. nil when the JSON is malformed or a field has the
     /// wrong type (the server then closes silently).
     public static func decode(_ json: ByteSlice) -> ConnectOptions? {
         decode(json, over: ConnectOptions())
     }
 
-    /// Applies the JSON over `defaults` (e.g. `routeDefaults`, or the options of an earlier CONNECT).
+    /// Applies the JSON over `defaults` (the options of an earlier CONNECT).
     public static func decode(_ json: ByteSlice, over defaults: ConnectOptions) -> ConnectOptions? {
         guard let object = JSONObjectDecoder(json) else { return nil }
         var options = defaults

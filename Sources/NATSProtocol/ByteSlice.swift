@@ -79,11 +79,3 @@ func memcmpBytes(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ count: 
 extension ByteSlice: CustomStringConvertible {
     public var description: String { string }
 }
-
-extension ByteSlice {
-    /// Runs `body` with a slice over the UTF-8 bytes of `text` (for decoding JSON held in a String).
-    public static func withBytes<Result>(of text: String, _ body: (ByteSlice) throws -> Result) rethrows -> Result {
-        var copy = text
-        return try copy.withUTF8 { try body(ByteSlice(UnsafeRawBufferPointer($0))) }
-    }
-}

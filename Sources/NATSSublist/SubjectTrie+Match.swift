@@ -88,15 +88,6 @@ extension SubjectTrie {
         }
     }
 
-    /// True when some stored entry matches the literal subject; stops at the first.
-    @inlinable
-    func hasInterest(_ subject: ByteSlice) -> Bool {
-        SubjectBytes.withTokens(subject) { tokens in
-            guard let tokens else { return false }
-            return Self.anyMatch(in: root, tokens: tokens, from: 0)
-        }
-    }
-
     /// Adds every node under `level` that matches `tokens[index...]`.
     @inlinable
     static func collect(
@@ -122,31 +113,6 @@ extension SubjectTrie {
                 return
             }
             guard let next = node.next else { return }
-            level = next
-            index &+= 1
-        }
-    }
-
-    /// Whether any node under `level` with entries matches `tokens[index...]`; stops at the first.
-    @inlinable
-    static func anyMatch(in level: SubjectLevel<Entry>, tokens: UnsafeBufferPointer<SubjectToken>, from index: Int)
-        -> Bool
-    {
-        var level = level
-        var index = index
-        while true {
-            let isLast = index &+ 1 == tokens.count
-            if let tail = level.tailWildcard, tail.hasEntries { return true }
-            if let single = level.singleWildcard {
-                if isLast {
-                    if single.hasEntries { return true }
-                } else if let next = single.next, anyMatch(in: next, tokens: tokens, from: index &+ 1) {
-                    return true
-                }
-            }
-            guard let node = level.literal(tokens[index]) else { return false }
-            if isLast { return node.hasEntries }
-            guard let next = node.next else { return false }
             level = next
             index &+= 1
         }

@@ -51,10 +51,6 @@ public final class Sublist<Entry: SublistEntry> {
     /// All subscriptions matching a literal published subject (convenience for tests and monitoring).
     public func match(_ subject: [UInt8]) -> SublistResult<Entry> { matcher.match(subject) }
 
-    /// True when some stored entry would match the literal subject (cheap existence check).
-    @inlinable
-    public func hasInterest(_ subject: ByteSlice) -> Bool { matcher.hasInterest(subject) }
-
     /// Every stored entry (for replaying interest to a new route and for /subsz); order unspecified.
     /// `body` may insert and remove.
     public func forEach(_ body: (Entry) -> Void) { shared.forEach(body) }

@@ -10,7 +10,7 @@ import Synchronization
 ///
 /// A cache hit compares the remembered generation with the shared one (one atomic load), probes the
 /// cache and returns: no lock, no atomic read-modify-write, no allocation. Anything else (a changed
-/// generation, a miss, `matchUncached`, `hasInterest` without a cached answer) is done in a read
+/// generation, a miss, `matchUncached`) is done in a read
 /// section of the shared sublist; see `SharedSublist` for why that is safe next to a writer.
 public final class SublistMatcher<Entry: SublistEntry> {
     @usableFromInline let shared: SharedSublist<Entry>
@@ -68,17 +68,6 @@ public final class SublistMatcher<Entry: SublistEntry> {
     /// All subscriptions matching a literal published subject (convenience for tests and monitoring).
     public func match(_ subject: [UInt8]) -> SublistResult<Entry> {
         subject.withUnsafeBufferPointer { match(ByteSlice(UnsafeRawBufferPointer($0))) }
-    }
-
-    /// True when some stored entry would match the literal subject (cheap existence check).
-    @inlinable
-    public func hasInterest(_ subject: ByteSlice) -> Bool {
-        if cache.isEnabled, shared.generationCounter.load(ordering: .acquiring) == generation,
-            let cached = cache.result(for: subject, hash: SubjectBytes.hash(subject.start, subject.count))
-        {
-            return !cached.isEmpty
-        }
-        return withReadSection { trie in trie.hasInterest(subject) }
     }
 
     /// Match counts of this matcher with the shared counts; brings the cache up to date first, so

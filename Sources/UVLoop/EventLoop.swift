@@ -46,7 +46,8 @@ public final class EventLoop {
 
     /// Number of flush passes that had at least one connection to flush (test hook).
     var flushPassCount = 0
-    private(set) var isShutDown = false
+    /// Set by a `shutdown()` that closed every handle and the libuv loop (uv_loop_close returned 0).
+    public private(set) var isShutDown = false
     /// The thread that runs the loop, recorded when `run`/`runOnce` first runs (nil before: set-up code
     /// may touch the loop from the thread that created it).
     /// Atomic because other threads read it (`isRunningOnCurrentThread` when posting to this loop);
@@ -80,10 +81,10 @@ public final class EventLoop {
         _ = uvStatus(uv_check_init(loop, checkHandle))
         _ = uvStatus(uv_prepare_init(loop, prepareHandle))
         _ = uvStatus(uv_check_start(checkHandle) { handle in
-            EventLoop.owner(of: handle).flushPending()
+            EventLoop.owner(data: handle!.pointee.data).flushPending()
         })
         _ = uvStatus(uv_prepare_start(prepareHandle) { handle in
-            EventLoop.owner(of: handle).flushPending()
+            EventLoop.owner(data: handle!.pointee.data).flushPending()
         })
         // They must not keep uv_run alive on their own.
         uv_unref(CLibUV_check_as_handle(checkHandle))
@@ -100,9 +101,9 @@ public final class EventLoop {
         rawLoop.deallocate()
     }
 
-    private static func owner<T>(of handle: UnsafeMutablePointer<T>?) -> EventLoop {
-        let data = UnsafeMutablePointer<uv_handle_t>(OpaquePointer(handle!)).pointee.data!
-        return Unmanaged<EventLoop>.fromOpaque(data).takeUnretainedValue()
+    /// The loop a check or prepare handle's `data` points at (unretained, see `init`).
+    private static func owner(data: UnsafeMutableRawPointer?) -> EventLoop {
+        Unmanaged<EventLoop>.fromOpaque(data!).takeUnretainedValue()
     }
 
     /// Runs until `stop()` or until no active handles remain.
@@ -150,10 +151,10 @@ public final class EventLoop {
     public func shutdown() -> Int32 {
         if isShutDown { return 0 }
         uv_close(CLibUV_check_as_handle(checkHandle)) { handle in
-            UnsafeMutablePointer<uv_check_t>(OpaquePointer(handle!)).deallocate()
+            CLibUV_handle_as_check(handle)!.deallocate()
         }
         uv_close(CLibUV_prepare_as_handle(prepareHandle)) { handle in
-            UnsafeMutablePointer<uv_prepare_t>(OpaquePointer(handle!)).deallocate()
+            CLibUV_handle_as_prepare(handle)!.deallocate()
         }
         // Close callbacks may start new handles (a delegate reacting to a close); a few rounds
         // catch those without risking an endless loop.

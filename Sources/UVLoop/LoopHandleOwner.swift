@@ -19,10 +19,3 @@ func allocateUVObject<T>(_ type: T.Type) -> UnsafeMutablePointer<T> {
     UnsafeMutableRawPointer(pointer).initializeMemory(as: UInt8.self, repeating: 0, count: MemoryLayout<T>.size)
     return pointer
 }
-
-/// Views any libuv handle pointer as the common `uv_handle_t` prefix.
-@inline(__always)
-func asHandle<T>(_ pointer: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<uv_handle_t> {
-    // Every libuv handle struct begins with the uv_handle_t fields (C "inheritance").
-    UnsafeMutablePointer<uv_handle_t>(OpaquePointer(pointer))
-}

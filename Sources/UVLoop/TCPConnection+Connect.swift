@@ -157,7 +157,7 @@ public final class ConnectAttempt: LoopHandleOwner {
         guard completion != nil else { return }
         if let resolveRequest {
             // Cancelling fails once the lookup is running; its callback then only cleans up.
-            _ = uvStatus(uv_cancel(UnsafeMutablePointer<uv_req_t>(OpaquePointer(resolveRequest))))
+            _ = uvStatus(uv_cancel(CLibUV_getaddrinfo_as_req(resolveRequest)))
         }
         closeSocket()
         finish(.failure(error))
@@ -178,7 +178,7 @@ public final class ConnectAttempt: LoopHandleOwner {
         self.socket = nil
         uv_close(CLibUV_tcp_as_handle(socket)) { handle in
             let attempt = Unmanaged<ConnectAttempt>.fromOpaque(handle!.pointee.data).takeRetainedValue()
-            UnsafeMutablePointer<uv_tcp_t>(OpaquePointer(handle!)).deallocate()
+            CLibUV_handle_as_tcp(handle)!.deallocate()
             _ = attempt
         }
     }

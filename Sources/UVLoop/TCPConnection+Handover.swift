@@ -27,7 +27,7 @@ extension TCPConnection {
         if let error = uvStatus(uv_tcp_open(handle, uv_os_sock_t(descriptor))) {
             // The handle is initialised, so it must go through uv_close; the descriptor is not its own yet.
             uv_close(CLibUV_tcp_as_handle(handle)) { handle in
-                UnsafeMutablePointer<uv_tcp_t>(OpaquePointer(handle!)).deallocate()
+                CLibUV_handle_as_tcp(handle)!.deallocate()
             }
             _ = CLibUV_close_socket(descriptor)
             throw error

@@ -103,7 +103,7 @@ public final class TCPListener: LoopHandleOwner {
         } catch {
             // The handle is initialised, so it must go through uv_close; it has no owner yet.
             uv_close(CLibUV_tcp_as_handle(handle)) { handle in
-                UnsafeMutablePointer<uv_tcp_t>(OpaquePointer(handle!)).deallocate()
+                CLibUV_handle_as_tcp(handle)!.deallocate()
             }
             throw error
         }
@@ -138,7 +138,7 @@ public final class TCPListener: LoopHandleOwner {
         uvMustSucceed(uv_tcp_init(loop.rawLoop, client), "uv_tcp_init")
         if uvStatus(uv_accept(CLibUV_tcp_as_stream(handle), CLibUV_tcp_as_stream(client))) != nil {
             uv_close(CLibUV_tcp_as_handle(client)) { handle in
-                UnsafeMutablePointer<uv_tcp_t>(OpaquePointer(handle!)).deallocate()
+                CLibUV_handle_as_tcp(handle)!.deallocate()
             }
             return
         }

@@ -94,9 +94,6 @@ func routedFrame(account: String, subject: String, reply: String, queues: [Strin
         #expect(FrameEncoder.routeUnsubscribe(account: bytes("$G"), subject: bytes("foo"), queue: bytes("q1")) == bytes("RS- $G foo q1\r\n"))
         #expect(FrameEncoder.routeUnsubscribe(account: bytes("$G"), subject: bytes("bar.*"), queue: nil) == bytes("RS- $G bar.*\r\n"))
         #expect(FrameEncoder.errLine("Invalid Subject") == bytes("-ERR 'Invalid Subject'\r\n"))
-        #expect(FrameEncoder.pingLine == bytes("PING\r\n"))
-        #expect(FrameEncoder.pongLine == bytes("PONG\r\n"))
-        #expect(FrameEncoder.okLine == bytes("+OK\r\n"))
     }
 
     @Test func noRespondersMatchesCapture() {

@@ -111,26 +111,6 @@ struct SublistBehaviourTests {
         #expect(Set(seen) == expected)
     }
 
-    @Test("hasInterest agrees with match, with and without cached results", arguments: [0, 4])
-    func hasInterest(capacity: Int) {
-        let sublist = Sublist<TestSub>(cacheCapacity: capacity)
-        let deep = TestSub("a.b.c", id: 1)
-        sublist.insert(deep)
-        #expect(sublist.hasInterest("a.b.c"))
-        #expect(!sublist.hasInterest("a.b"))  // intermediate node without entries
-        #expect(!sublist.hasInterest("a"))
-        #expect(!sublist.hasInterest("a.b.c.d"))
-        _ = sublist.match("a.b")
-        #expect(!sublist.hasInterest("a.b"))  // from the cache now
-        sublist.insert(TestSub("a.*", queue: "q", id: 2))
-        #expect(sublist.hasInterest("a.b"))  // the cached empty result was invalidated
-        sublist.insert(TestSub("*.*.*.>", id: 3))
-        #expect(sublist.hasInterest("a.b.c.d"))
-        #expect(sublist.remove(deep))
-        #expect(!sublist.hasInterest("a.b.c"))
-        #expect(sublist.stats.matches == 1)  // hasInterest is a side query, not a match
-    }
-
     @Test("generation bumps on every successful change only")
     func generation() {
         let sublist = Sublist<TestSub>()

@@ -49,11 +49,6 @@ extension SublistResult where Entry == TestSub {
 extension Sublist where Entry == TestSub {
     func match(_ subject: String) -> SublistResult<TestSub> { match(Array(subject.utf8)) }
 
-    func hasInterest(_ subject: String) -> Bool {
-        let bytes = Array(subject.utf8)
-        return bytes.withUnsafeBufferPointer { hasInterest(ByteSlice(UnsafeRawBufferPointer($0))) }
-    }
-
     /// Ids of the plain subscribers matching `subject`, sorted.
     func plainIDs(_ subject: String) -> [Int] { match(subject).plain.map(\.id).sorted() }
 }

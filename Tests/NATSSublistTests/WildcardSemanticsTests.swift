@@ -59,7 +59,6 @@ struct WildcardSemanticsTests {
             let sublist = Sublist<TestSub>(cacheCapacity: capacity)
             #expect(sublist.insert(TestSub(subscription, id: 1)))
             #expect(sublist.plainIDs(published) == (expected ? [1] : []), "capacity \(capacity)")
-            #expect(sublist.hasInterest(published) == expected, "capacity \(capacity)")
             // The naive matcher used by the property test agrees with the table.
             #expect(NaiveMatcher.matches(published: published, subscription: subscription) == expected)
         }

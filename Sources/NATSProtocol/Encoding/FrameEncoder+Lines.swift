@@ -1,9 +1,5 @@
 /// Whole protocol lines built as arrays: control traffic that is not per message.
 extension FrameEncoder {
-    public static let pingLine: [UInt8] = Array("PING\r\n".utf8)
-    public static let pongLine: [UInt8] = Array("PONG\r\n".utf8)
-    public static let okLine: [UInt8] = Array("+OK\r\n".utf8)
-
     /// `RS+ acc subj[ q w]\r\n`; an empty account is omitted (pinned route).
     public static func routeSubscribe(account: [UInt8], subject: [UInt8], queue: [UInt8]?, weight: Int) -> [UInt8] {
         var line: [UInt8] = Array("RS+ ".utf8)

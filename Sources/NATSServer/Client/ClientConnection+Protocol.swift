@@ -68,37 +68,17 @@ extension ClientConnection: ProtocolHandler {
     package func handleConnect(json: ByteSlice) -> Bool {
         if server.isTracing { server.traceIn(label, "CONNECT \(json)") }
         lastActivity = worker.inputTime
-        // A later CONNECT changes only the fields it names, as nats-server decodes it over the
-        // client's current options (a `CONNECT {}` keeps verbose off once it was turned off).
-        let decoded = connectReceived ? ConnectOptions.decode(json, over: connectOptions) : ConnectOptions.decode(json)
-        guard let options = decoded else {
-            close(reason: .protocolViolation, flush: true)
+        let action = handshake.connectArrived(json: json, current: connectOptions, authenticator: server.authenticator,
+                                              headersSupported: !server.options.noHeaderSupport)
+        switch action {
+        case .accept(let options):
+            connectOptions = options
+            if options.verbose { sendOK() }
+            return true
+        case .reject(let rejection):
+            reject(rejection)
             return false
         }
-        if server.authenticator.isRequired
-            && !server.authenticator.authorize(user: options.user, pass: options.pass, authToken: options.authToken)
-        {
-            server.logger.error("\(label) - Client connection closed: authentication failure")
-            fail("Authorization Violation", reason: .authenticationViolation)
-            return false
-        }
-        if options.hasAccount {
-            fail("Authorization Violation", reason: .authenticationViolation)
-            return false
-        }
-        if options.protocolVersion < 0 || options.protocolVersion > 1 {
-            fail("invalid client protocol", reason: .badClientProtocolVersion)
-            return false
-        }
-        connectOptions = options
-        connectReceived = true
-        authDeadline = 0
-        if options.noResponders && !supportsHeaders {
-            fail("no responders requires headers support", reason: .noRespondersRequiresHeaders)
-            return false
-        }
-        if options.verbose { sendOK() }
-        return true
     }
 
     package func handleInfo(json: ByteSlice) -> Bool { true }
@@ -113,7 +93,7 @@ extension ClientConnection: ProtocolHandler {
         lastInput = worker.inputTime
         if !sentFirstPong {
             sentFirstPong = true
-            if connectReceived && connectOptions.protocolVersion >= 1 {
+            if handshake.isConnected && connectOptions.protocolVersion >= 1 {
                 send(server.clientInfoLine(for: self, connectInfo: true))
             }
         }

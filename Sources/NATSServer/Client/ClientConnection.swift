@@ -17,7 +17,8 @@ package final class ClientConnection {
 
     /// CONNECT options; server-side defaults until the client sends CONNECT.
     package var connectOptions = ConnectOptions()
-    var connectReceived = false
+    /// Where the client stands in its CONNECT and authentication (and its auth deadline).
+    var handshake: ClientHandshake
     /// Set once `-ERR`/close has been decided: stop parsing and delivering.
     var isClosed = false
     var closeReason: CloseReason?
@@ -42,7 +43,6 @@ package final class ClientConnection {
     /// Write deadline bookkeeping: output progress seen at the last check, and since when it stalled.
     var bytesWrittenAtLastCheck = 0
     var writeStalledSince: UInt64 = 0
-    var authDeadline: UInt64 = 0
     /// Clients speaking protocol 1 get an INFO with `connect_info` after their first PONG.
     var sentFirstPong = false
 
@@ -64,11 +64,12 @@ package final class ClientConnection {
         self.lastActivity = now
         self.lastInput = now
         self.nextPingAt = now + server.firstPingDelayMilliseconds()
+        self.handshake = ClientHandshake(authenticationRequired: server.authenticator.isRequired, now: now,
+                                         authTimeoutMilliseconds: UInt64(server.options.authTimeoutSeconds * 1000))
     }
 
     var echo: Bool { connectOptions.echo }
     var supportsHeaders: Bool { connectOptions.headers && !server.options.noHeaderSupport }
-    var awaitingAuthentication: Bool { server.authenticator.isRequired && !connectReceived }
     var label: String { "\(connection.remoteHost):\(connection.remotePort) - cid:\(id)" }
 
     /// Sends INFO and starts reading.
@@ -76,23 +77,8 @@ package final class ClientConnection {
         connection.delegate = self
         connection.setNoDelay(true)
         connection.write(server.clientInfoLine(for: self))
-        if server.authenticator.isRequired {
-            authDeadline = connection.loop.now + UInt64(server.options.authTimeoutSeconds * 1000)
-        }
         connection.startReading()
         server.logger.debug("\(label) - Client connection created")
-    }
-
-    /// A first op other than CONNECT (a telnet session's `PING`, `SUB`): with a `no_auth_user`, nats-server
-    /// (parser.go) logs the client in as that user, as a CONNECT without credentials would, and goes on with
-    /// the op; the connection keeps the default options (verbose, pedantic). Returns whether it did.
-    private func logInAsNoAuthUser() -> Bool {
-        guard server.authenticator.hasNoAuthUser, server.authenticator.authorize(user: "", pass: "", authToken: "") else {
-            return false
-        }
-        connectReceived = true
-        authDeadline = 0
-        return true
     }
 
     /// The client published or changed its interest during the current read (see `lastActivity`).
@@ -143,15 +129,21 @@ package final class ClientConnection {
         if let errorText { sendErr(errorText) }
         close(reason: reason, flush: true)
     }
+
+    /// Carries out the handshake's verdict against this client: the log line, the -ERR, the close.
+    func reject(_ rejection: ClientHandshake.Rejection) {
+        if let message = rejection.logMessage { server.logger.error("\(label) - \(message)") }
+        fail(rejection.errorText, reason: rejection.reason)
+    }
 }
 
 extension ClientConnection: TCPConnectionDelegate {
     package func connectionDidRead(_ connection: TCPConnection, bytes: UnsafeRawBufferPointer) -> ReadDisposition {
         guard !isClosed else { return ReadDisposition(consumed: bytes.count, needed: 0) }
         // With auth required the very first op must be CONNECT; nats-server decides on the first byte.
-        if awaitingAuthentication, let first = bytes.first, first != UInt8(ascii: "C"), first != UInt8(ascii: "c"),
-           !logInAsNoAuthUser() {
-            fail("Authorization Violation", reason: .authenticationViolation)
+        if handshake.awaitsAuthentication, let first = bytes.first,
+           case .reject(let rejection) = handshake.opArrived(firstByte: first, authenticator: server.authenticator) {
+            reject(rejection)
             return ReadDisposition(consumed: bytes.count, needed: 0)
         }
         let messagesBefore = inMessages

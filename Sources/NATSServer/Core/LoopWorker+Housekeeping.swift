@@ -20,8 +20,8 @@ extension LoopWorker {
         let now = loop.now
         var expired: [(ClientConnection, Deadline)] = []
         for client in clients.values where !client.isClosed {
-            if client.authDeadline != 0 && now >= client.authDeadline {
-                expired.append((client, .authentication))
+            if let rejection = client.handshake.deadlinePassed(now: now) {
+                expired.append((client, .authentication(rejection)))
             } else if writeDeadlinePassed(client, now: now) {
                 expired.append((client, .write))
             } else if now >= client.nextPingAt {
@@ -31,9 +31,8 @@ extension LoopWorker {
         // Acting may close clients, which changes `clients`: collect first, act after.
         for (client, deadline) in expired where !client.isClosed {
             switch deadline {
-            case .authentication:
-                logger.error("\(client.label) - Authentication Timeout")
-                client.fail("Authentication Timeout", reason: .authenticationTimeout)
+            case .authentication(let rejection):
+                client.reject(rejection)
             case .write:
                 statistics.slowConsumers += 1
                 logger.info("\(client.label) - Slow Consumer Detected: WriteDeadline of \(options.writeDeadlineSeconds)s Exceeded")
@@ -45,7 +44,10 @@ extension LoopWorker {
         expireFlushesBeforeClose(now: now)
     }
 
-    enum Deadline { case authentication, write, ping }
+    enum Deadline {
+        case authentication(ClientHandshake.Rejection)
+        case write, ping
+    }
 
     /// nats-server's ping timer: a PING is skipped while the client sent messages, (un)subscriptions or
     /// a PING within the interval (`lastInput`; unless its round-trip time is still unknown); sending one

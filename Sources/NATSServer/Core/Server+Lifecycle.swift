@@ -33,7 +33,7 @@ extension Server {
         refreshClientInfo()
         mainWorker.startHousekeeping()
         startLoopThreads()
-        installSignalHandlers()
+        if trapsSignals { installSignalHandlers() }
         try writePidFile()
         writePortsFile()
         logger.info("Server is ready")
@@ -43,7 +43,8 @@ extension Server {
     /// left (the signal watchers among it).
     public func run() {
         loop.run()
-        Server.blockTrappedSignals()
+        control.close()
+        if trapsSignals { Server.blockTrappedSignals() }
         joinLoopThreads()
         loop.shutdown()
     }

@@ -31,6 +31,7 @@ extension Server {
         let deadline = DispatchTime.now() + .milliseconds(Int(Server.shutdownGraceMilliseconds) + 1000)
         for thread in loopThreads where !thread.finished.wait(deadline: deadline) {
             logger.warning("Event loop \(thread.index) did not stop in time")
+            loopsLeftRunning.append(thread.index)
         }
         loopThreads.removeAll()
     }

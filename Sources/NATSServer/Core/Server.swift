@@ -52,6 +52,14 @@ public final class Server {
     /// Routes and gossip; always present so interest is counted even before the first route.
     package private(set) var cluster: Cluster!
     var signalWatchers: [SignalWatcher] = []
+    /// Whether `start()` installs the signal watchers (natsd: yes). An in-process test turns it off: the
+    /// process's signals belong to the test runner, and several servers may share it.
+    package var trapsSignals = true
+    /// Shutdown requests and main-loop tasks from other threads (tests); see `ServerControl`.
+    package private(set) var control: ServerControl!
+    /// The loops (by index) whose threads had not ended when `run()` gave up waiting for them; empty
+    /// after a clean stop.
+    package internal(set) var loopsLeftRunning: [Int] = []
     var isShuttingDown = false
     var shutdownDeadline: LoopTimer?
     let stallThreshold: Int
@@ -78,6 +86,7 @@ public final class Server {
         for index in 1..<loopCount { workers.append(LoopWorker(server: self, index: index, loop: try EventLoop())) }
         self.workers = workers
         if loopCount > 1 { try connectLoops() }
+        control = try ServerControl(server: self)
     }
 
     /// The port the client listener bound (set by `start()`, kept after shutdown closed the listener).

@@ -56,7 +56,6 @@ package final class Cluster {
     }
 
     var isShuttingDown: Bool { server.isShuttingDown }
-    var hasRoutes: Bool { !routesByServerID.isEmpty }
 
     // MARK: - Start and stop
 

@@ -1,0 +1,118 @@
+import NATSAuth
+import NATSJSON
+import NATSProtocol
+
+/// A client's way in, as a state machine: from accept until a CONNECT is accepted (or the client is let
+/// in as `no_auth_user`), and every later CONNECT. It decides; `ClientConnection` carries out what it
+/// returns (adopt options, send `-ERR`, log, close). No socket, clock or logger here: times come in as
+/// loop milliseconds.
+///
+/// The rules are nats-server's (reference §1.2 and §1.5, observed on 2.15.1):
+/// - with authentication required, the first op must be CONNECT, else `-ERR 'Authorization Violation'`
+///   and close; with a `no_auth_user` a client sending another op first is logged in as that user instead
+///   (parser.go) and the op goes on;
+/// - CONNECT JSON that does not decode (bad syntax, a field of the wrong type) closes without `-ERR`;
+///   bad credentials, and the obsolete `account`/`new_account` fields, are `Authorization Violation`;
+///   a `protocol` other than 0 or 1 is `invalid client protocol`; `no_responders` without header support
+///   is `no responders requires headers support`; each of these closes (client.go `processConnect`);
+/// - a second CONNECT is decoded over the options of the first and checked again, credentials included;
+/// - with authentication required, no CONNECT within the auth timeout is `Authentication Timeout`.
+package struct ClientHandshake {
+    package enum State: Equatable {
+        /// No CONNECT accepted yet; `authDeadline` (loop milliseconds) when authentication is required.
+        case awaitingConnect(authDeadline: UInt64?)
+        /// A CONNECT was accepted, or the client was let in as `no_auth_user`.
+        case connected
+    }
+
+    /// Why and how a client is turned away: the connection is closed after `errorText` (if any) was
+    /// written as `-ERR '<text>'`.
+    package struct Rejection: Equatable, Sendable {
+        /// The `-ERR` text; nil closes without one.
+        package let errorText: String?
+        package let reason: CloseReason
+        /// What the server logs at error level after the client's label, nil for nothing.
+        package let logMessage: String?
+    }
+
+    /// What the connection does with the op that starts a read.
+    package enum OpAction: Equatable {
+        /// Go on with the op.
+        case proceed
+        /// Close the connection as the rejection says; process nothing more.
+        case reject(Rejection)
+    }
+
+    /// What the connection does with a CONNECT.
+    package enum ConnectAction: Equatable {
+        /// Accepted: these are the client's options from now on (`+OK` first when verbose).
+        case accept(ConnectOptions)
+        /// Close the connection as the rejection says; process nothing more.
+        case reject(Rejection)
+    }
+
+    package private(set) var state: State
+
+    /// A new client's handshake. `now` is the loop time of accept; with `authenticationRequired` the
+    /// client has `authTimeoutMilliseconds` from then to send an accepted CONNECT.
+    package init(authenticationRequired: Bool, now: UInt64, authTimeoutMilliseconds: UInt64) {
+        state = .awaitingConnect(authDeadline: authenticationRequired ? now + authTimeoutMilliseconds : nil)
+    }
+
+    /// Whether a CONNECT was accepted (or the client let in as `no_auth_user`).
+    package var isConnected: Bool { state == .connected }
+
+    /// Whether ops must wait for CONNECT: authentication is required and none was accepted yet.
+    package var awaitsAuthentication: Bool {
+        if case .awaitingConnect(authDeadline: .some) = state { return true }
+        return false
+    }
+
+    /// An op starting with `firstByte` arrived (checked once per read: a read always starts at an op,
+    /// since a connection keeps an unparsed tail for the next). Before authentication only CONNECT may
+    /// come, unless a `no_auth_user` lets the client in.
+    package mutating func opArrived(firstByte: UInt8, authenticator: Authenticator) -> OpAction {
+        guard awaitsAuthentication, firstByte != UInt8(ascii: "C"), firstByte != UInt8(ascii: "c") else { return .proceed }
+        guard authenticator.hasNoAuthUser, authenticator.authorize(user: "", pass: "", authToken: "") else {
+            return .reject(Rejection(errorText: "Authorization Violation", reason: .authenticationViolation, logMessage: nil))
+        }
+        state = .connected
+        return .proceed
+    }
+
+    /// A CONNECT with argument `json` arrived; `current` are the client's options (the defaults before
+    /// the first CONNECT). `headersSupported` is false when the server turned header support off.
+    package mutating func connectArrived(json: ByteSlice, current: ConnectOptions, authenticator: Authenticator,
+                                         headersSupported: Bool) -> ConnectAction {
+        // A later CONNECT changes only the fields it names, as nats-server decodes it over the client's
+        // current options (a `CONNECT {}` keeps verbose off once it was turned off).
+        let decoded = isConnected ? ConnectOptions.decode(json, over: current) : ConnectOptions.decode(json)
+        guard let options = decoded else {
+            return .reject(Rejection(errorText: nil, reason: .protocolViolation, logMessage: nil))
+        }
+        if authenticator.isRequired && !authenticator.authorize(user: options.user, pass: options.pass, authToken: options.authToken) {
+            return .reject(Rejection(errorText: "Authorization Violation", reason: .authenticationViolation,
+                                     logMessage: "Client connection closed: authentication failure"))
+        }
+        if options.hasAccount {
+            return .reject(Rejection(errorText: "Authorization Violation", reason: .authenticationViolation, logMessage: nil))
+        }
+        if options.protocolVersion < 0 || options.protocolVersion > 1 {
+            return .reject(Rejection(errorText: "invalid client protocol", reason: .badClientProtocolVersion, logMessage: nil))
+        }
+        // Logged in, whatever follows: nats-server clears the auth timer before the header check.
+        state = .connected
+        if options.noResponders && !(options.headers && headersSupported) {
+            return .reject(Rejection(errorText: "no responders requires headers support",
+                                     reason: .noRespondersRequiresHeaders, logMessage: nil))
+        }
+        return .accept(options)
+    }
+
+    /// The housekeeping tick at loop time `now`: a client still unauthenticated at its deadline is turned
+    /// away; nil otherwise.
+    package func deadlinePassed(now: UInt64) -> Rejection? {
+        guard case .awaitingConnect(authDeadline: let deadline?) = state, now >= deadline else { return nil }
+        return Rejection(errorText: "Authentication Timeout", reason: .authenticationTimeout, logMessage: "Authentication Timeout")
+    }
+}
