@@ -40,6 +40,11 @@ public final class EventLoop {
     /// Runs the flush before the loop blocks, to catch output queued by timers and close callbacks.
     let prepareHandle: UnsafeMutablePointer<uv_prepare_t>
 
+    /// Connections whose reading is paused, until when (loop milliseconds), and the timer resuming them
+    /// (TCPConnection+Deadlines.swift).
+    var pausedReaders: [(connection: TCPConnection, until: UInt64)] = []
+    var resumeTimer: LoopTimer?
+
     /// Runs at the end of every loop turn, before queued output is flushed (and so before the loop
     /// blocks): the server hands the messages it batched for other loops over here.
     public var turnEndHook: (() -> Void)?
@@ -175,6 +180,7 @@ public final class EventLoop {
             _ = uv_run(rawLoop, UV_RUN_DEFAULT)
             if uv_loop_alive(rawLoop) == 0 { break }
         }
+        pausedReaders.removeAll()
         // Nothing can be flushed any more; drop the list's references.
         while let connection = pendingHead {
             pendingHead = connection.nextPending

@@ -117,6 +117,8 @@ public final class TCPConnection: LoopHandleOwner {
     var lingerMilliseconds: UInt64?
     /// Bounds the wait for the peer's end once the sending side is shut down.
     var lingerTimer: LoopTimer?
+    /// Closes the connection when its last flush takes too long (`closeAfterFlush(deadlineMilliseconds:)`).
+    var flushDeadline: LoopTimer?
     /// True once `uv_shutdown` was asked for (its request is freed in its callback).
     var isShuttingDownWrites = false
     /// The peer ended its side before the queue was written: close as soon as it is.
@@ -197,6 +199,10 @@ public final class TCPConnection: LoopHandleOwner {
         if let lingerTimer {
             lingerTimer.close()
             self.lingerTimer = nil
+        }
+        if let flushDeadline {
+            flushDeadline.close()
+            self.flushDeadline = nil
         }
         dropQueuedOutput()
         uv_close(CLibUV_tcp_as_handle(handle)) { handle in

@@ -115,8 +115,8 @@ package final class ClientConnection {
         removeAllSubscriptions()
         worker.clientClosed(self)
         if flush {
-            connection.closeAfterFlush()
-            worker.watchFlushBeforeClose(connection)
+            // A connection closing after its last output gets at most the write deadline to deliver it.
+            connection.closeAfterFlush(deadlineMilliseconds: worker.writeDeadlineMilliseconds)
         } else {
             connection.close()
         }

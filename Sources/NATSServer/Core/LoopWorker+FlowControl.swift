@@ -43,23 +43,6 @@ extension LoopWorker {
     private func stall(_ reader: TCPConnection) {
         let duration = requestedStall
         requestedStall = 0
-        guard !reader.isClosing else { return }
-        reader.stopReading()
-        stalledReaders.append((reader, loop.now + duration))
-        if stallTimer == nil {
-            stallTimer = LoopTimer(loop: loop) { [unowned self] in self.resumeStalledReaders() }
-        }
-        if stalledReaders.count == 1 { stallTimer?.start(afterMilliseconds: 1, repeatMilliseconds: 1) }
-    }
-
-    private func resumeStalledReaders() {
-        let now = loop.now
-        stalledReaders.removeAll { entry in
-            if entry.connection.isClosing { return true }
-            guard now >= entry.until else { return false }
-            entry.connection.startReading()
-            return true
-        }
-        if stalledReaders.isEmpty { stallTimer?.stop() }
+        reader.pauseReading(forMilliseconds: duration)
     }
 }

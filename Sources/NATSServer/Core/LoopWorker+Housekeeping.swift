@@ -41,7 +41,6 @@ extension LoopWorker {
                 pingTick(client, now: now)
             }
         }
-        expireFlushesBeforeClose(now: now)
     }
 
     enum Deadline {

@@ -26,19 +26,4 @@ extension LoopWorker {
         return now - client.writeStalledSince > writeDeadlineMilliseconds
     }
 
-    /// A connection closing after its last output gets at most the write deadline to deliver it.
-    func watchFlushBeforeClose(_ connection: TCPConnection) {
-        guard connection.isFlushingBeforeClose else { return }
-        flushingBeforeClose.append((connection, loop.now + writeDeadlineMilliseconds))
-    }
-
-    func expireFlushesBeforeClose(now: UInt64) {
-        guard !flushingBeforeClose.isEmpty else { return }
-        flushingBeforeClose.removeAll { entry in
-            if !entry.connection.isFlushingBeforeClose { return true }
-            guard now >= entry.deadline else { return false }
-            entry.connection.close()
-            return true
-        }
-    }
 }

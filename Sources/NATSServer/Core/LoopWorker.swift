@@ -27,17 +27,13 @@ package final class LoopWorker {
     var isShuttingDown = false
     var shutdownDeadline: LoopTimer?
 
-    /// Flow control: connections paused until a loop time, the timer that resumes them, the connection
-    /// whose input is being processed and the pause its deliveries asked for.
-    var stalledReaders: [(connection: TCPConnection, until: UInt64)] = []
-    var stallTimer: LoopTimer?
+    /// Flow control: the connection whose input is being processed and the pause its deliveries asked
+    /// for (the pause itself is the transport's, `TCPConnection.pauseReading`).
     var currentReader: TCPConnection?
     var requestedStall: UInt64 = 0
     /// The loop time (uv_now, milliseconds) of the read being processed, read once per read: deliveries
     /// stamp their receivers' activity with it, so no message costs a clock read.
     var inputTime: UInt64 = 0
-    /// Connections writing a last -ERR before closing, and when they are closed regardless.
-    var flushingBeforeClose: [(connection: TCPConnection, deadline: UInt64)] = []
 
     /// Routes picked while one message is being forwarded, each as one subscription of its interest, and
     /// the queue groups each won (by index into `forwardTargets`); reused, never reallocated in steady state.
@@ -102,8 +98,6 @@ extension LoopWorker {
         isShuttingDown = true
         housekeepingTimer?.close()
         housekeepingTimer = nil
-        stallTimer?.close()
-        stallTimer = nil
         for client in Array(clients.values) { client.close(reason: .serverShutdown, flush: true) }
         postHandoffs()
         inbox?.close()

@@ -147,8 +147,8 @@ package final class RouteConnection {
         handshakeDeadline = nil
         removeAllRemoteInterest()
         if flush {
-            connection.closeAfterFlush()
-            worker.watchFlushBeforeClose(connection)
+            // A connection closing after its last output gets at most the write deadline to deliver it.
+            connection.closeAfterFlush(deadlineMilliseconds: worker.writeDeadlineMilliseconds)
         } else {
             connection.close()
         }
