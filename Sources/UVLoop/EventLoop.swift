@@ -42,7 +42,7 @@ public final class EventLoop {
 
     /// Connections whose reading is paused, until when (loop milliseconds), and the timer resuming them
     /// (TCPConnection+Deadlines.swift).
-    var pausedReaders: [(connection: TCPConnection, until: UInt64)] = []
+    var pausedReaders: [PausedReader] = []
     var resumeTimer: LoopTimer?
 
     /// Runs at the end of every loop turn, before queued output is flushed (and so before the loop

@@ -109,3 +109,40 @@ async def test_stop_with_clients_on_every_loop(impl, start, client):
     server.proc.send_signal(signal.SIGTERM)
     exit_code = await asyncio.to_thread(server.proc.wait, 10)
     assert exit_code == 0, server.log
+
+
+async def test_fast_producer_is_paused_not_its_reading_consumer(impl, start):
+    """A publisher flooding a subscriber that reads steadily but slower than the flood: the producer
+    is paused (nats-server's stall) until the subscriber drains; the subscriber is never cut off as a
+    slow consumer. With natsd on four loops the two sit on different loops, so the pause crosses loops."""
+    from raw_client import RawClient
+
+    server = start(*loop_args(impl), config="max_pending: 4MB\n")
+    subscriber = await RawClient.open(server.port)
+    await subscriber.send(b'CONNECT {"verbose":false,"pedantic":false}\r\nSUB flood 1\r\nPING\r\n')
+    await subscriber.expect(b"PONG\r\n")
+    publisher = await RawClient.open(server.port)
+    await publisher.send(b'CONNECT {"verbose":false,"pedantic":false}\r\n')
+    payload = b"x" * 1024
+    frame = b"PUB flood 1024\r\n" + payload + b"\r\n"
+    count = 24 * 1024  # 24 MB: six times max_pending
+    expected = count * len(b"MSG flood 1 1024\r\n" + payload + b"\r\n")
+
+    async def flood():
+        for _ in range(count // 256):
+            await publisher.send(frame * 256)
+        await publisher.send(b"PING\r\n")
+
+    sender = asyncio.create_task(flood())
+    received = 0
+    deadline = asyncio.get_running_loop().time() + 60
+    while received < expected:
+        assert asyncio.get_running_loop().time() < deadline, f"{received} of {expected} bytes"
+        chunk = await subscriber.reader.read(64 * 1024)
+        assert chunk, f"subscriber closed after {received} of {expected} bytes"
+        received += len(chunk)
+        await asyncio.sleep(0.0005)  # a steady reader, slower than the flood
+    await sender
+    await publisher.expect(b"PONG\r\n", timeout=20)
+    await subscriber.close()
+    await publisher.close()

@@ -2,15 +2,20 @@ import UVLoop
 
 /// Fast-producer flow control, nats-server's "stall": when a receiver's pending output passes three
 /// quarters of max_pending (capped at `stallCeiling`), the connection whose input produced it — a client
-/// or a route — stops being read for a few milliseconds so the receiver can drain, instead of the
-/// receiver being cut off as a slow consumer. A receiver that does not drain at all still reaches
-/// max_pending and is closed.
+/// or a route — stops being read so the receiver can drain, instead of the receiver being cut off as a
+/// slow consumer: at least a few milliseconds, and on while the receiver stays above that mark (at most
+/// `stallLimitMilliseconds`). A receiver that does not drain at all still reaches max_pending and is
+/// closed. A receiver on another loop is watched by that loop, which holds the producer's loop back
+/// (`HandoffReturns.backedUpReceivers`) until it drained.
 extension Server {
     /// Pending bytes above which producers are paused; small enough to keep memory bounded, large
     /// enough to keep a loopback socket busy.
     static let stallCeiling = 8 * 1024 * 1024
     static let stallMilliseconds: UInt64 = 2
     static let longStallMilliseconds: UInt64 = 5
+    /// The longest one pause lasts while its receiver does not drain; then the producer reads again,
+    /// and a receiver that still cannot keep up reaches max_pending.
+    static let stallLimitMilliseconds: UInt64 = 1000
 }
 
 extension LoopWorker {
@@ -32,17 +37,34 @@ extension LoopWorker {
     func receiverBackedUp(_ receiver: TCPConnection, pending: Int, maxPending: Int) {
         guard let reader = currentReader else {
             // Delivering another loop's batch: that loop pauses the reader that produced it.
-            if handoffSource >= 0 { peers[handoffSource].returns.backpressure.store(true, ordering: .relaxed) }
+            if handoffSource >= 0 { watchBackedUpReceiver(receiver, for: handoffSource) }
             return
         }
         guard reader !== receiver else { return }
         let wanted = pending >= maxPending / 4 * 3 ? Server.longStallMilliseconds : Server.stallMilliseconds
         if wanted > requestedStall { requestedStall = wanted }
+        stalledOn = receiver
     }
 
     private func stall(_ reader: TCPConnection) {
         let duration = requestedStall
         requestedStall = 0
-        reader.pauseReading(forMilliseconds: duration)
+        let threshold = stallThreshold
+        if let receiver = stalledOn {
+            stalledOn = nil
+            reader.pauseReading(forMilliseconds: duration, atMostMilliseconds: Server.stallLimitMilliseconds) {
+                !receiver.isClosing && receiver.pendingBytes > threshold
+            }
+        } else if crossLoopStall {
+            crossLoopStall = false
+            let returns = self.returns
+            let limit = handoffBytesLimit
+            reader.pauseReading(forMilliseconds: duration, atMostMilliseconds: Server.stallLimitMilliseconds) {
+                returns.backedUpReceivers.load(ordering: .relaxed) > 0
+                    || returns.bytesInFlight.load(ordering: .relaxed) > limit
+            }
+        } else {
+            reader.pauseReading(forMilliseconds: duration)
+        }
     }
 }

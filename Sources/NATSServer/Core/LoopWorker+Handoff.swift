@@ -12,8 +12,9 @@ final class HandoffReturns: @unchecked Sendable {
     private var returned: [HandoffBatch] = []
     /// Bytes in batches posted by this worker and not yet delivered by their loop.
     let bytesInFlight = Atomic<Int>(0)
-    /// Set by a loop whose receiver backed up while delivering this worker's batch: pause the reader.
-    let backpressure = Atomic<Bool>(false)
+    /// Receivers on other loops that backed up with this worker's messages and have not drained yet:
+    /// while above 0, readers that hand messages over are paused.
+    let backedUpReceivers = Atomic<Int>(0)
 
     /// A serving loop is done with `batch` (already reset) of `bytes` bytes.
     func giveBack(_ batch: HandoffBatch, bytes: Int) {
@@ -45,8 +46,12 @@ enum LoopMail: Sendable {
 
 extension LoopWorker {
     /// Most bytes a worker may have handed to other loops and not yet seen delivered before its reader
-    /// is paused, as if a receiver had backed up: bounds memory when a serving loop falls behind.
-    static let handoffBytesLimit = 32 * 1024 * 1024
+    /// is paused, as if a receiver had backed up: bounds memory when a serving loop falls behind, and
+    /// keeps what is in flight well inside a receiver's headroom between the stall mark and max_pending
+    /// (a receiver on another loop learns of it only on delivery).
+    static func handoffBytesLimit(maxPending: Int) -> Int {
+        max(64 * 1024, min(4 * 1024 * 1024, maxPending / 8))
+    }
 
     /// Queues one message for `subscription`, served by another loop: the message goes into that loop's
     /// batch once per publish, then the receiver (with the queue groups a route won).
@@ -106,11 +111,41 @@ extension LoopWorker {
                 break
             }
         }
-        let backedUp = returns.backpressure.load(ordering: .relaxed)
-        if backedUp { returns.backpressure.store(false, ordering: .relaxed) }
-        if backedUp || returns.bytesInFlight.load(ordering: .relaxed) > LoopWorker.handoffBytesLimit {
+        let backedUp = returns.backedUpReceivers.load(ordering: .relaxed) > 0
+        if backedUp || returns.bytesInFlight.load(ordering: .relaxed) > handoffBytesLimit {
             if Server.longStallMilliseconds > requestedStall { requestedStall = Server.longStallMilliseconds }
+            crossLoopStall = true
         }
+    }
+
+    /// A receiver on this loop backed up with messages from `source`'s loop: hold that loop's producers
+    /// back until it drained (checked every millisecond), or closed.
+    func watchBackedUpReceiver(_ receiver: TCPConnection, for source: Int) {
+        if backedUpForOthers.contains(where: { $0.receiver === receiver && $0.source == source }) { return }
+        backedUpForOthers.append((receiver, source))
+        peers[source].returns.backedUpReceivers.add(1, ordering: .relaxed)
+        if backedUpTimer == nil {
+            backedUpTimer = LoopTimer(loop: loop) { [unowned self] in self.releaseDrainedReceivers() }
+        }
+        if backedUpForOthers.count == 1 { backedUpTimer?.start(afterMilliseconds: 1, repeatMilliseconds: 1) }
+    }
+
+    private func releaseDrainedReceivers() {
+        let threshold = stallThreshold
+        backedUpForOthers.removeAll { entry in
+            guard entry.receiver.isClosing || entry.receiver.pendingBytes <= threshold else { return false }
+            peers[entry.source].returns.backedUpReceivers.subtract(1, ordering: .relaxed)
+            return true
+        }
+        if backedUpForOthers.isEmpty { backedUpTimer?.stop() }
+    }
+
+    /// Lets every other loop's producers go (this loop is shutting down).
+    func releaseAllBackedUpReceivers() {
+        for entry in backedUpForOthers { peers[entry.source].returns.backedUpReceivers.subtract(1, ordering: .relaxed) }
+        backedUpForOthers.removeAll()
+        backedUpTimer?.close()
+        backedUpTimer = nil
     }
 
     /// The most loops one queue group pick may visit before the message is dropped.

@@ -31,6 +31,14 @@ package final class LoopWorker {
     /// for (the pause itself is the transport's, `TCPConnection.pauseReading`).
     var currentReader: TCPConnection?
     var requestedStall: UInt64 = 0
+    /// The receiver the requested pause waits for (same loop), or whether it waits for receivers on
+    /// other loops to drain.
+    var stalledOn: TCPConnection?
+    var crossLoopStall = false
+    /// Receivers on this loop that backed up with another loop's messages, the loop that produced them,
+    /// and the timer that watches them drain (LoopWorker+Handoff.swift).
+    var backedUpForOthers: [(receiver: TCPConnection, source: Int)] = []
+    var backedUpTimer: LoopTimer?
     /// The loop time (uv_now, milliseconds) of the read being processed, read once per read: deliveries
     /// stamp their receivers' activity with it, so no message costs a clock read.
     var inputTime: UInt64 = 0
@@ -68,6 +76,8 @@ package final class LoopWorker {
     // Copies of server settings read per message, so the hot path does not chase `server`.
     let stallThreshold: Int
     let isTracing: Bool
+    /// `LoopWorker.handoffBytesLimit(maxPending:)` for this server's max_pending.
+    let handoffBytesLimit: Int
 
     init(server: Server, index: Int, loop: EventLoop) {
         self.server = server
@@ -76,6 +86,7 @@ package final class LoopWorker {
         self.matcher = index == 0 ? server.sublist.matcher : SublistMatcher(server.sublist.shared)
         self.stallThreshold = server.stallThreshold
         self.isTracing = server.isTracing
+        self.handoffBytesLimit = LoopWorker.handoffBytesLimit(maxPending: server.options.maxPending)
         forwardTargets.reserveCapacity(16)
         forwardQueues.reserveCapacity(16)
         queueScratch.reserveCapacity(16)
@@ -101,6 +112,7 @@ extension LoopWorker {
         for client in Array(clients.values) { client.close(reason: .serverShutdown, flush: true) }
         postHandoffs()
         inbox?.close()
+        releaseAllBackedUpReceivers()
         if index != 0 {
             let deadline = LoopTimer(loop: loop) { [unowned self] in self.loop.stop() }
             deadline.keepsLoopAlive = false
