@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Instructions natsd spends per message on one path, measured with valgrind's callgrind.
+"""Instructions (callgrind) or heap allocations (memcheck) natsd spends per message on one path.
 
 Runs natsd (a stripped copy of the release binary) under callgrind twice, once for a small and once for a
 large message count, with the same setup; the difference in total instructions (every thread) divided by
@@ -12,8 +12,13 @@ the difference in messages is the per-message cost, free of start-up and shutdow
            the other node, which runs normally)
   routed   the receiving node: messages arriving over a route, delivered to a local subscriber
 
-Usage: scripts/callgrind-path.py [--binary PATH] [--small N] [--large N] [--size BYTES] PATH...
-Prints one line per path: instructions per message.
+With --allocations the same runs go through valgrind's memcheck instead, and the figure is heap
+allocations per message (memcheck's "total heap usage: N allocs"); --max-allocations makes the script
+exit 1 when a path allocates more than that per message (the hot path's rule: no allocation per message).
+
+Usage: scripts/callgrind-path.py [--binary PATH] [--small N] [--large N] [--size BYTES]
+                                 [--allocations [--max-allocations X]] PATH...
+Prints one line per path.
 """
 import argparse
 import os
@@ -45,9 +50,14 @@ def port_of(urls: list[str]) -> int:
     return int(urls[0].rsplit(":", 1)[1])
 
 
+TOOL = "callgrind"
+
+
 def start(binary: str, args: list[str], workdir: Path, valgrind_out: Path | None):
     argv = [binary, "-a", "127.0.0.1", "-p", "-1", "--ports_file_dir", str(workdir)] + args
-    if valgrind_out:
+    if valgrind_out and TOOL == "memcheck":
+        argv = ["valgrind", "--tool=memcheck", "--leak-check=no", f"--log-file={valgrind_out}"] + argv
+    elif valgrind_out:
         argv = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={valgrind_out}"] + argv
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return proc, read_ports(workdir, proc.pid)
@@ -101,6 +111,11 @@ def drive(pub_port: int, sub_port: int, count: int, size: int, settle) -> None:
 
 
 def total_instructions(path: Path) -> int:
+    if TOOL == "memcheck":
+        match = re.search(r"total heap usage: ([0-9,]+) allocs", path.read_text(errors="replace"))
+        if not match:
+            raise RuntimeError(f"no heap summary in {path}")
+        return int(match.group(1).replace(",", ""))
     for line in path.read_text(errors="replace").splitlines():
         if line.startswith("summary:") or line.startswith("totals:"):
             return int(line.split()[1])
@@ -153,8 +168,14 @@ def main() -> int:
     parser.add_argument("--small", type=int, default=100_000)
     parser.add_argument("--large", type=int, default=300_000)
     parser.add_argument("--size", type=int, default=16)
+    parser.add_argument("--allocations", action="store_true", help="count heap allocations (memcheck)")
+    parser.add_argument("--max-allocations", type=float, default=None,
+                        help="with --allocations: exit 1 when a path allocates more per message")
     parser.add_argument("paths", nargs="+", choices=["local", "crossloop", "route", "routed"])
     options = parser.parse_args()
+    global TOOL
+    TOOL = "memcheck" if options.allocations else "callgrind"
+    failed = False
     with tempfile.TemporaryDirectory() as tmp:
         stripped = Path(tmp) / "natsd"
         shutil.copy(options.binary, stripped)
@@ -163,8 +184,14 @@ def main() -> int:
             small = measure(str(stripped), path, options.small, options.size)
             large = measure(str(stripped), path, options.large, options.size)
             per_message = (large - small) / (options.large - options.small)
-            print(f"{path}: {per_message:.1f} instructions per message ({options.size} B)", flush=True)
-    return 0
+            if options.allocations:
+                print(f"{path}: {per_message:.4f} heap allocations per message ({options.size} B)", flush=True)
+                if options.max_allocations is not None and per_message > options.max_allocations:
+                    print(f"{path}: more than {options.max_allocations} allocations per message", file=sys.stderr)
+                    failed = True
+            else:
+                print(f"{path}: {per_message:.1f} instructions per message ({options.size} B)", flush=True)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 # against the freshly built debug natsd on one event loop (and the real nats-server as the reference),
 # the whole suite again against natsd on four loops (more loops than cores, on purpose), then a release
 # build (the binary users get, hot path -Ounchecked) and the protocol, hostile-input and cluster
-# black-box files against it (natsd only: nats-server was already the reference above), then a
+# black-box files against it (natsd only: nats-server was already the reference above), heap
+# allocations per message of the release natsd under valgrind (scripts/callgrind-path.py), then a
 # bounded fuzzing run.
 # Exits non-zero if any step fails; ends with each runner's summary line and a total.
 #
@@ -140,6 +141,22 @@ if [ "$RELEASE_BLACKBOX" != "none" ]; then
     fi
 fi
 
+# --- Allocations: the release natsd under valgrind's memcheck, heap allocations per message on each path
+# (pub→sub on one loop and across loops, forward to a route, delivery from a route). The hot path's rule
+# is none per message; 0.01 leaves room for timers and the like spread over the run. About a minute.
+alloc_summary="allocations: not run"
+if [ "$RELEASE_BLACKBOX" != "none" ] && [ -n "${RELEASE_DIR:-}" ]; then
+    echo "== heap allocations per message (scripts/callgrind-path.py --allocations)"
+    if python3 scripts/callgrind-path.py --binary "$RELEASE_DIR/natsd" --allocations --max-allocations 0.01 \
+        local crossloop route routed 2>&1 | tee "$LOGS/alloc.log"; then
+        passed=$((passed + 1))
+        alloc_summary="allocations: $(tr '\n' ';' <"$LOGS/alloc.log" | sed 's/;$//')"
+    else
+        status=1; failed=$((failed + 1))
+        alloc_summary="allocations: FAILED (see above)"
+    fi
+fi
+
 # --- Fuzzing: a bounded run of every libFuzzer harness (Fuzz/, scripts/fuzz.sh) ---------------------
 # Five harnesses of FUZZ_SECONDS each plus their instrumented build: about 7 minutes on 2 cores.
 # Each runs on a temporary copy of its seed corpus; a finding fails the run and keeps its input.
@@ -163,6 +180,7 @@ echo "$tsan_summary"
 echo "$pytest_summary"
 echo "$loops_summary"
 echo "$release_summary"
+echo "$alloc_summary"
 echo "$fuzz_summary"
 echo "total: ${passed} passed, ${failed} failed"
 exit "$status"
