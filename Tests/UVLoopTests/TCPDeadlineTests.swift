@@ -4,15 +4,18 @@ import Testing
 
 /// The transport's timers: read pauses for flow control and the bound on a last flush.
 @Suite struct TCPDeadlineTests {
-    /// A paused connection reads nothing for the pause, then everything that arrived meanwhile.
-    @Test func pausedReaderResumesAfterThePause() throws {
+    /// A loop with a test server and one client connected to it (accepted on the server side).
+    private func connectedPair() throws -> (EventLoop, TestServer<RecordingDelegate>, TCPConnection) {
         let loop = try EventLoop()
         let server = try TestServer(loop: loop) { RecordingDelegate() }
-        guard case .success(let client)? = dial(loop, port: server.port) else {
-            Issue.record("dial failed")
-            return
-        }
-        #expect(runLoop(loop) { server.connections.count == 1 })
+        guard case .success(let client)? = dial(loop, port: server.port) else { throw UVError(code: -1) }
+        try #require(runLoop(loop) { server.connections.count == 1 })
+        return (loop, server, client)
+    }
+
+    /// A paused connection reads nothing for the pause, then everything that arrived meanwhile.
+    @Test func pausedReaderResumesAfterThePause() throws {
+        let (loop, server, client) = try connectedPair()
         let served = server.connections[0]
         served.pauseReading(forMilliseconds: 50)
         let pausedAt = loop.now
@@ -30,13 +33,7 @@ import Testing
 
     /// A close after flush to a peer that never reads ends at the deadline, with output still queued.
     @Test func closeAfterFlushEndsAtTheDeadline() throws {
-        let loop = try EventLoop()
-        let server = try TestServer(loop: loop) { RecordingDelegate() }
-        guard case .success(let client)? = dial(loop, port: server.port) else {
-            Issue.record("dial failed")
-            return
-        }
-        #expect(runLoop(loop) { server.connections.count == 1 })
+        let (loop, server, client) = try connectedPair()
         let served = server.connections[0]
         // The client never reads: far more than the socket buffers can hold stays queued.
         let chunk = pattern(1 << 20)
