@@ -16,7 +16,7 @@ extension Server {
                     deliveries &+= 1
                 }
             } else if let route = subscription.route {
-                forwardCount &+= markForward(route)
+                forwardCount &+= markForward(route.forwardConnection(forPublisher: publisher.id))
             }
         }
         for group in result.queueGroups {
@@ -26,8 +26,9 @@ extension Server {
                     deliveries &+= 1
                 }
             } else if let route = member.route, let queue = member.queueBytes {
-                forwardCount &+= markForward(route)
-                route.forwardQueues.append(queue.slice)
+                let target = route.forwardConnection(forPublisher: publisher.id)
+                forwardCount &+= markForward(target)
+                target.forwardQueues.append(queue.slice)
             }
         }
         if forwardCount > 0 {
