@@ -20,7 +20,7 @@ extension Cluster {
                 // The peer's other connections speak the other dialect: keep them.
                 return duplicate(route, of: peer, why: "pool mode differs from the registered routes")
             }
-            if let size = placement.poolSize { peer.pool.grow(to: size) }
+            if let size = placement.poolSize { peer.grow(to: size) }
         } else {
             peer = RoutePeer(serverID: id, remoteInfo: route.remoteInfo, poolSize: placement.poolSize, localPoolSize: localPoolSize,
                              joinOrder: route.id)
@@ -42,7 +42,7 @@ extension Cluster {
             guard keepsNewRoute(route, over: existing) else { return duplicate(route, of: peer, why: "slot \(slot) taken") }
             displaced = existing
         }
-        peer.pool.place(route, at: slot)
+        peer.place(route, at: slot)
         route.peer = peer
         route.poolSlot = peer.isPooled ? slot : nil
         route.spreadsByClient = peer.spreadsByClient
@@ -115,7 +115,7 @@ extension Cluster {
         let peer = route.peer
         route.peer = nil
         let reason = route.closeReason?.rawValue ?? ""
-        guard wasRegistered, let peer, peer.pool.remove(route) != nil else {
+        guard wasRegistered, let peer, peer.remove(route) != nil else {
             server.logger.debug("\(route.label) - Router connection closed: \(reason)")
             if !wasRegistered { route.dialer?.attemptEnded() }
             return

@@ -7,8 +7,8 @@ extension RouteConnection {
     /// its messages stay in order; see RoutePeer), otherwise this connection. O(1), no allocation.
     @inline(__always)
     func forwardConnection(forPublisher id: UInt64) -> RouteConnection {
-        guard spreadsByClient, let peer else { return self }
-        return peer.connection(forPublisher: id) ?? self
+        guard spreadsByClient, let peer, let target = peer.connection(forPublisher: id) else { return self }
+        return target.takeUnretainedValue()
     }
 
     /// Queues one RMSG/HMSG for the peer: payload copied once into the outbound chunk.

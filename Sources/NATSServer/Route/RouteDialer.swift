@@ -30,8 +30,11 @@ final class RouteDialer {
     private var handshakes = 0
     private(set) var isStopped = false
     /// The peer this dialer keeps connected: the one its connections joined, or, for a configured route
-    /// the peer dialled first, the peer found listening at `url`. Weak: the cluster owns its peers.
-    private weak var peer: RoutePeer?
+    /// the peer dialled first, the peer found listening at `url`. The peer lists this dialer among its
+    /// `dialers` and calls `peerLost()` when the cluster drops it, which ends the reference. Not weak: a
+    /// weak reference would give the peer a refcount side table, and every retain of the peer on the
+    /// forwarding path would take Swift's slow path.
+    private var peer: RoutePeer?
 
     init(cluster: Cluster, url: RouteURL, isExplicit: Bool, gossipMode: Int = 0, expectedID: String? = nil) {
         self.cluster = cluster

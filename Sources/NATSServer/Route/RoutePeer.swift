@@ -21,7 +21,7 @@ package final class RoutePeer {
     package var remoteInfo: ServerInfo
     /// Where the peer accepts routes (its `ip`, else the address we reached it on with its `port`).
     var remoteRouteURL: RouteURL?
-    var pool: RoutePool<RouteConnection>
+    private(set) var pool: RoutePool<RouteConnection>
     /// The pair speaks the pooled dialect (false: one connection carrying every account).
     package let isPooled: Bool
     /// A natsd peer with several slots: local clients spread over them (see above).
@@ -49,10 +49,49 @@ package final class RoutePeer {
         self.pool = RoutePool(size: poolSize ?? 1)
         self.spreadsByClient = remoteInfo.isNatsd && (poolSize ?? 1) > 1
         self.globalAccountSlot = RoutePooling.accountSlot(Cluster.globalAccount, poolSize: localPoolSize ?? 1)
+        self.publisherTargetCount = pool.size
+        self.publisherTargets = .allocate(capacity: pool.size)
+        publisherTargets.initialize(repeating: nil, count: pool.size)
     }
+
+    /// The connection each publisher slot sends on (`RoutePool.member(forPublisher:)` for slot i), held
+    /// unretained: read once per forwarded message, so it costs one load and no refcounting. Rebuilt
+    /// whenever the pool changes; the pool holds the connections.
+    private var publisherTargets: UnsafeMutablePointer<Unmanaged<RouteConnection>?>
+    private var publisherTargetCount: Int
+
+    deinit { publisherTargets.deallocate() }
 
     package var connections: [RouteConnection] { pool.members }
     var primary: RouteConnection? { pool.primary }
+
+    func place(_ route: RouteConnection, at slot: Int) {
+        pool.place(route, at: slot)
+        rebuildPublisherTargets()
+    }
+
+    @discardableResult
+    func remove(_ route: RouteConnection) -> Int? {
+        let slot = pool.remove(route)
+        rebuildPublisherTargets()
+        return slot
+    }
+
+    func grow(to size: Int) {
+        pool.grow(to: size)
+        rebuildPublisherTargets()
+    }
+
+    private func rebuildPublisherTargets() {
+        if publisherTargetCount != pool.size {
+            publisherTargets.deallocate()
+            publisherTargets = .allocate(capacity: pool.size)
+            publisherTargetCount = pool.size
+        }
+        for slot in 0..<pool.size {
+            (publisherTargets + slot).initialize(to: pool.member(forPublisher: UInt64(slot)).map { Unmanaged.passUnretained($0) })
+        }
+    }
 
     /// The slot that carries the interest a local client's subscriptions create.
     func interestSlot(forClient id: UInt64) -> Int {
@@ -60,9 +99,12 @@ package final class RoutePeer {
         return spreadsByClient ? pool.slot(forClient: id) : globalAccountSlot
     }
 
-    /// The connection for a local publisher's messages to this natsd peer: O(1), no allocation.
+    /// The connection for a local publisher's messages to this natsd peer: its slot's, or the primary's
+    /// while that slot is down (nil with no connection at all). O(1), no allocation, no refcounting.
     @inline(__always)
-    func connection(forPublisher id: UInt64) -> RouteConnection? { pool.member(forPublisher: id) }
+    func connection(forPublisher id: UInt64) -> Unmanaged<RouteConnection>? {
+        publisherTargets[Int(truncatingIfNeeded: id % UInt64(truncatingIfNeeded: publisherTargetCount))]
+    }
 
     var hasExplicitDialer: Bool { dialers.contains { $0.isExplicit } }
 
