@@ -150,6 +150,33 @@ async def test_natsd_spreads_publishers_over_the_pool_keeping_each_ones_order(cl
         await requester.close()
 
 
+async def test_overlapping_interest_from_several_clients_is_forwarded_once(cluster, connect):
+    # Three clients on b subscribe to subjects that all match: towards a natsd peer their interest
+    # travels on three different pool connections, yet it is one peer's: one copy per message.
+    a, b = cluster.chain(2)
+    await cluster.wait_mesh([a, b])
+    received: dict[str, list[bytes]] = {}
+    for subject in ("overlap.x", "overlap.*", "overlap.>"):
+        nc = await connect(b)
+        received[subject] = []
+
+        async def handler(msg, store=received[subject]):
+            store.append(msg.data)
+
+        await nc.subscribe(subject, cb=handler)
+        await flushed(nc)
+        await cluster.wait_interest(subject, b, [a])
+    before = a.out_msgs_to(b.server_id)
+    sent = await publish_sequences(connect, a, "overlap.x", publishers=3, count=20)
+    await eventually(lambda: all(len(got) >= 60 for got in received.values()), 5, what="60 messages per subscriber")
+    await asyncio.sleep(0.2)  # a second copy would arrive here
+    for subject, got in received.items():
+        assert len(got) == 60, f"{subject}: {len(got)} messages"
+        assert_in_order_per_publisher(got, sent)
+    # nats-server's own $SYS traffic may add a message or two.
+    assert a.out_msgs_to(b.server_id) - before < 65, "a message was forwarded more than once to one peer"
+
+
 @pytest.mark.skipif(set(selected_impls()) != {"natsd", "nats-server"}, reason="needs both implementations")
 @pytest.mark.parametrize("layout", ["mixed-natsd-first", "mixed-ns-first"])
 async def test_global_account_rides_nats_servers_slot_both_ways(cluster, connect):

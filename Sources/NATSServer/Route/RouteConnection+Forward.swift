@@ -2,15 +2,6 @@ import NATSConfig
 import NATSProtocol
 
 extension RouteConnection {
-    /// The connection that carries a local publisher's message for interest the peer announced on this
-    /// one: towards a natsd peer with several pool slots the publisher's own slot (one per publisher, so
-    /// its messages stay in order; see RoutePeer), otherwise this connection. O(1), no allocation.
-    @inline(__always)
-    func forwardConnection(forPublisher id: UInt64) -> RouteConnection {
-        guard spreadsByClient, let peer, let target = peer.connection(forPublisher: id) else { return self }
-        return target.takeUnretainedValue()
-    }
-
     /// Queues one RMSG/HMSG for the peer: payload copied once into the outbound chunk.
     @inline(__always)
     func forward(subject: ByteSlice, reply: ByteSlice, queues: UnsafeBufferPointer<ByteSlice>, headerSize: Int, payload: ByteSlice) {

@@ -45,10 +45,11 @@ package final class RouteConnection {
     /// Interest the peer announced on this connection, keyed by `subject` or `subject queue`.
     package var remoteSubscriptions: [[UInt8]: Subscription] = [:]
 
-    // Keep-alive. The route's timers capture it unowned(unsafe): a weak capture would give the route a
+    // Keep-alive. The route's timers capture it unowned, not weak: a weak reference would give the route a
     // refcount side table, and every retain on the forwarding path would take Swift's slow path (review
-    // §2 row 9: most of a forwarding node's CPU). Safe: `close()` closes every timer (a closed libuv
-    // timer never fires), and the cluster holds the route in `routes` until then.
+    // §2 row 9: most of a forwarding node's CPU). `close()` closes every timer (a closed libuv timer
+    // never fires) and the cluster holds the route until then; a call through the capture holds a strong
+    // reference, so a timer that closes the route finishes safely.
     var pingTimer: LoopTimer?
     var pingsOutstanding = 0
     var handshakeDeadline: LoopTimer?
@@ -88,7 +89,7 @@ package final class RouteConnection {
         connection.setNoDelay(true)
         perform(handshake.start())
         connection.startReading()
-        let deadline = LoopTimer(loop: connection.loop) { [unowned(unsafe) self] in self.handshakeTimedOut() }
+        let deadline = LoopTimer(loop: connection.loop) { [unowned self] in self.handshakeTimedOut() }
         deadline.start(afterMilliseconds: UInt64(max(cluster.options.cluster.authTimeoutSeconds, 0) * 1000))
         handshakeDeadline = deadline
         logger.debug("\(label) - Route connection created")
@@ -156,7 +157,7 @@ package final class RouteConnection {
     func failAfterPause(_ errorText: String, reason: CloseReason) {
         connection.stopReading()
         handshakeDeadline?.close()
-        let timer = LoopTimer(loop: connection.loop) { [unowned(unsafe) self] in self.fail(errorText, reason: reason) }
+        let timer = LoopTimer(loop: connection.loop) { [unowned self] in self.fail(errorText, reason: reason) }
         timer.start(afterMilliseconds: RouteConnection.refusalPauseMilliseconds)
         handshakeDeadline = timer
     }
@@ -189,7 +190,7 @@ package final class RouteConnection {
     /// Routes always ping (no activity suppression): first after ~1 s, then every cluster ping interval.
     func startPinging() {
         let interval = UInt64(max(cluster.options.cluster.pingIntervalSeconds, 0.01) * 1000)
-        let timer = LoopTimer(loop: connection.loop) { [unowned(unsafe) self] in self.pingTick() }
+        let timer = LoopTimer(loop: connection.loop) { [unowned self] in self.pingTick() }
         timer.start(afterMilliseconds: min(1000, interval), repeatMilliseconds: interval)
         pingTimer = timer
     }

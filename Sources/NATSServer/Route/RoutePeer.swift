@@ -37,9 +37,13 @@ package final class RoutePeer {
     var gossipDuties: [GossipDuty] = []
     /// Client URLs and membership have been announced (on the first registered connection).
     var isAnnounced = false
-
     /// The id of the peer's first connection: peers in the order they joined.
     let joinOrder: UInt64
+    /// The connection each publisher slot sends on (`RoutePool.member(forPublisher:)` for slot i), held
+    /// unretained: read once per forwarded message, so it costs one load and no refcounting. Rebuilt
+    /// whenever the pool changes; the pool holds the connections.
+    private var publisherTargets: UnsafeMutablePointer<Unmanaged<RouteConnection>?>
+    private var publisherTargetCount: Int
 
     init(serverID: String, remoteInfo: ServerInfo, poolSize: Int?, localPoolSize: Int?, joinOrder: UInt64) {
         self.serverID = serverID
@@ -53,12 +57,6 @@ package final class RoutePeer {
         self.publisherTargets = .allocate(capacity: pool.size)
         publisherTargets.initialize(repeating: nil, count: pool.size)
     }
-
-    /// The connection each publisher slot sends on (`RoutePool.member(forPublisher:)` for slot i), held
-    /// unretained: read once per forwarded message, so it costs one load and no refcounting. Rebuilt
-    /// whenever the pool changes; the pool holds the connections.
-    private var publisherTargets: UnsafeMutablePointer<Unmanaged<RouteConnection>?>
-    private var publisherTargetCount: Int
 
     deinit { publisherTargets.deallocate() }
 
@@ -86,10 +84,11 @@ package final class RoutePeer {
         if publisherTargetCount != pool.size {
             publisherTargets.deallocate()
             publisherTargets = .allocate(capacity: pool.size)
+            publisherTargets.initialize(repeating: nil, count: pool.size)
             publisherTargetCount = pool.size
         }
         for slot in 0..<pool.size {
-            (publisherTargets + slot).initialize(to: pool.member(forPublisher: UInt64(slot)).map { Unmanaged.passUnretained($0) })
+            publisherTargets[slot] = pool.member(forPublisher: UInt64(slot)).map { Unmanaged.passUnretained($0) }
         }
     }
 
@@ -113,5 +112,16 @@ package final class RoutePeer {
         if dialer.isExplicit {
             for route in pool.members { route.isExplicit = true }
         }
+    }
+}
+
+extension RouteConnection {
+    /// The connection that carries a local publisher's message for interest the peer announced on this
+    /// one: towards a natsd peer with several pool slots the publisher's own slot (one per publisher, so
+    /// its messages stay in order), otherwise this connection. O(1), no allocation, no refcounting.
+    @inline(__always)
+    func forwardConnection(forPublisher id: UInt64) -> RouteConnection {
+        guard spreadsByClient, let peer, let target = peer.connection(forPublisher: id) else { return self }
+        return target.takeUnretainedValue()
     }
 }
