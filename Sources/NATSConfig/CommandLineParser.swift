@@ -173,7 +173,11 @@ public enum CommandLineParser {
         case .noAdvertise: options.cluster.noAdvertise = flag
         case .connectRetries: options.cluster.connectRetries = number
         case .clusterName: options.cluster.name = value
-        case .clusterPoolSize: options.cluster.poolSize = number
+        case .clusterPoolSize:
+            guard number <= ClusterOptions.maximumPoolSize else {
+                throw .invalid("--cluster_pool_size must be at most \(ClusterOptions.maximumPoolSize)")
+            }
+            options.cluster.poolSize = number
         case .loops:
             guard (0...ServerOptions.maximumLoops).contains(number) else {
                 throw .invalid("--loops must be between 0 (one per core) and \(ServerOptions.maximumLoops)")

@@ -97,7 +97,11 @@ extension ClusterOptions {
             case "cluster_advertise", "advertise": advertise = try reader.string(field)
             case "no_advertise": noAdvertise = try reader.bool(field)
             case "connect_retries": connectRetries = try reader.int(field)
-            case "pool_size": poolSize = try reader.int(field)
+            case "pool_size":
+                poolSize = try reader.int(field)
+                guard poolSize <= ClusterOptions.maximumPoolSize else {
+                    throw ConfigError("cluster pool_size must be at most \(ClusterOptions.maximumPoolSize)", at: field.position)
+                }
             case "ping_interval":
                 pingIntervalSeconds = try reader.duration(field)
                 if pingIntervalSeconds > Self.maximumPingIntervalSeconds {

@@ -95,13 +95,26 @@ public struct ClusterOptions: Sendable, Equatable {
     public var connectRetries = 0
     public var pingIntervalSeconds: Double = 30
     public var pingMax = 2
-    /// Route connections per peer (`pool_size`, `--cluster_pool_size`); -1 is the no-pool dialect (one
-    /// connection per peer, the account named in every message), the only one natsd speaks so far.
-    public var poolSize = -1
+    /// Route connections per peer (`pool_size`, `--cluster_pool_size`), as nats-server: 3 by default, 0 also
+    /// means 3, and a negative size (-1) is the no-pool dialect (one connection per peer, the account named
+    /// in every message). See `routePoolSize`.
+    public var poolSize = ClusterOptions.defaultPoolSize
 
     public init() {}
 
     public var isEnabled: Bool { port != 0 }
+
+    /// nats-server's `DEFAULT_ROUTE_POOL_SIZE`.
+    public static let defaultPoolSize = 3
+    /// The largest pool natsd opens: far above what a route needs (nats-server sets no bound), low enough
+    /// that a typo (`pool_size: 30000`) is refused instead of opening thousands of connections per peer.
+    public static let maximumPoolSize = 256
+
+    /// The pool size in effect: nil for the no-pool dialect (a negative `poolSize`), the default for 0.
+    public var routePoolSize: Int? {
+        if poolSize < 0 { return nil }
+        return poolSize == 0 ? ClusterOptions.defaultPoolSize : poolSize
+    }
 }
 
 /// A parsed route URL.

@@ -103,7 +103,7 @@ enum UnsupportedConfigKey: Sendable, Equatable {
     static let cluster: [String: UnsupportedConfigKey] = [
         "tls": .refused(missing: "TLS; it would run routes in plaintext"),
         "permissions": .refused(missing: "route permissions"),
-        // Pinned accounts of route pooling: natsd has only the global account and no pooling.
+        // Accounts pinned to dedicated routes: natsd has only the global account, which rides the pool.
         "accounts": .ignored,
         "compression": .ignored,
         "connect_backoff": .ignored,

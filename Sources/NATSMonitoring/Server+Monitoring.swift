@@ -35,7 +35,7 @@ extension Server {
             }
             clusterFields += [("auth_timeout", .double(options.cluster.authTimeoutSeconds)),
                               ("urls", .array(options.cluster.routes.map { .string("\(hostPort($0.host, $0.port))") })),
-                              ("pool_size", .int(-1))]
+                              ("pool_size", .int(options.cluster.routePoolSize ?? options.cluster.poolSize))]
             fields.append(("cluster", .object(clusterFields)))
         }
         let processInfo = ProcessInfo.processInfo
@@ -46,7 +46,8 @@ extension Server {
             ("uptime", .string(MonitorTime.uptime(uptimeSeconds))), ("mem", .int(Server.residentMemoryBytes())),
             ("cores", .int(processInfo.activeProcessorCount)),
             ("connections", .int(connections)), ("total_connections", .int(statistics.totalConnections)),
-            ("routes", .int(cluster.routesByServerID.count)), ("remotes", .int(cluster.routesByServerID.count)),
+            // As nats-server: `routes` counts route connections (every pool slot), `remotes` the peer servers.
+            ("routes", .int(cluster.registeredRoutes.count)), ("remotes", .int(cluster.peers.count)),
             ("in_msgs", .int(statistics.inMessages)), ("out_msgs", .int(statistics.outMessages)),
             ("in_bytes", .int(statistics.inBytes)), ("out_bytes", .int(statistics.outBytes)),
             ("slow_consumers", .int(statistics.slowConsumers)), ("stale_connections", .int(statistics.staleConnections)),
@@ -96,10 +97,12 @@ extension Server {
         ])
     }
 
-    /// /routez; `listsSubscriptions` adds each route's `subscriptions_list`.
+    /// /routez: every route connection, each pool slot on its own as nats-server lists them;
+    /// `listsSubscriptions` adds each route's `subscriptions_list`. `pool_idx` (the connection's slot,
+    /// absent in the no-pool dialect) is natsd's: nats-server 2.15.1 does not show the slot.
     func routez(listsSubscriptions showSubscriptions: Bool) -> JSON {
         let now = loop.now
-        let routes: [JSON] = cluster.routesByServerID.values.sorted { $0.id < $1.id }.map { route in
+        let routes: [JSON] = cluster.registeredRoutes.map { route in
             var fields: [(String, JSON)] = [
                 ("rid", .int(Int(route.id))), ("remote_id", .string(route.remoteID)),
                 ("remote_name", .string(route.remoteName)), ("did_solicit", .bool(route.didSolicit)),
@@ -112,6 +115,7 @@ extension Server {
                 ("in_bytes", .int(route.inBytes)), ("out_bytes", .int(route.outBytes)),
                 ("subscriptions", .int(route.remoteSubscriptions.count)),
             ]
+            if let slot = route.poolSlot { fields.append(("pool_idx", .int(slot))) }
             if showSubscriptions {
                 let subjects = route.remoteSubscriptions.values.map { String(decoding: $0.subject, as: UTF8.self) }.sorted()
                 fields.append(("subscriptions_list", .array(subjects.map { .string($0) })))

@@ -21,12 +21,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from monitor_http import monitor_json
+from nats_helpers import flushed
 from server_process import ServerHandle, free_port, release_port, selected_impls, start_server, wait_until_accepting
 
 CLUSTER_NAME = "bbcluster"
 MESH_TIMEOUT = 10.0
 
 ALL_LAYOUTS = ("natsd", "nats-server", "mixed-ns-first", "mixed-natsd-first")
+
+# Route pool sizes the representative cluster tests run with, on every node: the default (3), 1 and the
+# no-pool dialect (issue 7 point 6).
+POOL_SIZES = (None, 1, -1)
+POOL_IDS = ("pool3", "pool1", "nopool")
 
 
 def selected_layouts() -> list[str]:
@@ -43,12 +49,35 @@ def kinds_for(layout: str, count: int) -> list[str]:
     return [first if index % 2 == 0 else second for index in range(count)]
 
 
-def routes_per_pair(a: "Node", b: "Node") -> int:
-    """Route connections expected between two nodes: nats-server pairs pool routes (pool_size,
-    default 3, plus one pinned to $SYS); any pair with natsd, or pool_size -1, has one."""
-    if a.impl == b.impl == "nats-server" and a.pool_size != -1 and b.pool_size != -1:
-        return (a.pool_size or 3) + 1
-    return 1
+def pool_of(node: "Node") -> int | None:
+    """The node's route pool size in effect: 3 by default (and for 0), None for the no-pool dialect."""
+    if node.pool_size is None or node.pool_size == 0:
+        return 3
+    return None if node.pool_size < 0 else node.pool_size
+
+
+def routes_per_pair(a: "Node", b: "Node", members: list["Node"]) -> int:
+    """Route connections expected between two nodes of a cluster whose nodes (dead or alive) are
+    `members`: one when either has no pool
+    (`pool_size: -1`), else the larger pool size; two nats-servers add one pinned to $SYS when they
+    pin it to each other (see `pins_system_account`)."""
+    pools = (pool_of(a), pool_of(b))
+    if None in pools:
+        return 1
+    return max(pools) + (1 if pins_system_account(a, b, members) else 0)
+
+
+def pins_system_account(a: "Node", b: "Node", members: list["Node"]) -> bool:
+    """Whether two pooled nats-servers open the connection pinned to $SYS. natsd has no system account and
+    declines that connection, as a nats-server without one (`no_sys_acc: true`) does; and like such a
+    server it never passes a pinned route on by gossip. So two nats-servers pin $SYS when one names the
+    other as a route, or when they learn of each other from nats-servers (every member is one) or over
+    a no-pool route (every natsd member has `pool_size: -1`: nats-server then dials its pinned routes too)."""
+    if not (a.impl == b.impl == "nats-server"):
+        return False
+    if a.route_url in b.routes or b.route_url in a.routes:
+        return True
+    return all(node.impl == "nats-server" or pool_of(node) is None for node in members)
 
 
 def is_system_subject(subject: str) -> bool:
@@ -189,6 +218,30 @@ async def eventually(check, timeout: float = 5.0, interval: float = 0.1, what="c
         await asyncio.sleep(interval)
 
 
+async def expect_delivery(connect, publisher_node, subscriber_node, cluster, subject: str, count: int = 5):
+    """Subscribes on `subscriber_node`, waits for its interest on `publisher_node`, publishes
+    `count` messages there and expects exactly those at the subscriber (one hop, no duplicates)."""
+    sub_nc = await connect(subscriber_node)
+    pub_nc = await connect(publisher_node)
+    received: list[bytes] = []
+
+    async def handler(msg):
+        received.append(msg.data)
+
+    sub = await sub_nc.subscribe(subject, cb=handler)
+    await flushed(sub_nc)
+    await cluster.wait_interest(subject, subscriber_node, [publisher_node])
+    for i in range(count):
+        await pub_nc.publish(subject, str(i).encode())
+    await flushed(pub_nc)
+    await eventually(lambda: len(received) >= count, 3, what=f"{count} messages on {subject}")
+    await asyncio.sleep(0.2)  # a duplicate would arrive here
+    assert received == [str(i).encode() for i in range(count)]
+    await sub.unsubscribe()
+    await sub_nc.close()
+    await pub_nc.close()
+
+
 class Cluster:
     """Factory and owner of the nodes of one test; `close()` kills them all."""
 
@@ -277,7 +330,7 @@ class Cluster:
             for other in nodes:
                 if other is node:
                     continue
-                want = routes_per_pair(node, other)
+                want = routes_per_pair(node, other, self.nodes)
                 have = counts.pop(other.server_id, 0)
                 if have != want:
                     problems.append(f"{node.name}->{other.name}: {have} routes, want {want}")

@@ -7,7 +7,9 @@ import re
 import time
 from collections import Counter
 
-from cluster import eventually
+import pytest
+
+from cluster import POOL_IDS, POOL_SIZES, eventually
 from nats_helpers import flushed
 from raw_client import RawClient
 
@@ -20,8 +22,9 @@ def collector(store: list):
     return handler
 
 
-async def test_queue_group_exactly_once_across_three_nodes(cluster, connect):
-    nodes = cluster.chain(3)
+@pytest.mark.parametrize("pool_size", POOL_SIZES, ids=POOL_IDS)
+async def test_queue_group_exactly_once_across_three_nodes(cluster, connect, pool_size):
+    nodes = cluster.chain(3, pool_size=pool_size)
     await cluster.wait_mesh(nodes)
     members: dict[str, list[bytes]] = {}
     plain: dict[str, list[bytes]] = {}
@@ -73,8 +76,9 @@ async def test_queue_group_with_only_remote_members_spreads_over_nodes(cluster, 
     assert min(len(v) for v in received.values()) >= 30, {k: len(v) for k, v in received.items()}
 
 
-async def test_unsubscribe_and_auto_unsubscribe_propagate(cluster, connect):
-    n1, n2, n3 = cluster.chain(3)
+@pytest.mark.parametrize("pool_size", POOL_SIZES, ids=POOL_IDS)
+async def test_unsubscribe_and_auto_unsubscribe_propagate(cluster, connect, pool_size):
+    n1, n2, n3 = cluster.chain(3, pool_size=pool_size)
     await cluster.wait_mesh([n1, n2, n3])
     subscriber = await RawClient.connected(n3.port)
     publisher = await connect(n1)

@@ -64,6 +64,8 @@ import Testing
         #expect(o.cluster.username == "ru" && o.cluster.password == "rp")
         #expect(o.cluster.routes == [RouteURL(host: "a", port: 1), RouteURL(host: "b", port: 2, username: "u", password: "p")])
         try check(["--cluster_listen=nats://0.0.0.0:-1"]) { $0.cluster.port == -1 && $0.cluster.username.isEmpty }
+        try check(["--cluster_pool_size", "-1"]) { $0.cluster.routePoolSize == nil }
+        try check(["--cluster_pool_size=7"]) { $0.cluster.routePoolSize == 7 }
         #expect(throws: CommandLineError.invalid("expected cluster password to be set")) {
             try CommandLineParser.parse(["--cluster", "nats://user@127.0.0.1:6222"])
         }
@@ -87,6 +89,7 @@ import Testing
         (["-sl", "bogus"], "unknown signal \"bogus\""),
         (["-sl", "stop=1=2"], "invalid signal parameters: [2]"),
         (["-c", "/nonexistent/natsd.conf"], "error opening config file: cannot read /nonexistent/natsd.conf"),
+        (["--cluster_pool_size", "1000"], "--cluster_pool_size must be at most 256"),
     ])
     func errors(_ arguments: [String], _ message: String) {
         do {

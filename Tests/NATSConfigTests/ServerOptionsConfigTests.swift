@@ -88,6 +88,15 @@ import Testing
         #expect(hostPort.cluster.host == "127.0.0.1" && hostPort.cluster.port == -1)
     }
 
+    /// nats-server's pool sizes: 3 by default and for 0, a negative size the no-pool dialect.
+    @Test func routePoolSize() throws {
+        #expect(ClusterOptions().poolSize == 3 && ClusterOptions().routePoolSize == 3)
+        for (text, expected) in [("0", 3), ("1", 1), ("5", 5), ("256", 256)] as [(String, Int?)] + [("-1", nil), ("-7", nil)] {
+            let (o, _) = try options("cluster { pool_size: \(text) }")
+            #expect(o.cluster.routePoolSize == expected, "pool_size: \(text)")
+        }
+    }
+
     @Test func ignoredKnownKeysWarn() throws {
         let (_, warnings) = try options("mappings { a: b }\nlame_duck_duration: \"30s\"")
         #expect(warnings.map(\.description) == [
@@ -106,6 +115,7 @@ import Testing
         ("ping_interval: \"abc\"", "t.conf:1:1: error parsing ping_interval: invalid duration \"abc\""),
         ("cluster { authorization { token: x } }", "t.conf:1:27: Cluster authorization does not support tokens"),
         ("cluster { routes: [\"bad\"] }", "t.conf:1:11: invalid route URL \"bad\""),
+        ("cluster { pool_size: 257 }", "t.conf:1:11: cluster pool_size must be at most 256"),
         ("authorization { permissions: {} }",
          "t.conf:1:17: field \"authorization.permissions\" is not supported yet (natsd has no permissions): "
             + "refusing to start rather than ignore it"),

@@ -12,8 +12,9 @@ import NATSProtocol
 ///
 /// Layout, 4-byte aligned `UInt32` fields: a message is `subject count, reply count, header size (-1
 /// none), payload count, target count`, then the three byte runs each padded to 4; a target is
-/// `subscription index, queue count | pick hops << 16`, then per queue `length` and its bytes padded to
-/// 4. Pick hops is 0 for a plain receiver, else how many loops a queue group's pick has been to.
+/// `subscription index, queue count | pick hops << 16`, for a route the publishing client's id (two
+/// fields, low half first), then per queue `length` and its bytes padded to 4. Pick hops is 0 for a
+/// plain receiver, else how many loops a queue group's pick has been to.
 ///
 /// `@unchecked Sendable`: a batch is owned by one loop at a time. It passes to the serving loop through
 /// its `LoopInbox` and back through the source's `HandoffReturns`, both behind a mutex, so each owner's
@@ -113,20 +114,27 @@ final class HandoffBatch: @unchecked Sendable {
     /// Appends a receiver of the message appended last: a client subscription, or a route (any
     /// subscription of that route's interest) with the queue groups it won.
     @inline(__always)
-    func appendTarget(_ subscription: Subscription, queues: UnsafeBufferPointer<ByteSlice>, pickHops: Int) {
+    func appendTarget(_ subscription: Subscription, queues: UnsafeBufferPointer<ByteSlice>, publisher: UInt64,
+                      pickHops: Int) {
+        let isRoute = subscription.clientReference == nil
         var slot = subscriptions.count &- 1
         let reference = Unmanaged.passUnretained(subscription)
         if slot < 0 || subscriptions[slot].toOpaque() != reference.toOpaque() {
             subscriptions.append(reference.retain())
             slot = subscriptions.count &- 1
         }
-        var size = 8
+        var size = isRoute ? 16 : 8
         for queue in queues { size &+= 4 &+ HandoffBatch.padded(queue.count) }
         reserve(size)
         var offset = used
         store(slot, at: offset)
         store(queues.count | pickHops << 16, at: offset &+ 4)
         offset &+= 8
+        if isRoute {
+            store(Int(truncatingIfNeeded: publisher & 0xFFFF_FFFF), at: offset)
+            store(Int(truncatingIfNeeded: publisher >> 32), at: offset &+ 4)
+            offset &+= 8
+        }
         for queue in queues {
             store(queue.count, at: offset)
             copy(queue, at: offset &+ 4)
@@ -140,6 +148,12 @@ final class HandoffBatch: @unchecked Sendable {
     @inline(__always)
     func load(at offset: Int) -> Int {
         Int(base.load(fromByteOffset: offset, as: UInt32.self))
+    }
+
+    /// The publishing client's id of a route target (two fields, low half first).
+    @inline(__always)
+    func loadPublisher(at offset: Int) -> UInt64 {
+        UInt64(load(at: offset)) | UInt64(load(at: offset &+ 4)) << 32
     }
 
     @inline(__always)

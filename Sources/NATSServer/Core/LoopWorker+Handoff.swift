@@ -62,14 +62,15 @@ extension LoopWorker {
     /// closed while its loop was busy), as nats-server tries the next member of a group when a delivery
     /// fails. Each further pick adds a hop; after `maximumPickHops` the message is dropped.
     func handOff(_ subscription: Subscription, queues: UnsafeBufferPointer<ByteSlice> = UnsafeBufferPointer(start: nil, count: 0),
-                 pickHops: Int = 0, subject: ByteSlice, reply: ByteSlice, headerSize: Int, payload: ByteSlice) {
+                 publisher: UInt64 = 0, pickHops: Int = 0, subject: ByteSlice, reply: ByteSlice, headerSize: Int,
+                 payload: ByteSlice) {
         let destination = subscription.loopIndex
         let reference = outboxes[destination] ?? openOutbox(to: destination)
         reference._withUnsafeGuaranteedRef { batch in
             if batch.messageSerial != publishSerial {
                 batch.appendMessage(serial: publishSerial, subject: subject, reply: reply, headerSize: headerSize, payload: payload)
             }
-            batch.appendTarget(subscription, queues: queues, pickHops: pickHops)
+            batch.appendTarget(subscription, queues: queues, publisher: publisher, pickHops: pickHops)
         }
         handedOffDuringRead = true
     }
@@ -208,6 +209,11 @@ extension LoopWorker {
                 let queueCount = counts & 0xFFFF
                 let pickHops = counts >> 16
                 offset &+= 8
+                var publisher: UInt64 = 0
+                if reference._withUnsafeGuaranteedRef({ $0.clientReference == nil }) {
+                    publisher = batch.loadPublisher(at: offset)
+                    offset &+= 8
+                }
                 queueScratch.removeAll(keepingCapacity: true)
                 var queue = 0
                 while queue < queueCount {
@@ -235,8 +241,8 @@ extension LoopWorker {
                         route._withUnsafeGuaranteedRef { route in
                             guard route.state == .registered else { return }
                             queueScratch.withUnsafeBufferPointer { queues in
-                                route.forward(subject: subject, reply: reply, queues: queues, headerSize: headerSize,
-                                              payload: payload)
+                                route.forwardConnection(forPublisher: publisher).forward(
+                                    subject: subject, reply: reply, queues: queues, headerSize: headerSize, payload: payload)
                             }
                         }
                     }

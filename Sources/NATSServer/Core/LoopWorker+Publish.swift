@@ -49,27 +49,28 @@ extension LoopWorker {
         }
         if forwardCount > 0 {
             deliveries &+= forwardCount
-            forwardToRoutes(subject: subject, reply: reply, headerSize: headerSize, payload: payload)
+            forwardToRoutes(publisher: publisher.id, subject: subject, reply: reply, headerSize: headerSize, payload: payload)
         }
         if deliveries == 0 && !reply.isEmpty && publisher.connectOptions.noResponders && publisher.supportsHeaders {
             sendNoResponders(to: publisher, reply: reply, subject: subject)
         }
     }
 
-    /// Adds the route behind a remote subscription to this message's forward targets once (with the
-    /// queue group it won, if any); returns 1 when the route is newly added. Routes are told apart by
-    /// `routeID`, so a route served by another loop is never touched here. The subscription is held
-    /// unretained: the match result keeps it alive until the message is forwarded.
+    /// Adds the peer behind a remote subscription to this message's forward targets once (with the
+    /// queue group it won, if any); returns 1 when the peer is newly added. Peers are told apart by
+    /// `peerKey`, so a route served by another loop is never touched here, and a peer whose interest came
+    /// over several pool connections still gets the message once. The subscription is held unretained:
+    /// the match result keeps it alive until the message is forwarded.
     @inline(__always)
     private func markForward(_ subscription: Subscription, queue: ByteSlice?) -> Int {
         if subscription.loopIndex == index
             && subscription.routeReference?._withUnsafeGuaranteedRef({ $0.state }) != .registered {
             return 0
         }
-        let routeID = subscription.routeID
+        let peerKey = subscription.peerKey
         var target = 0
         while target < forwardTargetCount
-            && forwardTargets[target]._withUnsafeGuaranteedRef({ $0.routeID }) != routeID {
+            && forwardTargets[target]._withUnsafeGuaranteedRef({ $0.peerKey }) != peerKey {
             target &+= 1
         }
         let isNew = target == forwardTargetCount
@@ -89,9 +90,10 @@ extension LoopWorker {
         return isNew ? 1 : 0
     }
 
-    /// One RMSG/HMSG per target route, naming the queue groups that route won; routes served by another
-    /// loop get it through that loop's handoff batch.
-    private func forwardToRoutes(subject: ByteSlice, reply: ByteSlice, headerSize: Int, payload: ByteSlice) {
+    /// One RMSG/HMSG per target peer, naming the queue groups that peer won, on the pool connection that
+    /// carries `publisher`'s messages (`RouteConnection.forwardConnection(forPublisher:)`); routes served
+    /// by another loop get it through that loop's handoff batch.
+    private func forwardToRoutes(publisher: UInt64, subject: ByteSlice, reply: ByteSlice, headerSize: Int, payload: ByteSlice) {
         var target = 0
         while target < forwardTargetCount {
             var queueCount = 0
@@ -112,11 +114,12 @@ extension LoopWorker {
                     let queues = UnsafeBufferPointer(rebasing: scratch[0..<queueCount])
                     if subscription.loopIndex == index, let route = subscription.routeReference {
                         route._withUnsafeGuaranteedRef { route in
-                            route.forward(subject: subject, reply: reply, queues: queues, headerSize: headerSize, payload: payload)
+                            route.forwardConnection(forPublisher: publisher).forward(
+                                subject: subject, reply: reply, queues: queues, headerSize: headerSize, payload: payload)
                         }
                     } else {
-                        handOff(subscription, queues: queues, subject: subject, reply: reply, headerSize: headerSize,
-                                payload: payload)
+                        handOff(subscription, queues: queues, publisher: publisher, subject: subject, reply: reply,
+                                headerSize: headerSize, payload: payload)
                     }
                 }
             }

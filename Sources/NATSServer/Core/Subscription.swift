@@ -21,8 +21,13 @@ package final class Subscription: SublistEntry {
     /// The worker (loop) that serves the client or route: only that loop touches `client`, `route`,
     /// `delivered`, `maxMessages` and `isRemoved`; other loops hand messages for it over to that loop.
     let loopIndex: Int
-    /// The route's id for remote interest (0 for a client): tells routes apart without touching them.
-    let routeID: UInt64
+    /// For remote interest, the peer server it came from (its `RoutePeer.joinOrder`; 0 for a client):
+    /// one message goes to a peer once, whichever of its pool connections announced the interest, and
+    /// peers are told apart without touching a route (which may belong to another loop).
+    let peerKey: UInt64
+    /// The subscribing client's id (0 for remote interest), readable from any loop: the main loop keys
+    /// the interest a client creates by it (route pool slots) without touching the client.
+    let clientID: UInt64
     /// Set by the owning loop when the subscription leaves the index; a message another loop handed
     /// over for it is then dropped (its client or route may be gone).
     var isRemoved = false
@@ -40,7 +45,8 @@ package final class Subscription: SublistEntry {
         self.clientReference = Unmanaged.passUnretained(client)
         self.routeReference = nil
         self.loopIndex = client.worker.index
-        self.routeID = 0
+        self.peerKey = 0
+        self.clientID = client.id
         self.weight = 1
     }
 
@@ -52,7 +58,8 @@ package final class Subscription: SublistEntry {
         self.clientReference = nil
         self.routeReference = Unmanaged.passUnretained(route)
         self.loopIndex = route.worker.index
-        self.routeID = route.id
+        self.peerKey = route.peer?.joinOrder ?? route.id
+        self.clientID = 0
         self.weight = max(weight, 1)
     }
 }

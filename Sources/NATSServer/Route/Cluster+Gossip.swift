@@ -12,6 +12,9 @@ extension Cluster {
     static let gossipOverride = 2
 
     func processGossip(_ info: ServerInfo) {
+        // Gossip about a pinned-account route (nats-server's pinned `$SYS`): natsd pins no account and
+        // never dials one; the server's pool is announced on its own.
+        guard info.routeAccount.isEmpty else { return }
         guard !isConfiguredRoute(info), var url = RouteURL(parsing: info.ip) else { return }
         if info.authRequired {
             url.username = options.cluster.username
@@ -29,8 +32,13 @@ extension Cluster {
         }
     }
 
-    /// Tells every other peer about a newly registered one (nats-server's forwarding rules).
-    func forwardNewRouteInfo(_ route: RouteConnection) {
+    /// Tells every other peer (on one connection each) about a newly registered one, by nats-server's
+    /// forwarding rules. Every connection of a pool may carry other duties (an explicit dial, a gossip
+    /// override, accepted or dialled); each distinct duty is done once per peer.
+    func forwardNewRouteInfo(_ route: RouteConnection, of peer: RoutePeer) {
+        let duty = GossipDuty(didSolicit: route.didSolicit, isExplicit: route.isExplicit, dialGossipMode: route.dialGossipMode)
+        guard !peer.gossipDuties.contains(duty) else { return }
+        peer.gossipDuties.append(duty)
         let fromGossip = route.didSolicit && !route.isExplicit
         if (fromGossip && route.dialGossipMode != Cluster.gossipOverride) || Int(route.remoteInfo.gossipMode) == Cluster.gossipDisabled {
             return
@@ -39,10 +47,12 @@ extension Cluster {
         var gossip = route.remoteInfo
         gossip.nonce = ""
         gossip.natsdPeers = []  // an older natsd may have listed its peers in its handshake INFO
+        gossip.routePoolIndex = 0
         gossip.ip = "nats-route://\(server.hostPort(url.host, url.port))/"
-        for other in routesByServerID.values where other !== route && other.remoteID != route.remoteID {
+        for other in peers.values where other !== peer {
+            guard let target = other.primary else { continue }
             let mode: Int
-            if (!route.didSolicit && other.isExplicit) || (route.didSolicit && route.isExplicit) {
+            if (!route.didSolicit && target.isExplicit) || (route.didSolicit && route.isExplicit) {
                 mode = Cluster.gossipOverride
             } else if !route.didSolicit {
                 mode = Cluster.gossipDisabled
@@ -50,7 +60,14 @@ extension Cluster {
                 mode = Cluster.gossipDefault
             }
             gossip.gossipMode = UInt8(mode)
-            other.send(gossip.gossipLine())
+            target.send(gossip.gossipLine())
         }
     }
+}
+
+/// What a connection obliges us to tell other peers about its peer (see `forwardNewRouteInfo`).
+struct GossipDuty: Equatable {
+    let didSolicit: Bool
+    let isExplicit: Bool
+    let dialGossipMode: Int
 }

@@ -4,10 +4,11 @@ import NATSProtocol
 
 /// The INFO and CONNECT a route speaks, and the client URLs the cluster advertises.
 extension Cluster {
-    /// The INFO natsd sends on a route: the no-pool, no-compression dialect (nats-protocol.md §2.12).
+    /// The INFO natsd sends on a route (nats-protocol.md §2.2, §2.12): no compression; `route_pool_size`
+    /// when pooled, and on a pooled dialler's delayed INFO the slot it took (`route_pool_idx`, omitted when 0).
     /// It describes this server only, as nats-server's does: it is the first thing an unauthenticated
     /// peer reads, so the natsd peer list travels in a later INFO (`peerListInfoLine`, issue 6 point 5).
-    func routeInfo(for route: RouteConnection? = nil) -> ServerInfo {
+    func routeInfo(for route: RouteConnection? = nil, poolSlot: Int = 0) -> ServerInfo {
         var info = server.commonInfo(proto: 2)
         let advertised = advertisedRouteHostPort()
         info.host = advertised.host
@@ -25,6 +26,8 @@ extension Cluster {
         if let route, route.didSolicit, !route.isExplicit, route.dialGossipMode != Cluster.gossipDefault {
             info.gossipMode = UInt8(route.dialGossipMode)
         }
+        info.routePoolSize = localPoolSize ?? 0
+        info.routePoolIndex = poolSlot
         info.isNatsd = true
         return info
     }
@@ -37,7 +40,7 @@ extension Cluster {
         return info.gossipLine()
     }
 
-    func routeInfoLine(for route: RouteConnection) -> [UInt8] { routeInfo(for: route).line() }
+    func routeInfoLine(for route: RouteConnection, poolSlot: Int) -> [UInt8] { routeInfo(for: route, poolSlot: poolSlot).line() }
 
     /// CONNECT for a route we dialled: the peer identifies us by server id.
     func routeConnectLine(for route: RouteConnection) -> [UInt8] {
@@ -49,7 +52,7 @@ extension Cluster {
         connect.name = server.serverID
         connect.cluster = name
         connect.clusterDynamic = nameIsDynamic
-        if let url = route.dialers.first?.url {
+        if let url = route.dialer?.url {
             connect.user = url.username
             connect.pass = url.password
         }
@@ -67,8 +70,8 @@ extension Cluster {
     /// Client URLs of every other cluster member (from their route INFO), in registration order.
     func peerClientURLs() -> [String] {
         var urls: [String] = []
-        for route in routesByServerID.values.sorted(by: { $0.id < $1.id }) {
-            for url in route.remoteInfo.connectURLs where !urls.contains(url) { urls.append(url) }
+        for peer in peers.values.sorted(by: { $0.joinOrder < $1.joinOrder }) {
+            for url in peer.remoteInfo.connectURLs where !urls.contains(url) { urls.append(url) }
         }
         return urls
     }

@@ -25,10 +25,10 @@ extension Cluster {
 
     /// `"<server_id> <route URL>[ natsd]"` for every registered peer whose route URL we know.
     func peerList() -> [String] {
-        routesByServerID.values.sorted { $0.id < $1.id }.compactMap { route in
-            guard let url = route.remoteRouteURL else { return nil }
-            let suffix = route.remoteInfo.isNatsd ? " natsd" : ""
-            return "\(route.remoteID) nats-route://\(server.hostPort(url.host, url.port))/\(suffix)"
+        peers.values.sorted { $0.serverID < $1.serverID }.compactMap { peer in
+            guard let url = peer.remoteRouteURL else { return nil }
+            let suffix = peer.remoteInfo.isNatsd ? " natsd" : ""
+            return "\(peer.serverID) nats-route://\(server.hostPort(url.host, url.port))/\(suffix)"
         }
     }
 
@@ -46,14 +46,14 @@ extension Cluster {
     private func broadcastPeerList() {
         peerListPending = false
         let line = peerListInfoLine()
-        for route in routesByServerID.values where route.remoteInfo.isNatsd && route.connectAccepted {
-            route.send(line)
+        for peer in peers.values where peer.remoteInfo.isNatsd && peer.connectAccepted {
+            peer.primary?.send(line)
         }
     }
 
-    /// Sends our peer list on a route whose CONNECT was just accepted (natsd peers only).
-    func sendPeerList(to route: RouteConnection) {
-        guard route.remoteInfo.isNatsd, route.connectAccepted, route.state == .registered else { return }
+    /// Sends our peer list to a peer that just accepted our CONNECT (natsd peers only).
+    func sendPeerList(to peer: RoutePeer) {
+        guard peer.remoteInfo.isNatsd, peer.connectAccepted, let route = peer.primary else { return }
         route.send(peerListInfoLine())
     }
 
@@ -71,7 +71,7 @@ extension Cluster {
 
     /// A server we may have to dial: now, later (natsd peer with a smaller id: it dials us), or not at all.
     func discovered(serverID id: String, url: RouteURL, peerIsNatsd: Bool, gossipMode: Int) {
-        let known = routesByServerID[id] != nil || implicitDialers[id] != nil
+        let known = peers[id] != nil || implicitDialers[id] != nil
         switch RouteArbitration.discoveryAction(localID: server.serverID, peerID: id, peerIsNatsd: peerIsNatsd, alreadyKnown: known) {
         case .ignore:
             return
@@ -103,7 +103,7 @@ extension Cluster {
     private func runDeferredDials() {
         let now = server.loop.now
         for (id, entry) in deferredDials {
-            if routesByServerID[id] != nil || implicitDialers[id] != nil {
+            if peers[id] != nil || implicitDialers[id] != nil {
                 deferredDials.removeValue(forKey: id)
             } else if now >= entry.due {
                 server.logger.debug("Route to \(id) did not arrive, dialling it")

@@ -4,8 +4,8 @@ import Logging
 import NATSProtocol
 import UVLoop
 
-/// The cluster side of a server: the route listener, the dialers, the registered routes (one per
-/// peer server), gossip, and the bookkeeping of local interest that routes are told about.
+/// The cluster side of a server: the route listener, the dialers, the peers (each with its route
+/// connections: one, or a pool), gossip, and the bookkeeping of local interest that routes are told about.
 package final class Cluster {
     /// The server owns the cluster for its whole life.
     unowned(unsafe) let server: Server
@@ -17,13 +17,15 @@ package final class Cluster {
     var listener: TCPListener?
     /// Every route connection, handshaking or registered, by route id.
     var routes: [UInt64: RouteConnection] = [:]
-    /// The registered route to each peer server, by its server id.
-    package var routesByServerID: [String: RouteConnection] = [:]
+    /// The other servers we have registered route connections to, by server id.
+    package var peers: [String: RoutePeer] = [:]
+    /// Our pool size (`cluster.pool_size`); nil for the no-pool dialect.
+    let localPoolSize: Int?
     var explicitDialers: [RouteDialer] = []
     /// Implicit dials under way, by the server id gossip announced.
     var implicitDialers: [String: RouteDialer] = [:]
-    /// How many local subscriptions exist per `subject` or `subject queue` (the RS+/RS- state).
-    var localInterest: [[UInt8]: Int] = [:]
+    /// Local subscriptions per `subject` or `subject queue` (the RS+/RS- state; see Cluster+Interest).
+    var localInterest: [[UInt8]: LocalInterest] = [:]
     private var nextRouteID: UInt64 = 0
     /// The coalescing timer of peer-list announcements (see Cluster+PeerList).
     var peerListTimer: LoopTimer?
@@ -43,6 +45,7 @@ package final class Cluster {
     init(server: Server) {
         self.server = server
         self.options = server.options
+        self.localPoolSize = server.options.cluster.routePoolSize
         self.routeParserLimits = ParserLimits.route(
             maxControlLine: server.options.maxControlLine,
             maxPayload: max(server.options.maxPending, server.options.maxPayload, 64 * 1024 * 1024))
@@ -56,6 +59,11 @@ package final class Cluster {
     }
 
     var isShuttingDown: Bool { server.isShuttingDown }
+
+    /// Every registered route connection, in registration order (/routez, /varz `routes`).
+    package var registeredRoutes: [RouteConnection] {
+        peers.values.flatMap(\.connections).sorted { $0.id < $1.id }
+    }
 
     // MARK: - Start and stop
 
@@ -109,31 +117,27 @@ package final class Cluster {
 
     private func accepted(_ connection: TCPConnection) {
         guard !isShuttingDown else { return connection.close() }
-        let route = makeRoute(connection, didSolicit: false, dialer: nil)
-        route.start()
+        makeRoute(connection, dialer: nil).start()
     }
 
     func solicitedRouteConnected(_ connection: TCPConnection, dialer: RouteDialer) {
-        let route = makeRoute(connection, didSolicit: true, dialer: dialer)
-        route.start()
+        makeRoute(connection, dialer: dialer).start()
     }
 
-    private func makeRoute(_ connection: TCPConnection, didSolicit: Bool, dialer: RouteDialer?) -> RouteConnection {
+    private func makeRoute(_ connection: TCPConnection, dialer: RouteDialer?) -> RouteConnection {
         nextRouteID += 1
-        let route = RouteConnection(cluster: self, id: nextRouteID, connection: connection, didSolicit: didSolicit,
-                                    isExplicit: dialer?.isExplicit ?? false, gossipMode: dialer?.gossipMode ?? 0)
-        if let dialer { route.dialers.append(dialer) }
+        let route = RouteConnection(cluster: self, id: nextRouteID, connection: connection, dialer: dialer)
         routes[route.id] = route
         return route
     }
 
-    func hasRoute(to serverID: String) -> Bool { routesByServerID[serverID] != nil }
+    func hasRoute(to serverID: String) -> Bool { peers[serverID] != nil }
 
-    /// The registered route to the server that accepts routes at `url`, if any.
-    func registeredRoute(listeningAt url: RouteURL) -> RouteConnection? {
-        routesByServerID.values.first { route in
-            guard let known = route.remoteRouteURL, known.port == url.port else { return false }
-            return known.host == url.host || route.remoteInfo.host == url.host
+    /// The registered peer that accepts routes at `url`, if any.
+    func registeredPeer(listeningAt url: RouteURL) -> RoutePeer? {
+        peers.values.first { peer in
+            guard let known = peer.remoteRouteURL, known.port == url.port else { return false }
+            return known.host == url.host || peer.remoteInfo.host == url.host
                 || (Cluster.isLoopback(known.host) && Cluster.isLoopback(url.host))
         }
     }
@@ -154,19 +158,10 @@ package final class Cluster {
         return user == expectedUser && Authenticator.secretMatches(stored: options.cluster.password, offered: pass)
     }
 
-    /// The -ERR text that refuses a peer of another cluster, or nil when the names agree (adopting the
-    /// peer's name when ours gives way).
-    func clusterNameRejection(remote: String, remoteDynamic: Bool) -> String? {
-        switch RouteArbitration.reconcileClusterNames(local: name, localDynamic: nameIsDynamic, remote: remote, remoteDynamic: remoteDynamic) {
-        case .agree: return nil
-        case .adopt(let newName, let dynamic):
-            adoptClusterName(newName, dynamic: dynamic)
-            return nil
-        case .reject(let text): return text
-        }
-    }
+    /// The cluster name as a route handshake compares it.
+    var handshakeName: RouteHandshake.ClusterName { RouteHandshake.ClusterName(name: name, isDynamic: nameIsDynamic) }
 
-    private func adoptClusterName(_ newName: String, dynamic: Bool) {
+    func adoptClusterName(_ newName: String, dynamic: Bool) {
         server.logger.info("Cluster name updated to \(newName)")
         name = newName
         nameIsDynamic = dynamic

@@ -2,7 +2,8 @@
 /// tested on their own: which of two connections to the same peer survives, and how two cluster
 /// names are reconciled.
 enum RouteArbitration {
-    /// Whether a newly completed connection to a peer replaces the one already registered.
+    /// Whether a newly completed connection to a peer replaces the one already registered in the same
+    /// pool slot (the only slot in the no-pool dialect).
     ///
     /// Between natsd servers the connection dialled by the server with the smaller id wins on both
     /// sides, so a simultaneous dial never closes both. A nats-server peer keeps its first registered

@@ -11,25 +11,8 @@ extension RouteConnection: ProtocolHandler {
             close(reason: .protocolViolation, flush: true)
             return false
         }
-        if !options.lang.isEmpty {
-            // A client dialled the route port.
-            fail("attempted to connect to route port", reason: .incorrectPort)
-            return false
-        }
-        if !options.gateway.isEmpty {
-            fail("Rejecting connection from gateway \"\(options.gateway)\" on the Route port", reason: .protocolViolation)
-            return false
-        }
-        if !cluster.authorizeRoute(user: options.user, pass: options.pass) {
-            failAfterPause("Authorization Violation", reason: .authenticationViolation)
-            return false
-        }
-        if let rejection = cluster.clusterNameRejection(remote: options.cluster, remoteDynamic: options.clusterDynamic) {
-            fail(rejection, reason: .clusterNameConflict)
-            return false
-        }
-        state = .awaitingInfo
-        return true
+        perform(handshake.connectReceived(options, cluster: cluster.handshakeName, authorize: cluster.authorizeRoute))
+        return !isClosed && state != .closed
     }
 
     package func handleInfo(json: ByteSlice) -> Bool {
@@ -39,15 +22,17 @@ extension RouteConnection: ProtocolHandler {
             return false
         }
         switch state {
-        case .awaitingConnect:
-            fail("Authorization Violation", reason: .authenticationViolation)
-            return false
-        case .awaitingInfo:
-            return cluster.processHandshakeInfo(info, on: self)
+        case .awaitingConnect, .awaitingInfo:
+            if state == .awaitingInfo {
+                remoteInfo = info
+                remoteRouteURL = cluster.routeURL(of: info, reachedAt: connection.remoteHost)
+            }
+            perform(handshake.infoReceived(info, cluster: cluster.handshakeName))
+            return state == .registered
         case .registered:
             cluster.processAsyncInfo(info, on: self)
-            return state != .closed
-        case .closed:
+            return !isClosed
+        case .awaitingPlacement, .closed:
             return false
         }
     }
@@ -61,7 +46,8 @@ extension RouteConnection: ProtocolHandler {
     package func handlePong() -> Bool {
         if cluster.server.isTracing { cluster.server.traceIn(label, "PONG") }
         pingsOutstanding = 0
-        return true
+        perform(handshake.pongReceived())
+        return !isClosed
     }
 
     package func handleOK() -> Bool { true }
@@ -119,7 +105,7 @@ extension RouteConnection: ProtocolHandler {
         worker.statistics.inBytes &+= message.payload.count
         guard cluster.isGlobalAccount(message.account) else { return true }
         worker.deliverRouted(message)
-        return state != .closed
+        return !isClosed
     }
 
     // Client ops never reach a route handler: the parser rejects them for kind .route.

@@ -4,19 +4,11 @@ import Logging
 import NATSProtocol
 import UVLoop
 
-/// A connection to another server of the cluster, in the no-pool route dialect (one connection per
-/// peer, every account named on the wire). It shares the event loop, parser and outbound queue with
-/// client connections; only the ops it accepts and what they mean differ.
+/// A connection to another server of the cluster: a peer's only connection in the no-pool dialect, or
+/// one slot of its pool (see RoutePeer). It shares the event loop, parser and outbound queue with client
+/// connections; only the ops it accepts and what they mean differ. The handshake is a `RouteHandshake`.
 package final class RouteConnection {
-    enum State {
-        /// Accepted: waiting for the peer's CONNECT (it must be the first op).
-        case awaitingConnect
-        /// CONNECT done (or sent, when soliciting): waiting for the peer's INFO.
-        case awaitingInfo
-        /// Handshake complete and registered as the route to `remoteID`.
-        case registered
-        case closed
-    }
+    typealias State = RouteHandshake.State
 
     /// The cluster outlives every route; unowned(unsafe) keeps refcounting off the per-message path.
     unowned(unsafe) let cluster: Cluster
@@ -27,11 +19,15 @@ package final class RouteConnection {
     package let didSolicit: Bool
     /// Configured route (retried forever) rather than learned by gossip.
     package var isExplicit: Bool
-    /// Redial the peer when this route drops (its own dialer, plus any inherited from a closed duplicate).
-    var dialers: [RouteDialer] = []
+    /// The dialer that made this connection (nil when accepted): told how the handshake ended, and asked
+    /// for the next pool connection when this one's PING is answered.
+    var dialer: RouteDialer?
     /// The gossip mode this route was dialled with (implicit routes learned from gossip).
-    var dialGossipMode: Int
-    var state: State
+    let dialGossipMode: Int
+    var handshake: RouteHandshake
+    /// Read on the per-message path (forwarding only to registered routes).
+    var state: State { handshake.state }
+    private(set) var isClosed = false
     var closeReason: CloseReason?
 
     var remoteInfo = ServerInfo()
@@ -39,22 +35,26 @@ package final class RouteConnection {
     package var remoteName: String { remoteInfo.serverName }
     /// Where the peer accepts routes: its advertised `ip`, else the address we reached it on + its port.
     var remoteRouteURL: RouteURL?
-    /// The route's CONNECT has been accepted: on an accepted route, by us (set at registration); on a
-    /// route we dialled, by the peer (set when it sends an INFO of its own after the handshake). Only
-    /// then are other members named on it (natsd peer lists, issue 6 point 5).
-    var connectAccepted = false
+    /// The peer this connection belongs to while registered. The cluster holds the peer until its last
+    /// connection is gone, and a connection clears this when it closes.
+    package unowned(unsafe) var peer: RoutePeer?
+    /// The slot in the peer's pool (`route_pool_idx`), nil in the no-pool dialect; for /routez.
+    package var poolSlot: Int?
+    /// Local publishers' messages for interest learned here go out on their own slot (a natsd peer with
+    /// several slots); otherwise on this connection, where the peer announced the interest.
+    var spreadsByClient = false
 
-    /// Interest the peer announced, keyed by `subject` or `subject queue`.
+    /// Interest the peer announced on this connection, keyed by `subject` or `subject queue`.
     package var remoteSubscriptions: [[UInt8]: Subscription] = [:]
 
-    // Keep-alive.
+    // Keep-alive. The route's timers capture it unowned, not weak: a weak reference would give the route a
+    // refcount side table, and every retain on the forwarding path would take Swift's slow path (review
+    // §2 row 9: most of a forwarding node's CPU). `close()` closes every timer (a closed libuv timer
+    // never fires) and the cluster holds the route until then; a call through the capture holds a strong
+    // reference, so a timer that closes the route finishes safely.
     var pingTimer: LoopTimer?
     var pingsOutstanding = 0
     var handshakeDeadline: LoopTimer?
-
-    // Per-publish forwarding scratch: set while one message is being routed, cleared after it is sent.
-    var isForwardTarget = false
-    var forwardQueues = ContiguousArray<ByteSlice>()
 
     // Statistics for /routez.
     package var inMessages = 0
@@ -63,36 +63,30 @@ package final class RouteConnection {
     package var outBytes = 0
     package let startedAt: UInt64
 
-    init(cluster: Cluster, id: UInt64, connection: TCPConnection, didSolicit: Bool, isExplicit: Bool, gossipMode: Int) {
+    init(cluster: Cluster, id: UInt64, connection: TCPConnection, dialer: RouteDialer?) {
         self.cluster = cluster
         self.worker = cluster.server.mainWorker
         self.id = id
         self.connection = connection
-        self.didSolicit = didSolicit
-        self.isExplicit = isExplicit
-        self.dialGossipMode = gossipMode
-        self.state = didSolicit ? .awaitingInfo : .awaitingConnect
+        self.didSolicit = dialer != nil
+        self.isExplicit = dialer?.isExplicit ?? false
+        self.dialer = dialer
+        self.dialGossipMode = dialer?.gossipMode ?? 0
+        self.handshake = RouteHandshake(didSolicit: dialer != nil, localPoolSize: cluster.localPoolSize,
+                                        localServerID: cluster.server.serverID, localServerName: cluster.server.serverName)
         self.startedAt = connection.loop.now
-        forwardQueues.reserveCapacity(8)
     }
 
     var logger: Logger { cluster.server.logger }
     var label: String { "\(connection.remoteHost):\(connection.remotePort) - rid:\(id)" }
 
-    /// Starts the handshake: an acceptor sends its INFO at once; a solicitor sends CONNECT then INFO.
+    /// Starts the handshake (see RouteHandshake) under the cluster's auth timeout (2 s by default), as
+    /// nats-server's auth timer gives an accepted route: a peer that stays silent is closed when it expires.
     func start() {
         connection.delegate = self
         connection.setNoDelay(true)
-        if didSolicit {
-            connection.write(cluster.routeConnectLine(for: self))
-        }
-        connection.write(cluster.routeInfoLine(for: self))
+        perform(handshake.start())
         connection.startReading()
-        // The whole handshake gets the cluster's auth timeout (2 s by default), as nats-server's auth
-        // timer gives an accepted route: a peer that stays silent is closed right when it expires.
-        // The route's timers hold it unowned, never weak: a weak reference gives an object a side table,
-        // which sends every retain and release of it (each forward) down the slow path. close() closes
-        // every timer before the route can go away.
         let deadline = LoopTimer(loop: connection.loop) { [unowned self] in self.handshakeTimedOut() }
         deadline.start(afterMilliseconds: UInt64(max(cluster.options.cluster.authTimeoutSeconds, 0) * 1000))
         handshakeDeadline = deadline
@@ -100,16 +94,49 @@ package final class RouteConnection {
     }
 
     private func handshakeTimedOut() {
-        guard state != .registered, state != .closed else { return }
-        if state == .awaitingConnect {
-            fail("Authentication Timeout", reason: .authenticationTimeout)
-        } else {
-            close(reason: .protocolViolation, flush: false)
+        perform(handshake.deadlinePassed())
+    }
+
+    /// Carries out what the handshake decided, in order; stops once the connection is closed.
+    func perform(_ actions: [RouteHandshake.Action]) {
+        for action in actions {
+            if isClosed { return }
+            switch action {
+            case .sendConnect:
+                connection.write(cluster.routeConnectLine(for: self))
+            case .sendInfo(let slot):
+                connection.write(cluster.routeInfoLine(for: self, poolSlot: slot))
+            case .refuse(let error, let reason):
+                fail(error, reason: reason)
+            case .refuseAfterPause(let error, let reason):
+                failAfterPause(error, reason: reason)
+            case .close(let reason, let log):
+                if let log { logger.error("\(label) - \(log)") }
+                close(reason: reason, flush: false)
+            case .closeRouteToSelf:
+                logger.debug("\(label) - Detected route to self, ignoring \(connection.remoteHost):\(connection.remotePort)")
+                dialer?.stop()
+                close(reason: .duplicateRoute, flush: false)
+            case .adoptClusterName(let name, let isDynamic):
+                cluster.adoptClusterName(name, dynamic: isDynamic)
+            case .place(let placement):
+                perform(handshake.placed(cluster.place(self, placement)))
+            case .registered:
+                handshakeDeadline?.close()
+                handshakeDeadline = nil
+                cluster.routeRegistered(self)
+            case .startPinging:
+                startPinging()
+            case .sendPing:
+                send(ControlLines.ping)
+            case .dialNextPoolConnection:
+                cluster.growPool(after: self)
+            }
         }
     }
 
     func send(_ bytes: [UInt8]) {
-        guard state != .closed else { return }
+        guard !isClosed else { return }
         connection.write(bytes)
     }
 
@@ -137,9 +164,10 @@ package final class RouteConnection {
 
     /// Ends the route: drops the peer's interest at once and tells the cluster.
     func close(reason: CloseReason, flush: Bool) {
-        guard state != .closed else { return }
+        guard !isClosed else { return }
+        isClosed = true
         let wasRegistered = state == .registered
-        state = .closed
+        handshake.closed()
         closeReason = reason
         pingTimer?.close()
         pingTimer = nil
@@ -190,7 +218,7 @@ package final class RouteConnection {
 
 extension RouteConnection: TCPConnectionDelegate {
     package func connectionDidRead(_ connection: TCPConnection, bytes: UnsafeRawBufferPointer) -> ReadDisposition {
-        guard state != .closed else { return ReadDisposition(consumed: bytes.count, needed: 0) }
+        guard !isClosed else { return ReadDisposition(consumed: bytes.count, needed: 0) }
         if state == .awaitingConnect, let first = bytes.first, first != UInt8(ascii: "C"), first != UInt8(ascii: "c") {
             fail("Authorization Violation", reason: .authenticationViolation)
             return ReadDisposition(consumed: bytes.count, needed: 0)
@@ -199,15 +227,15 @@ extension RouteConnection: TCPConnectionDelegate {
             ProtocolParser.parse(bytes, kind: .route, limits: cluster.routeParserLimits, handler: self)
         }
         if let error = result.error {
-            if state != .closed { fail(error.errorText, reason: error.reason) }
+            if !isClosed { fail(error.errorText, reason: error.reason) }
             return ReadDisposition(consumed: bytes.count, needed: 0)
         }
-        if state == .closed { return ReadDisposition(consumed: bytes.count, needed: 0) }
+        if isClosed { return ReadDisposition(consumed: bytes.count, needed: 0) }
         return ReadDisposition(consumed: result.consumed, needed: result.needed)
     }
 
     package func connectionDidClose(_ connection: TCPConnection, error: UVError?) {
-        if state != .closed { close(reason: error == nil ? .clientClosed : .readError, flush: false) }
+        if !isClosed { close(reason: error == nil ? .clientClosed : .readError, flush: false) }
         connection.delegate = nil
     }
 }

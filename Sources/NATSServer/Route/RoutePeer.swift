@@ -1,0 +1,127 @@
+import NATSConfig
+import NATSJSON
+
+/// Another server of the cluster and this server's route connections to it: one in the no-pool dialect,
+/// else one per pool slot (nats-protocol.md §2.10). Membership, gossip and client URLs are per peer; each
+/// connection keeps the interest that arrived on it, and the peer's interest is the union of them.
+///
+/// Which connection carries what:
+/// - towards nats-server, everything of an account travels on the account's slot (`globalAccountSlot`
+///   for `$G`, computed with our pool size as nats-server computes its own); a message goes back on the
+///   connection the matching interest arrived on, which is nats-server's slot;
+/// - towards a natsd peer with several slots, everything one local client causes (its messages and the
+///   interest its subscriptions create) travels on that client's slot (`RoutePool.slot(forClient:)`):
+///   each publisher's messages stay in order, a SUB reaches the peer before the PUB that relies on it,
+///   and different clients spread over the pool (review §1.4's caveat: all on one slot would add no
+///   throughput). Every RS+/RS- of one subject stays on the slot of the client that created the
+///   interest, so the peer sees them in order.
+package final class RoutePeer {
+    package let serverID: String
+    /// The INFO of the peer's first registered connection.
+    package var remoteInfo: ServerInfo
+    /// Where the peer accepts routes (its `ip`, else the address we reached it on with its `port`).
+    var remoteRouteURL: RouteURL?
+    private(set) var pool: RoutePool<RouteConnection>
+    /// The pair speaks the pooled dialect (false: one connection carrying every account).
+    package let isPooled: Bool
+    /// A natsd peer with several slots: local clients spread over them (see above).
+    let spreadsByClient: Bool
+    /// The slot of `$G` towards a nats-server peer.
+    let globalAccountSlot: Int
+    /// Dialers that keep this peer connected: they refill a slot that drops and redial when the peer goes.
+    var dialers: [RouteDialer] = []
+    /// The peer has accepted our CONNECT, so it may hear whom we are routed to (Cluster+PeerList).
+    var connectAccepted = false
+    /// Gossip about this peer already sent, by duty (Cluster+Gossip), so another pool connection with the
+    /// same duty does not repeat it.
+    var gossipDuties: [GossipDuty] = []
+    /// Client URLs and membership have been announced (on the first registered connection).
+    var isAnnounced = false
+    /// The id of the peer's first connection: peers in the order they joined.
+    let joinOrder: UInt64
+    /// The connection each publisher slot sends on (`RoutePool.member(forPublisher:)` for slot i), held
+    /// unretained: read once per forwarded message, so it costs one load and no refcounting. Rebuilt
+    /// whenever the pool changes; the pool holds the connections.
+    private var publisherTargets: UnsafeMutablePointer<Unmanaged<RouteConnection>?>
+    private var publisherTargetCount: Int
+
+    init(serverID: String, remoteInfo: ServerInfo, poolSize: Int?, localPoolSize: Int?, joinOrder: UInt64) {
+        self.serverID = serverID
+        self.joinOrder = joinOrder
+        self.remoteInfo = remoteInfo
+        self.isPooled = poolSize != nil
+        self.pool = RoutePool(size: poolSize ?? 1)
+        self.spreadsByClient = remoteInfo.isNatsd && (poolSize ?? 1) > 1
+        self.globalAccountSlot = RoutePooling.accountSlot(Cluster.globalAccount, poolSize: localPoolSize ?? 1)
+        self.publisherTargetCount = pool.size
+        self.publisherTargets = .allocate(capacity: pool.size)
+        publisherTargets.initialize(repeating: nil, count: pool.size)
+    }
+
+    deinit { publisherTargets.deallocate() }
+
+    package var connections: [RouteConnection] { pool.members }
+    var primary: RouteConnection? { pool.primary }
+
+    func place(_ route: RouteConnection, at slot: Int) {
+        pool.place(route, at: slot)
+        rebuildPublisherTargets()
+    }
+
+    @discardableResult
+    func remove(_ route: RouteConnection) -> Int? {
+        let slot = pool.remove(route)
+        rebuildPublisherTargets()
+        return slot
+    }
+
+    func grow(to size: Int) {
+        pool.grow(to: size)
+        rebuildPublisherTargets()
+    }
+
+    private func rebuildPublisherTargets() {
+        if publisherTargetCount != pool.size {
+            publisherTargets.deallocate()
+            publisherTargets = .allocate(capacity: pool.size)
+            publisherTargets.initialize(repeating: nil, count: pool.size)
+            publisherTargetCount = pool.size
+        }
+        for slot in 0..<pool.size {
+            publisherTargets[slot] = pool.member(forPublisher: UInt64(slot)).map { Unmanaged.passUnretained($0) }
+        }
+    }
+
+    /// The slot that carries the interest a local client's subscriptions create.
+    func interestSlot(forClient id: UInt64) -> Int {
+        if !isPooled { return 0 }
+        return spreadsByClient ? pool.slot(forClient: id) : globalAccountSlot
+    }
+
+    /// The connection for a local publisher's messages to this natsd peer: its slot's, or the primary's
+    /// while that slot is down (nil with no connection at all). O(1), no allocation, no refcounting.
+    @inline(__always)
+    func connection(forPublisher id: UInt64) -> Unmanaged<RouteConnection>? {
+        publisherTargets[Int(truncatingIfNeeded: id % UInt64(truncatingIfNeeded: publisherTargetCount))]
+    }
+
+    var hasExplicitDialer: Bool { dialers.contains { $0.isExplicit } }
+
+    func attach(_ dialer: RouteDialer) {
+        if !dialers.contains(where: { $0 === dialer }) { dialers.append(dialer) }
+        if dialer.isExplicit {
+            for route in pool.members { route.isExplicit = true }
+        }
+    }
+}
+
+extension RouteConnection {
+    /// The connection that carries a local publisher's message for interest the peer announced on this
+    /// one: towards a natsd peer with several pool slots the publisher's own slot (one per publisher, so
+    /// its messages stay in order), otherwise this connection. O(1), no allocation, no refcounting.
+    @inline(__always)
+    func forwardConnection(forPublisher id: UInt64) -> RouteConnection {
+        guard spreadsByClient, let peer, let target = peer.connection(forPublisher: id) else { return self }
+        return target.takeUnretainedValue()
+    }
+}
