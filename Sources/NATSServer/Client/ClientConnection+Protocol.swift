@@ -40,7 +40,7 @@ extension ClientConnection: ProtocolHandler {
                 return true
             }
             let subscription = Subscription(client: self, subject: subject, queue: queue, sid: sid)
-            guard server.sublist.insert(subscription) else {
+            guard server.interest.add(subscription) else {
                 sendErr("Invalid Subject")
                 return true
             }
@@ -125,8 +125,7 @@ extension ClientConnection {
     /// Drops one subscription from the index and tells the cluster when it was the last interest.
     func removeSubscription(_ subscription: Subscription) {
         guard subscriptions.removeValue(forKey: subscription.sid.array) != nil else { return }
-        subscription.isRemoved = true
-        server.sublist.remove(subscription)
+        server.interest.remove(subscription)
         server.localInterestRemoved(subscription, on: worker)
     }
 
@@ -134,8 +133,7 @@ extension ClientConnection {
         let all = subscriptions.values
         subscriptions.removeAll()
         for subscription in all {
-            subscription.isRemoved = true
-            server.sublist.remove(subscription)
+            server.interest.remove(subscription)
             server.localInterestRemoved(subscription, on: worker)
         }
     }

@@ -23,9 +23,11 @@ public final class Server {
     package let serverID: String
     package let serverName: String
     package let authenticator: Authenticator
+    /// The global account's subscriptions and interest (`$G`; natsd has no other account yet).
+    package let interest = InterestIndex(account: Cluster.globalAccount)
     /// The subscription index every loop matches against (through its worker's matcher); the main
     /// loop's matcher is the facade's own.
-    package let sublist = Sublist<Subscription>()
+    package var sublist: Sublist<Subscription> { interest.sublist }
     package let startDate = Date()
     package let startLoopTime: UInt64
     /// The monitoring listener, built by `monitoringFactory` when `-m` is set.

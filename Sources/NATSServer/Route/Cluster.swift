@@ -24,8 +24,6 @@ package final class Cluster {
     var explicitDialers: [RouteDialer] = []
     /// Implicit dials under way, by the server id gossip announced.
     var implicitDialers: [String: RouteDialer] = [:]
-    /// Local subscriptions per `subject` or `subject queue` (the RS+/RS- state; see Cluster+Interest).
-    var localInterest: [[UInt8]: LocalInterest] = [:]
     private var nextRouteID: UInt64 = 0
     /// The coalescing timer of peer-list announcements (see Cluster+PeerList).
     var peerListTimer: LoopTimer?

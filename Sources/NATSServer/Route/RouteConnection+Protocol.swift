@@ -65,14 +65,14 @@ extension RouteConnection: ProtocolHandler {
         }
         guard state == .registered else { return true }
         guard cluster.isGlobalAccount(account) else { return true }
-        let key = RouteConnection.interestKey(subject: subject, queue: queue)
+        let key = InterestIndex.key(subject: subject, queue: queue)
         if let existing = remoteSubscriptions[key] {
             if existing.queue != nil { existing.weight = max(weight, 1) }
             return true
         }
         let subscription = Subscription(route: self, subject: subject.array, queue: queue.isEmpty ? nil : queue.array,
                                         weight: weight)
-        guard cluster.server.sublist.insert(subscription) else {
+        guard cluster.interest.add(subscription) else {
             logger.debug("\(label) - Ignoring invalid remote subscription '\(subject.string)'")
             return true
         }
@@ -83,9 +83,8 @@ extension RouteConnection: ProtocolHandler {
     package func handleRouteUnsub(account: ByteSlice, subject: ByteSlice, queue: ByteSlice) -> Bool {
         if cluster.server.isTracing { cluster.server.traceIn(label, "RS- \(account) \(subject)" + (queue.isEmpty ? "" : " \(queue)")) }
         guard state == .registered, cluster.isGlobalAccount(account) else { return true }
-        if let subscription = remoteSubscriptions.removeValue(forKey: RouteConnection.interestKey(subject: subject, queue: queue)) {
-            subscription.isRemoved = true
-            cluster.server.sublist.remove(subscription)
+        if let subscription = remoteSubscriptions.removeValue(forKey: InterestIndex.key(subject: subject, queue: queue)) {
+            cluster.interest.remove(subscription)
         }
         return true
     }
@@ -112,16 +111,4 @@ extension RouteConnection: ProtocolHandler {
     package func handlePub(subject: ByteSlice, reply: ByteSlice, headerSize: Int, payload: ByteSlice) -> Bool { false }
     package func handleSub(subject: ByteSlice, queue: ByteSlice, sid: ByteSlice) -> Bool { false }
     package func handleUnsub(sid: ByteSlice, max: Int) -> Bool { false }
-}
-
-extension RouteConnection {
-    /// How remote interest is keyed: `subject`, or `subject queue` (a space never occurs in either).
-    static func interestKey(subject: ByteSlice, queue: ByteSlice) -> [UInt8] {
-        var key = subject.array
-        if !queue.isEmpty {
-            key.append(UInt8(ascii: " "))
-            key.append(contentsOf: UnsafeBufferPointer(start: queue.start, count: queue.count))
-        }
-        return key
-    }
 }

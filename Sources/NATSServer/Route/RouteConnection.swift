@@ -209,10 +209,7 @@ package final class RouteConnection {
     func removeAllRemoteInterest() {
         let all = remoteSubscriptions.values
         remoteSubscriptions.removeAll()
-        for subscription in all {
-            subscription.isRemoved = true
-            cluster.server.sublist.remove(subscription)
-        }
+        for subscription in all { cluster.interest.remove(subscription) }
     }
 }
 
