@@ -20,8 +20,8 @@ struct ClientSnapshot: Sendable {
     init(_ client: ClientConnection, now: UInt64, withSubjects: Bool) {
         metrics = ConnzMetrics(cid: client.id, subscriptions: client.subscriptions.count,
                                pendingBytes: client.connection.pendingBytes,
-                               inMessages: client.inMessages, outMessages: client.outMessages,
-                               inBytes: client.inBytes, outBytes: client.outBytes, lastActivity: client.lastActivity)
+                               inMessages: client.counters.inMessages, outMessages: client.counters.outMessages,
+                               inBytes: client.counters.inBytes, outBytes: client.counters.outBytes, lastActivity: client.lastActivity)
         remoteHost = client.connection.remoteHost
         remotePort = client.connection.remotePort
         startedAt = client.startedAt

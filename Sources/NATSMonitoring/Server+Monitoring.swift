@@ -111,8 +111,8 @@ extension Server {
                 ("start", .string(MonitorTime.rfc3339(date(ofLoopTime: route.startedAt)))),
                 ("uptime", .string(MonitorTime.uptime(Double(now - route.startedAt) / 1000))),
                 ("pending_size", .int(route.connection.pendingBytes)),
-                ("in_msgs", .int(route.inMessages)), ("out_msgs", .int(route.outMessages)),
-                ("in_bytes", .int(route.inBytes)), ("out_bytes", .int(route.outBytes)),
+                ("in_msgs", .int(route.counters.inMessages)), ("out_msgs", .int(route.counters.outMessages)),
+                ("in_bytes", .int(route.counters.inBytes)), ("out_bytes", .int(route.counters.outBytes)),
                 ("subscriptions", .int(route.remoteSubscriptions.count)),
             ]
             if let slot = route.poolSlot { fields.append(("pool_idx", .int(slot))) }

@@ -21,20 +21,13 @@ extension ClientConnection {
         connection.commit(written)
         // A delivery is activity of the receiver (nats-server's flushClients); the time is the read's.
         lastActivity = worker.inputTime
-        outMessages &+= 1
-        outBytes &+= payload.count
-        let pending = connection.pendingBytes
-        if pending > worker.stallThreshold {
-            if pending > maxPending {
-                slowConsumerDetected()
-            } else {
-                worker.receiverBackedUp(connection, pending: pending, maxPending: maxPending)
-            }
-        }
+        counters.outMessages &+= 1
+        counters.outBytes &+= payload.count
+        checkPendingOutput()
     }
 
     /// nats-server closes a client whose pending output exceeds max_pending, without an -ERR.
-    func slowConsumerDetected() {
+    func slowConsumerDetected(pending: Int) {
         worker.statistics.slowConsumers += 1
         server.logger.info("\(label) - Slow Consumer Detected: MaxPending of \(maxPending) Exceeded")
         close(reason: .slowConsumerPendingBytes, flush: false)

@@ -12,8 +12,8 @@ extension ClientConnection: ProtocolHandler {
             return false
         }
         if worker.isTracing { tracePublish(subject: subject, reply: reply, headerSize: headerSize, payload: payload) }
-        inMessages &+= 1
-        inBytes &+= payload.count
+        counters.inMessages &+= 1
+        counters.inBytes &+= payload.count
         worker.statistics.inMessages &+= 1
         worker.statistics.inBytes &+= payload.count
         if connectOptions.pedantic && !SubjectValidator.isValidLiteral(subject) {

@@ -46,11 +46,8 @@ package final class ClientConnection {
     /// Clients speaking protocol 1 get an INFO with `connect_info` after their first PONG.
     var sentFirstPong = false
 
-    // Statistics for /connz and /varz.
-    package var inMessages = 0
-    package var inBytes = 0
-    package var outMessages = 0
-    package var outBytes = 0
+    /// Statistics for /connz and /varz.
+    package var counters = MessageCounters()
 
     init(worker: LoopWorker, id: UInt64, connection: TCPConnection) {
         let server = worker.server
@@ -114,12 +111,7 @@ package final class ClientConnection {
         closeReason = reason
         removeAllSubscriptions()
         worker.clientClosed(self)
-        if flush {
-            // A connection closing after its last output gets at most the write deadline to deliver it.
-            connection.closeAfterFlush(deadlineMilliseconds: worker.writeDeadlineMilliseconds)
-        } else {
-            connection.close()
-        }
+        closeTransport(flush: flush)
         // nats-server logs client closes at debug level whatever the reason.
         server.logger.debug("\(label) - Client connection closed: \(reason.rawValue)")
     }
@@ -137,6 +129,12 @@ package final class ClientConnection {
     }
 }
 
+extension ClientConnection: ProtocolConnection {
+    static var parserKind: ConnectionKind { .client }
+    var parserLimits: ParserLimits { server.clientParserLimits }
+    var pendingLimit: Int { maxPending }
+}
+
 extension ClientConnection: TCPConnectionDelegate {
     package func connectionDidRead(_ connection: TCPConnection, bytes: UnsafeRawBufferPointer) -> ReadDisposition {
         guard !isClosed else { return ReadDisposition(consumed: bytes.count, needed: 0) }
@@ -146,18 +144,11 @@ extension ClientConnection: TCPConnectionDelegate {
             reject(rejection)
             return ReadDisposition(consumed: bytes.count, needed: 0)
         }
-        let messagesBefore = inMessages
-        let result = worker.processingInput(from: connection) {
-            ProtocolParser.parse(bytes, kind: .client, limits: server.clientParserLimits, handler: self)
-        }
+        let messagesBefore = counters.inMessages
+        let disposition = dispatchRead(bytes)
         // Per read, not per message: a read that published counts as activity once.
-        if inMessages != messagesBefore { noteActivity() }
-        if let error = result.error {
-            if !isClosed { fail(error.errorText, reason: error.reason) }
-            return ReadDisposition(consumed: bytes.count, needed: 0)
-        }
-        if isClosed { return ReadDisposition(consumed: bytes.count, needed: 0) }
-        return ReadDisposition(consumed: result.consumed, needed: result.needed)
+        if counters.inMessages != messagesBefore { noteActivity() }
+        return disposition
     }
 
     package func connectionDidClose(_ connection: TCPConnection, error: UVError?) {

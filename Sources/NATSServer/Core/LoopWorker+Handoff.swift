@@ -241,8 +241,8 @@ extension LoopWorker {
                         route._withUnsafeGuaranteedRef { route in
                             guard route.state == .registered else { return }
                             queueScratch.withUnsafeBufferPointer { queues in
-                                route.forwardConnection(forPublisher: publisher).forward(
-                                    subject: subject, reply: reply, queues: queues, headerSize: headerSize, payload: payload)
+                                route.forwardConnection(forPublisher: publisher)._withUnsafeGuaranteedRef { $0.forward(
+                                    subject: subject, reply: reply, queues: queues, headerSize: headerSize, payload: payload) }
                             }
                         }
                     }

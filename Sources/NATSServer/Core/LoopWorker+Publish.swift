@@ -114,8 +114,8 @@ extension LoopWorker {
                     let queues = UnsafeBufferPointer(rebasing: scratch[0..<queueCount])
                     if subscription.loopIndex == index, let route = subscription.routeReference {
                         route._withUnsafeGuaranteedRef { route in
-                            route.forwardConnection(forPublisher: publisher).forward(
-                                subject: subject, reply: reply, queues: queues, headerSize: headerSize, payload: payload)
+                            route.forwardConnection(forPublisher: publisher)._withUnsafeGuaranteedRef { $0.forward(
+                                subject: subject, reply: reply, queues: queues, headerSize: headerSize, payload: payload) }
                         }
                     } else {
                         handOff(subscription, queues: queues, publisher: publisher, subject: subject, reply: reply,

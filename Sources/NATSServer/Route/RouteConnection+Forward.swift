@@ -12,21 +12,12 @@ extension RouteConnection {
         let written = FrameEncoder.writeRoutedMessage(
             to: destination, account: account, subject: subject, reply: reply, queues: queues, headerSize: headerSize, payload: payload)
         connection.commit(written)
-        outMessages &+= 1
-        outBytes &+= payload.count
+        counters.outMessages &+= 1
+        counters.outBytes &+= payload.count
         worker.statistics.outMessages &+= 1
         worker.statistics.outBytes &+= payload.count
         // Producers feeding a backed-up route are paused first; only a peer that stopped reading
         // altogether is cut off (its dialer reconnects it), so memory stays bounded.
-        let pending = connection.pendingBytes
-        if pending > worker.stallThreshold {
-            if pending > cluster.routeMaxPending {
-                logger.info("\(label) - Slow Consumer Detected: route pending \(pending) bytes")
-                worker.statistics.slowConsumers += 1
-                close(reason: .slowConsumerPendingBytes, flush: false)
-            } else {
-                worker.receiverBackedUp(connection, pending: pending, maxPending: cluster.options.maxPending)
-            }
-        }
+        checkPendingOutput()
     }
 }

@@ -98,8 +98,8 @@ extension RouteConnection: ProtocolHandler {
             cluster.server.tracePayload(label, message.payload)
         }
         guard state == .registered else { return true }
-        inMessages &+= 1
-        inBytes &+= message.payload.count
+        counters.inMessages &+= 1
+        counters.inBytes &+= message.payload.count
         worker.statistics.inMessages &+= 1
         worker.statistics.inBytes &+= message.payload.count
         guard cluster.isGlobalAccount(message.account) else { return true }

@@ -37,7 +37,13 @@ package final class RouteConnection {
     var remoteRouteURL: RouteURL?
     /// The peer this connection belongs to while registered. The cluster holds the peer until its last
     /// connection is gone, and a connection clears this when it closes.
-    package unowned(unsafe) var peer: RoutePeer?
+    /// Held as `Unmanaged` so the forward path reads it without reference counting; `peer` is the
+    /// plain view.
+    var peerReference: Unmanaged<RoutePeer>?
+    package var peer: RoutePeer? {
+        get { peerReference?.takeUnretainedValue() }
+        set { peerReference = newValue.map { Unmanaged.passUnretained($0) } }
+    }
     /// The slot in the peer's pool (`route_pool_idx`), nil in the no-pool dialect; for /routez.
     package var poolSlot: Int?
     /// Local publishers' messages for interest learned here go out on their own slot (a natsd peer with
@@ -57,10 +63,7 @@ package final class RouteConnection {
     var handshakeDeadline: LoopTimer?
 
     // Statistics for /routez.
-    package var inMessages = 0
-    package var inBytes = 0
-    package var outMessages = 0
-    package var outBytes = 0
+    package var counters = MessageCounters()
     package let startedAt: UInt64
 
     init(cluster: Cluster, id: UInt64, connection: TCPConnection, dialer: RouteDialer?) {
@@ -174,12 +177,7 @@ package final class RouteConnection {
         handshakeDeadline?.close()
         handshakeDeadline = nil
         removeAllRemoteInterest()
-        if flush {
-            // A connection closing after its last output gets at most the write deadline to deliver it.
-            connection.closeAfterFlush(deadlineMilliseconds: worker.writeDeadlineMilliseconds)
-        } else {
-            connection.close()
-        }
+        closeTransport(flush: flush)
         cluster.routeClosed(self, wasRegistered: wasRegistered)
     }
 
@@ -213,6 +211,19 @@ package final class RouteConnection {
     }
 }
 
+extension RouteConnection: ProtocolConnection {
+    static var parserKind: ConnectionKind { .route }
+    var parserLimits: ParserLimits { cluster.routeParserLimits }
+    /// Pending output at which a peer that stopped reading is dropped (its dialer reconnects it).
+    var pendingLimit: Int { cluster.routeMaxPending }
+
+    func slowConsumerDetected(pending: Int) {
+        logger.info("\(label) - Slow Consumer Detected: route pending \(pending) bytes")
+        worker.statistics.slowConsumers += 1
+        close(reason: .slowConsumerPendingBytes, flush: false)
+    }
+}
+
 extension RouteConnection: TCPConnectionDelegate {
     package func connectionDidRead(_ connection: TCPConnection, bytes: UnsafeRawBufferPointer) -> ReadDisposition {
         guard !isClosed else { return ReadDisposition(consumed: bytes.count, needed: 0) }
@@ -220,15 +231,7 @@ extension RouteConnection: TCPConnectionDelegate {
             fail("Authorization Violation", reason: .authenticationViolation)
             return ReadDisposition(consumed: bytes.count, needed: 0)
         }
-        let result = worker.processingInput(from: connection) {
-            ProtocolParser.parse(bytes, kind: .route, limits: cluster.routeParserLimits, handler: self)
-        }
-        if let error = result.error {
-            if !isClosed { fail(error.errorText, reason: error.reason) }
-            return ReadDisposition(consumed: bytes.count, needed: 0)
-        }
-        if isClosed { return ReadDisposition(consumed: bytes.count, needed: 0) }
-        return ReadDisposition(consumed: result.consumed, needed: result.needed)
+        return dispatchRead(bytes)
     }
 
     package func connectionDidClose(_ connection: TCPConnection, error: UVError?) {

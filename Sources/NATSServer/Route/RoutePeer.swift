@@ -120,8 +120,10 @@ extension RouteConnection {
     /// one: towards a natsd peer with several pool slots the publisher's own slot (one per publisher, so
     /// its messages stay in order), otherwise this connection. O(1), no allocation, no refcounting.
     @inline(__always)
-    func forwardConnection(forPublisher id: UInt64) -> RouteConnection {
-        guard spreadsByClient, let peer, let target = peer.connection(forPublisher: id) else { return self }
-        return target.takeUnretainedValue()
+    func forwardConnection(forPublisher id: UInt64) -> Unmanaged<RouteConnection> {
+        guard spreadsByClient, let peer = peerReference,
+              let target = peer._withUnsafeGuaranteedRef({ $0.connection(forPublisher: id) })
+        else { return Unmanaged.passUnretained(self) }
+        return target
     }
 }
