@@ -109,24 +109,40 @@ extension LoopWorker {
                 }
                 entry &+= 1
             }
-            forwardTargets[target]._withUnsafeGuaranteedRef { subscription in
+            let subscription = forwardTargets[target]
+            if queueCount == 0 {
+                // Most messages win no queue group: no scratch buffer to pin (that would retain it).
+                forward(to: subscription, queues: UnsafeBufferPointer(start: nil, count: 0), publisher: publisher,
+                        subject: subject, reply: reply, headerSize: headerSize, payload: payload)
+            } else {
                 queueScratch.withUnsafeBufferPointer { scratch in
-                    let queues = UnsafeBufferPointer(rebasing: scratch[0..<queueCount])
-                    if subscription.loopIndex == index, let route = subscription.routeReference {
-                        route._withUnsafeGuaranteedRef { route in
-                            route.forwardConnection(forPublisher: publisher)._withUnsafeGuaranteedRef { $0.forward(
-                                subject: subject, reply: reply, queues: queues, headerSize: headerSize, payload: payload) }
-                        }
-                    } else {
-                        handOff(subscription, queues: queues, publisher: publisher, subject: subject, reply: reply,
-                                headerSize: headerSize, payload: payload)
-                    }
+                    forward(to: subscription, queues: UnsafeBufferPointer(rebasing: scratch[0..<queueCount]),
+                            publisher: publisher, subject: subject, reply: reply, headerSize: headerSize, payload: payload)
                 }
             }
             target &+= 1
         }
         forwardTargetCount = 0
         forwardQueueCount = 0
+    }
+
+    /// One RMSG/HMSG to the peer behind `subscription`, on `publisher`'s pool connection, or handed to the
+    /// loop that serves the route.
+    @inline(__always)
+    private func forward(to subscription: Unmanaged<Subscription>, queues: UnsafeBufferPointer<ByteSlice>, publisher: UInt64,
+                         subject: ByteSlice, reply: ByteSlice, headerSize: Int, payload: ByteSlice) {
+        subscription._withUnsafeGuaranteedRef { subscription in
+            if subscription.loopIndex == index, let route = subscription.routeReference {
+                route._withUnsafeGuaranteedRef { route in
+                    route.forwardConnection(forPublisher: publisher)._withUnsafeGuaranteedRef {
+                        $0.forward(subject: subject, reply: reply, queues: queues, headerSize: headerSize, payload: payload)
+                    }
+                }
+            } else {
+                handOff(subscription, queues: queues, publisher: publisher, subject: subject, reply: reply,
+                        headerSize: headerSize, payload: payload)
+            }
+        }
     }
 
     /// Picks one member of a queue group, remote members weighted by their member count. The start is
