@@ -166,7 +166,11 @@ package final class Cluster {
         server.refreshClientInfo()
     }
 
-    func isGlobalAccount(_ account: ByteSlice) -> Bool {
-        account.isEmpty || account.elementsEqual(Cluster.globalAccount)
+    /// `$G`, or no account (the no-pool dialect names it, a pinned connection may leave it out).
+    /// Compares the two bytes in place: this runs for every routed message.
+    @inline(__always)
+    static func isGlobalAccount(_ account: ByteSlice) -> Bool {
+        account.isEmpty
+            || (account.count == 2 && account.start[0] == UInt8(ascii: "$") && account.start[1] == UInt8(ascii: "G"))
     }
 }

@@ -64,7 +64,7 @@ extension RouteConnection: ProtocolHandler {
             cluster.server.traceIn(label, "RS+ \(account) \(subject)" + (queue.isEmpty ? "" : " \(queue) \(weight)"))
         }
         guard state == .registered else { return true }
-        guard cluster.isGlobalAccount(account) else { return true }
+        guard Cluster.isGlobalAccount(account) else { return true }
         let key = InterestIndex.key(subject: subject, queue: queue)
         if let existing = remoteSubscriptions[key] {
             if existing.queue != nil { existing.weight = max(weight, 1) }
@@ -82,7 +82,7 @@ extension RouteConnection: ProtocolHandler {
 
     package func handleRouteUnsub(account: ByteSlice, subject: ByteSlice, queue: ByteSlice) -> Bool {
         if cluster.server.isTracing { cluster.server.traceIn(label, "RS- \(account) \(subject)" + (queue.isEmpty ? "" : " \(queue)")) }
-        guard state == .registered, cluster.isGlobalAccount(account) else { return true }
+        guard state == .registered, Cluster.isGlobalAccount(account) else { return true }
         if let subscription = remoteSubscriptions.removeValue(forKey: InterestIndex.key(subject: subject, queue: queue)) {
             cluster.interest.remove(subscription)
         }
@@ -90,21 +90,25 @@ extension RouteConnection: ProtocolHandler {
     }
 
     package func handleRoutedMessage(_ message: RoutedMessage) -> Bool {
-        if cluster.server.isTracing {
-            let queues = message.queues.map(\.string).joined(separator: " ")
-            cluster.server.traceIn(label, (message.headerSize >= 0 ? "HMSG " : "RMSG ") + "\(message.account) "
-                + Server.messageArguments(message.subject, message.reply, headerSize: message.headerSize, size: message.payload.count)
-                + (queues.isEmpty ? "" : " [\(queues)]"))
-            cluster.server.tracePayload(label, message.payload)
-        }
+        if worker.isTracing { traceRoutedMessage(message) }
         guard state == .registered else { return true }
         counters.inMessages &+= 1
         counters.inBytes &+= message.payload.count
         worker.statistics.inMessages &+= 1
         worker.statistics.inBytes &+= message.payload.count
-        guard cluster.isGlobalAccount(message.account) else { return true }
+        guard Cluster.isGlobalAccount(message.account) else { return true }
         worker.deliverRouted(message)
         return !isClosed
+    }
+
+    /// Kept out of line so the per-message `handleRoutedMessage` stays small.
+    @inline(never)
+    private func traceRoutedMessage(_ message: RoutedMessage) {
+        let queues = message.queues.map(\.string).joined(separator: " ")
+        cluster.server.traceIn(label, (message.headerSize >= 0 ? "HMSG " : "RMSG ") + "\(message.account) "
+            + Server.messageArguments(message.subject, message.reply, headerSize: message.headerSize, size: message.payload.count)
+            + (queues.isEmpty ? "" : " [\(queues)]"))
+        cluster.server.tracePayload(label, message.payload)
     }
 
     // Client ops never reach a route handler: the parser rejects them for kind .route.
