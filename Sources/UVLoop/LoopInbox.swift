@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The one way into a loop from another thread: items posted from any thread are handed, in the order
 /// they were posted, to `onDrain` on the loop's thread. A post takes a mutex for an append and wakes the
 /// loop (`LoopWaker`, `uv_async_send`); posts that arrive before the loop notices coalesce into one drain.
@@ -15,6 +17,9 @@ public final class LoopInbox<Item: Sendable>: @unchecked Sendable {
     }
 
     private let lock = PThreadLock()
+    /// Set by every post, cleared by the drain: lets the loop check for mail before each read without
+    /// taking the lock (`drainIfPosted`).
+    private let hasPosted = Atomic<Bool>(false)
     /// Guarded by `lock`.
     private var posted = Posted()
     private var waker: LoopWaker!
@@ -42,6 +47,7 @@ public final class LoopInbox<Item: Sendable>: @unchecked Sendable {
         let accepted = lock.withLock {
             guard !posted.isClosed else { return false }
             posted.items.append(item)
+            hasPosted.store(true, ordering: .releasing)
             return true
         }
         if accepted { waker.wake() }
@@ -53,10 +59,21 @@ public final class LoopInbox<Item: Sendable>: @unchecked Sendable {
         // come out in the same swap.
         var items = spare
         spare = []
-        lock.withLock { swap(&posted.items, &items) }
+        lock.withLock {
+            swap(&posted.items, &items)
+            hasPosted.store(false, ordering: .relaxed)
+        }
         if !items.isEmpty { onDrain(&items) }
         items.removeAll(keepingCapacity: true)
         spare = items
+    }
+
+    /// Drains now if anything was posted (one atomic load otherwise). A loop calls it before it handles
+    /// a read, so mail posted before that read's bytes were sent is handled first even when the kernel
+    /// reports the socket ahead of the wake-up (seen under load: a peer's PING overtaking a message
+    /// another loop handed over before the publisher's PONG).
+    public func drainIfPosted() {
+        if hasPosted.load(ordering: .acquiring) { drain() }
     }
 
     /// Refuses later posts, drains what was posted before and closes the wake handle (idempotent; on the

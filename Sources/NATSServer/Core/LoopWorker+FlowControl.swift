@@ -23,6 +23,9 @@ extension LoopWorker {
     /// `inputTime` is the loop's time during it.
     @inline(__always)
     func processingInput<Result>(from reader: TCPConnection, _ body: () -> Result) -> Result {
+        // Messages other loops handed over come first: they were published before anything this read
+        // can depend on (per-sender order across loops; see LoopInbox.drainIfPosted).
+        if let inbox { inbox.drainIfPosted() }
         currentReader = reader
         inputTime = loop.now
         let result = body()
