@@ -146,3 +146,39 @@ async def test_fast_producer_is_paused_not_its_reading_consumer(impl, start):
     await publisher.expect(b"PONG\r\n", timeout=20)
     await subscriber.close()
     await publisher.close()
+
+
+async def test_queue_members_coming_and_going_across_loops(impl, start):
+    """Queue group members that subscribe and disconnect at once while publishers flood the group: with
+    members on every loop, a loop must never touch a member another loop is closing (a crash once)."""
+    from raw_client import RawClient
+
+    server = start(*loop_args(impl))
+    publishers = []
+    for _ in range(2):
+        publisher = await RawClient.open(server.port)
+        await publisher.send(b'CONNECT {"verbose":false,"pedantic":false}\r\n')
+        publishers.append(publisher)
+    frames = b"".join(b"PUB f.%d 3\r\nabc\r\n" % (i % 8) for i in range(200))
+    stop = asyncio.get_running_loop().time() + 3
+
+    async def flood(publisher):
+        while asyncio.get_running_loop().time() < stop:
+            await publisher.send(frames)
+            await asyncio.sleep(0.001)
+
+    async def churn(seed: int):
+        rounds = 0
+        while asyncio.get_running_loop().time() < stop:
+            member = await RawClient.open(server.port)
+            await member.send(b'CONNECT {"verbose":false,"pedantic":false}\r\nSUB f.* q 2\r\n')
+            await asyncio.sleep((seed * 7 + rounds * 3) % 20 / 1000)
+            await member.close()
+            rounds += 1
+
+    await asyncio.gather(*(flood(p) for p in publishers), *(churn(i) for i in range(12)))
+    for publisher in publishers:
+        await publisher.send(b"PING\r\n")
+        await publisher.expect(b"PONG\r\n", timeout=10)
+        await publisher.close()
+    assert server.proc.poll() is None, server.log

@@ -40,7 +40,7 @@ extension LoopWorker {
     func receiverBackedUp(_ receiver: TCPConnection, pending: Int, maxPending: Int) {
         guard let reader = currentReader else {
             // Delivering another loop's batch: that loop pauses the reader that produced it.
-            if handoffSource >= 0 { watchBackedUpReceiver(receiver, for: handoffSource) }
+            if let subscription = handoffSubscription { watchBackedUpReceiver(receiver, subscription: subscription) }
             return
         }
         guard reader !== receiver else { return }
@@ -53,17 +53,21 @@ extension LoopWorker {
         let duration = requestedStall
         requestedStall = 0
         let threshold = stallThreshold
-        if let receiver = stalledOn {
+        defer {
             stalledOn = nil
+            crossLoopStall = false
+            backedUpTarget = nil
+        }
+        if let receiver = stalledOn {
             reader.pauseReading(forMilliseconds: duration, atMostMilliseconds: Server.stallLimitMilliseconds) {
                 !receiver.isClosing && receiver.pendingBytes > threshold
             }
         } else if crossLoopStall {
-            crossLoopStall = false
             let returns = self.returns
             let limit = handoffBytesLimit
+            let target = backedUpTarget
             reader.pauseReading(forMilliseconds: duration, atMostMilliseconds: Server.stallLimitMilliseconds) {
-                returns.backedUpReceivers.load(ordering: .relaxed) > 0
+                target?.isBackedUp.load(ordering: .relaxed) == true
                     || returns.bytesInFlight.load(ordering: .relaxed) > limit
             }
         } else {

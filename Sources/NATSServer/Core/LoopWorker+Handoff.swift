@@ -12,9 +12,6 @@ final class HandoffReturns: @unchecked Sendable {
     private var returned: [HandoffBatch] = []
     /// Bytes in batches posted by this worker and not yet delivered by their loop.
     let bytesInFlight = Atomic<Int>(0)
-    /// Receivers on other loops that backed up with this worker's messages and have not drained yet:
-    /// while above 0, readers that hand messages over are paused.
-    let backedUpReceivers = Atomic<Int>(0)
 
     /// A serving loop is done with `batch` (already reset) of `bytes` bytes.
     func giveBack(_ batch: HandoffBatch, bytes: Int) {
@@ -73,6 +70,7 @@ extension LoopWorker {
             batch.appendTarget(subscription, queues: queues, publisher: publisher, pickHops: pickHops)
         }
         handedOffDuringRead = true
+        if subscription.isBackedUp.load(ordering: .relaxed) { backedUpTarget = subscription }
     }
 
     @inline(never)
@@ -107,24 +105,29 @@ extension LoopWorker {
     func checkHandoffsAfterRead() {
         handedOffDuringRead = false
         for destination in openOutboxes {
-            if let batch = outboxes[destination], batch._withUnsafeGuaranteedRef({ $0.used }) >= HandoffBatch.postThreshold {
+            if let batch = outboxes[destination],
+               batch._withUnsafeGuaranteedRef({ $0.used }) >= min(HandoffBatch.postThreshold, handoffBytesLimit) {
                 postHandoffs()
                 break
             }
         }
-        let backedUp = returns.backedUpReceivers.load(ordering: .relaxed) > 0
-        if backedUp || returns.bytesInFlight.load(ordering: .relaxed) > handoffBytesLimit {
+        var open = 0
+        for destination in openOutboxes {
+            if let batch = outboxes[destination] { open &+= batch._withUnsafeGuaranteedRef { $0.used } }
+        }
+        if backedUpTarget != nil || returns.bytesInFlight.load(ordering: .relaxed) &+ open > handoffBytesLimit {
             if Server.longStallMilliseconds > requestedStall { requestedStall = Server.longStallMilliseconds }
             crossLoopStall = true
         }
     }
 
-    /// A receiver on this loop backed up with messages from `source`'s loop: hold that loop's producers
-    /// back until it drained (checked every millisecond), or closed.
-    func watchBackedUpReceiver(_ receiver: TCPConnection, for source: Int) {
-        if backedUpForOthers.contains(where: { $0.receiver === receiver && $0.source == source }) { return }
-        backedUpForOthers.append((receiver, source))
-        peers[source].returns.backedUpReceivers.add(1, ordering: .relaxed)
+    /// A receiver on this loop backed up with messages another loop handed over for `subscription`:
+    /// flag the subscription, so the loops feeding it pause the readers that do, until the receiver
+    /// drained (checked every millisecond) or closed.
+    func watchBackedUpReceiver(_ receiver: TCPConnection, subscription: Subscription) {
+        if backedUpForOthers.contains(where: { $0.subscription === subscription }) { return }
+        backedUpForOthers.append((receiver, subscription))
+        subscription.isBackedUp.store(true, ordering: .relaxed)
         if backedUpTimer == nil {
             backedUpTimer = LoopTimer(loop: loop) { [unowned self] in self.releaseDrainedReceivers() }
         }
@@ -135,7 +138,7 @@ extension LoopWorker {
         let threshold = stallThreshold
         backedUpForOthers.removeAll { entry in
             guard entry.receiver.isClosing || entry.receiver.pendingBytes <= threshold else { return false }
-            peers[entry.source].returns.backedUpReceivers.subtract(1, ordering: .relaxed)
+            entry.subscription.isBackedUp.store(false, ordering: .relaxed)
             return true
         }
         if backedUpForOthers.isEmpty { backedUpTimer?.stop() }
@@ -143,7 +146,7 @@ extension LoopWorker {
 
     /// Lets every other loop's producers go (this loop is shutting down).
     func releaseAllBackedUpReceivers() {
-        for entry in backedUpForOthers { peers[entry.source].returns.backedUpReceivers.subtract(1, ordering: .relaxed) }
+        for entry in backedUpForOthers { entry.subscription.isBackedUp.store(false, ordering: .relaxed) }
         backedUpForOthers.removeAll()
         backedUpTimer?.close()
         backedUpTimer = nil
@@ -161,10 +164,13 @@ extension LoopWorker {
         guard let queue = gone.queueBytes else { return }
         let result = matcher.match(subject)
         guard let group = result.queueGroups.first(where: { $0.first?.queueBytes?.slice.elementsEqual(queue.slice) == true }),
-              let member = pickLocalQueueMember(group), let receiver = member.client
+              let member = pickLocalQueueMember(group), let receiver = member.clientReference
         else { return }
         if member.loopIndex == index {
-            _ = deliver(to: member, receiver: receiver, subject: subject, reply: reply, headerSize: headerSize, payload: payload)
+            receiver._withUnsafeGuaranteedRef { receiver in
+                _ = deliver(to: member, receiver: receiver, subject: subject, reply: reply, headerSize: headerSize,
+                            payload: payload)
+            }
         } else if hops < LoopWorker.maximumPickHops {
             publishSerial &+= 1
             handOff(member, pickHops: hops + 1, subject: subject, reply: reply, headerSize: headerSize, payload: payload)
@@ -225,6 +231,7 @@ extension LoopWorker {
                 // Checked before the subscription's client or route is touched: once removed, its owner
                 // may be gone (removal happens on this loop, so the flag is current).
                 reference._withUnsafeGuaranteedRef { subscription in
+                    handoffSubscription = subscription
                     if subscription.isRemoved || subscription.client?.isClosed == true {
                         if pickHops > 0 {
                             pickAgain(for: subscription, hops: pickHops, subject: subject, reply: reply,
@@ -251,6 +258,7 @@ extension LoopWorker {
             }
         }
         handoffSource = -1
+        handoffSubscription = nil
         batch.reset()
         peers[batch.source].returns.giveBack(batch, bytes: end)
     }

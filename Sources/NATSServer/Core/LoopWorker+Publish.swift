@@ -207,7 +207,11 @@ extension LoopWorker {
     /// queue subscription gets nothing, as from nats-server (its `subForReply` looks at plain ones only).
     func sendNoResponders(to publisher: ClientConnection, reply: ByteSlice, subject: ByteSlice) {
         let result = matcher.matchUncached(reply)
-        guard let subscription = result.plain.first(where: { $0.client === publisher }) else { return }
+        // Compared by address: a subscription of another loop's client is never touched (it may be gone).
+        let publisherAddress = Unmanaged.passUnretained(publisher).toOpaque()
+        guard let subscription = result.plain.first(where: { $0.clientReference?.toOpaque() == publisherAddress }) else {
+            return
+        }
         let frame = FrameEncoder.noRespondersMessage(subject: reply, sid: subscription.sid.slice, originalSubject: subject)
         publisher.send(frame)
     }

@@ -23,13 +23,15 @@ extension LoopWorker {
             guard let queue = group.first?.queueBytes, message.queues.contains(where: { $0.elementsEqual(queue.slice) }) else {
                 continue
             }
-            guard let member = pickLocalQueueMember(group), let receiver = member.client else { continue }
+            guard let member = pickLocalQueueMember(group), let receiver = member.clientReference else { continue }
             if member.loopIndex != index {
                 handOff(member, pickHops: 1, subject: message.subject, reply: message.reply, headerSize: message.headerSize,
                         payload: message.payload)
             } else {
-                _ = deliver(to: member, receiver: receiver, subject: message.subject, reply: message.reply,
-                            headerSize: message.headerSize, payload: message.payload)
+                receiver._withUnsafeGuaranteedRef { receiver in
+                    _ = deliver(to: member, receiver: receiver, subject: message.subject, reply: message.reply,
+                                headerSize: message.headerSize, payload: message.payload)
+                }
             }
         }
     }
@@ -37,13 +39,16 @@ extension LoopWorker {
     /// A local member of a queue group, uniformly at random among those that can take the message
     /// (remote members never take a routed message). The group also holds one entry per route with
     /// members of that group; a random start that goes on to the next local member would give the
-    /// member listed after each route entry a double share (issue 6 point 6).
+    /// member listed after each route entry a double share (issue 6 point 6). A member served by another
+    /// loop is never touched here (its client may be closing there, or gone): it counts as eligible,
+    /// and its loop picks again if it has gone (`pickAgain`).
     @inline(__always)
     func pickLocalQueueMember(_ group: ContiguousArray<Subscription>) -> Subscription? {
         let picked = random.uniformIndex(count: group.count) { candidate in
             let member = group[candidate]
-            guard let receiver = member.client else { return false }
-            return member.loopIndex != index || !receiver.isClosed
+            guard let receiver = member.clientReference else { return false }
+            if member.loopIndex != index { return true }
+            return !receiver._withUnsafeGuaranteedRef { $0.isClosed }
         }
         return picked.map { group[$0] }
     }

@@ -35,9 +35,14 @@ package final class LoopWorker {
     /// other loops to drain.
     var stalledOn: TCPConnection?
     var crossLoopStall = false
+    /// A subscription this read handed messages to whose receiver (on another loop) is backed up.
+    var backedUpTarget: Subscription?
+    /// The subscription whose handed-over message is being delivered (its receiver may back up).
+    /// Unowned: the batch being delivered holds it; a plain store per target, no reference counting.
+    unowned(unsafe) var handoffSubscription: Subscription?
     /// Receivers on this loop that backed up with another loop's messages, the loop that produced them,
     /// and the timer that watches them drain (LoopWorker+Handoff.swift).
-    var backedUpForOthers: [(receiver: TCPConnection, source: Int)] = []
+    var backedUpForOthers: [(receiver: TCPConnection, subscription: Subscription)] = []
     var backedUpTimer: LoopTimer?
     /// The loop time (uv_now, milliseconds) of the read being processed, read once per read: deliveries
     /// stamp their receivers' activity with it, so no message costs a clock read.

@@ -1,5 +1,6 @@
 import NATSProtocol
 import NATSSublist
+import Synchronization
 
 /// One entry of the server's subject index: a local client's subscription, or the interest a route
 /// peer announced with RS+ (then `route` is set and `weight` counts that peer's queue members).
@@ -31,8 +32,17 @@ package final class Subscription: SublistEntry {
     /// Set by the owning loop when the subscription leaves the index; a message another loop handed
     /// over for it is then dropped (its client or route may be gone).
     var isRemoved = false
-    /// Queue weight: 1 for a client, the peer's member count for remote queue interest.
-    var weight: Int
+    /// Queue weight: 1 for a client, the peer's member count for remote queue interest. Atomic: the
+    /// route's loop updates it (RS+) while any loop may be picking a member (relaxed: a figure).
+    private let weightValue: Atomic<Int>
+    var weight: Int {
+        get { weightValue.load(ordering: .relaxed) }
+        set { weightValue.store(newValue, ordering: .relaxed) }
+    }
+    /// Set by the loop serving the receiver while it is backed up with messages other loops handed over
+    /// for this subscription: those loops pause the readers that feed it until it clears (only the
+    /// producers of this subscription, not every reader of the loop).
+    let isBackedUp = Atomic<Bool>(false)
     /// Auto-unsubscribe limit (`UNSUB sid max`); 0 = unlimited.
     package var maxMessages = 0
     package var delivered = 0
@@ -47,7 +57,7 @@ package final class Subscription: SublistEntry {
         self.loopIndex = client.worker.index
         self.peerKey = 0
         self.clientID = client.id
-        self.weight = 1
+        self.weightValue = Atomic(1)
     }
 
     init(route: RouteConnection, subject: [UInt8], queue: [UInt8]?, weight: Int) {
@@ -60,7 +70,7 @@ package final class Subscription: SublistEntry {
         self.loopIndex = route.worker.index
         self.peerKey = route.peer?.joinOrder ?? route.id
         self.clientID = 0
-        self.weight = max(weight, 1)
+        self.weightValue = Atomic(max(weight, 1))
     }
 }
 
