@@ -120,6 +120,12 @@ run_one() {
         grep -E '^(==[0-9]+==|SUMMARY|.*Precondition failed|.*Fatal error|artifact_prefix|Test unit written)' "$log" | head -n 20
         ls -1 "$artifacts" | grep -vE '^fuzz\.log$' | sed 's/^/  /'
         echo "  replay: scripts/fuzz.sh repro $name ${artifacts#"$ROOT"/}/<file>"
+    elif [ "${rate:-0}" -lt 100 ]; then
+        # A harness that runs fewer than 100 inputs a second is not fuzzing (it once waited 2 s per input
+        # on loops that were never started): fail rather than report a run that tested nothing.
+        cp "$log" "$artifacts/fuzz.log"
+        echo "fuzz: $name FAILED: only $executions executions in ${SECONDS_PER_HARNESS} s (${rate:-0}/s); log in ${artifacts#"$ROOT"/}/"
+        rc=1
     else
         echo "fuzz: $name: $executions executions in ${SECONDS_PER_HARNESS} s (${rate:-?}/s), corpus $seeds -> $grown inputs, no findings"
     fi

@@ -12,11 +12,14 @@ import Logging
 import NATSConfig
 import NATSServer
 
-/// One server for the whole run, as in natsd; its loop never runs.
+/// One server for the whole run, as in natsd; its loop never runs. One loop: monitoring reads every
+/// loop through its inbox and waits for the answer, and other loops' threads are never started here.
 // nonisolated(unsafe): Server is loop-confined, and libFuzzer calls the harness from this one thread.
 nonisolated(unsafe) let server: Server = {
     do {
-        return try Server(options: ServerOptions(), logger: Logger(label: "fuzz", factory: { _ in SwiftLogNoOpLogHandler() }))
+        var options = ServerOptions()
+        options.loops = 1
+        return try Server(options: options, logger: Logger(label: "fuzz", factory: { _ in SwiftLogNoOpLogHandler() }))
     } catch {
         fatalError("cannot build a server: \(error)")
     }
