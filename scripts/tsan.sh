@@ -39,7 +39,7 @@ swift build --sanitize=thread --scratch-path "$SCRATCH" --product natsd 2>&1 | t
 REPORTS="$(mktemp -d)"
 trap 'rm -f "$LOG"; rm -rf "$REPORTS"' EXIT
 files=()
-for name in ${TSAN_BLACKBOX:-test_multi_loop.py test_queue_groups.py test_pubsub.py test_monitoring.py test_headers_request.py test_cluster_messages.py}; do
+for name in ${TSAN_BLACKBOX:-test_multi_loop.py test_queue_groups.py test_pubsub.py test_monitoring.py test_headers_request.py test_cluster_messages.py test_cluster_loops.py}; do
     files+=("Tests/BlackBox/$name")
 done
 # The churn stress test (12 clients connecting and leaving under a flood) is too heavy for a server

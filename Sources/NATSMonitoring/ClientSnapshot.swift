@@ -34,6 +34,22 @@ struct ClientSnapshot: Sendable {
     }
 }
 
+/// What /routez shows of a route connection that only its serving loop may read, copied there.
+struct RouteSnapshot: Sendable {
+    var pendingBytes: Int
+    var counters: MessageCounters
+    var subscriptionCount: Int
+    /// Remote interest subjects, sorted; empty unless asked for.
+    var subjects: [String]
+
+    init(_ route: RouteConnection, withSubjects: Bool) {
+        pendingBytes = route.connection.pendingBytes
+        counters = route.counters
+        subscriptionCount = route.remoteSubscriptions.count
+        subjects = withSubjects ? route.remoteSubscriptions.values.map { String(decoding: $0.subject, as: UTF8.self) }.sorted() : []
+    }
+}
+
 /// One subscription as /subsz lists it, copied on the loop that owns it.
 struct SubscriptionSnapshot: Sendable {
     var subject: String
@@ -51,6 +67,19 @@ extension Server {
             let now = worker.loop.now
             return worker.clients.values.map { ClientSnapshot($0, now: now, withSubjects: withSubjects) }
         }.flatMap { $0 }
+    }
+
+    /// The route connections every loop serves, by route id.
+    func routeSnapshots(withSubjects: Bool) -> [UInt64: RouteSnapshot] {
+        var snapshots: [UInt64: RouteSnapshot] = [:]
+        for part in onEveryLoop({ worker in
+            worker.hostedRoutes.map { hosted in
+                hosted.route._withUnsafeGuaranteedRef { ($0.id, RouteSnapshot($0, withSubjects: withSubjects)) }
+            }
+        }) {
+            for (id, snapshot) in part { snapshots[id] = snapshot }
+        }
+        return snapshots
     }
 
     /// Every client subscription of every loop.

@@ -102,23 +102,27 @@ extension Server {
     /// absent in the no-pool dialect) is natsd's: nats-server 2.15.1 does not show the slot.
     func routez(listsSubscriptions showSubscriptions: Bool) -> JSON {
         let now = loop.now
+        // What only the serving loops may read comes from their snapshots; a connection still moving
+        // to its loop shows zeros.
+        let served = routeSnapshots(withSubjects: showSubscriptions)
         let routes: [JSON] = cluster.registeredRoutes.map { route in
+            let snapshot = served[route.id]
+            let counters = snapshot?.counters ?? MessageCounters()
             var fields: [(String, JSON)] = [
                 ("rid", .int(Int(route.id))), ("remote_id", .string(route.remoteID)),
                 ("remote_name", .string(route.remoteName)), ("did_solicit", .bool(route.didSolicit)),
                 ("is_configured", .bool(route.isExplicit)),
-                ("ip", .string(route.connection.remoteHost)), ("port", .int(route.connection.remotePort)),
+                ("ip", .string(route.remoteHost)), ("port", .int(route.remotePort)),
                 ("start", .string(MonitorTime.rfc3339(date(ofLoopTime: route.startedAt)))),
                 ("uptime", .string(MonitorTime.uptime(Double(now - route.startedAt) / 1000))),
-                ("pending_size", .int(route.connection.pendingBytes)),
-                ("in_msgs", .int(route.counters.inMessages)), ("out_msgs", .int(route.counters.outMessages)),
-                ("in_bytes", .int(route.counters.inBytes)), ("out_bytes", .int(route.counters.outBytes)),
-                ("subscriptions", .int(route.remoteSubscriptions.count)),
+                ("pending_size", .int(snapshot?.pendingBytes ?? 0)),
+                ("in_msgs", .int(counters.inMessages)), ("out_msgs", .int(counters.outMessages)),
+                ("in_bytes", .int(counters.inBytes)), ("out_bytes", .int(counters.outBytes)),
+                ("subscriptions", .int(snapshot?.subscriptionCount ?? 0)),
             ]
             if let slot = route.poolSlot { fields.append(("pool_idx", .int(slot))) }
             if showSubscriptions {
-                let subjects = route.remoteSubscriptions.values.map { String(decoding: $0.subject, as: UTF8.self) }.sorted()
-                fields.append(("subscriptions_list", .array(subjects.map { .string($0) })))
+                fields.append(("subscriptions_list", .array((snapshot?.subjects ?? []).map { .string($0) })))
             }
             return .object(fields)
         }

@@ -35,3 +35,72 @@ extension TCPConnection {
         self.init(loop: loop, adopting: handle)
     }
 }
+
+/// Moving a connection in use (a route that finished its handshake on the accepting loop): the socket
+/// moves with the bytes read but not yet consumed, once everything queued for it was written.
+extension TCPConnection {
+    /// Nothing queued and no write in flight: the socket may change loops without reordering output.
+    public var isOutputIdle: Bool { pendingByteCount == 0 && !writeInFlight }
+
+    /// Gives up the socket of a connection that stopped reading and has written everything queued:
+    /// returns a close-on-exec duplicate of its descriptor and the bytes it read but the delegate did
+    /// not consume (to be handed to `startReading(replaying:)` on the new loop), and closes the handle
+    /// without telling the delegate. Nil (and the connection closed) when the descriptor cannot be copied.
+    public func detachSocketKeepingInput() -> (descriptor: Int32, unreadInput: [UInt8])? {
+        precondition(!isReading && isOutputIdle, "detachSocketKeepingInput on a connection still reading or writing")
+        guard !isClosing else { return nil }
+        var input: [UInt8] = []
+        if let privateBuffer, privateCount > 0 {
+            input = Array(UnsafeRawBufferPointer(start: privateBuffer, count: privateCount))
+        } else if let tail, tailCount > 0 {
+            input = Array(UnsafeRawBufferPointer(start: tail, count: tailCount))
+        }
+        delegate = nil
+        let copy = CLibUV_tcp_dup_socket(handle)
+        close()
+        guard copy >= 0 else { return nil }
+        return (copy, input)
+    }
+
+    /// Starts reading with `input` (from `detachSocketKeepingInput()`) in front of whatever arrives: the
+    /// delegate gets it on the next loop turn even if the peer sends nothing more. Not delivered at once,
+    /// because the caller is usually handling its inbox, whose later mail must not run inside this read.
+    public func startReading(replaying input: [UInt8]) {
+        guard !isClosing else { return }
+        if !input.isEmpty {
+            input.withUnsafeBytes { bytes in
+                if bytes.count > sharedReadBufferSize / 2 {
+                    startPrivateBuffer(copying: bytes.baseAddress!, count: bytes.count)
+                } else {
+                    saveTail(bytes.baseAddress!, count: bytes.count)
+                }
+            }
+            let timer = LoopTimer(loop: loop) { [unowned self] in self.replayUnreadInput() }
+            timer.start(afterMilliseconds: 0)
+            replayTimer = timer
+        }
+        startReading()
+    }
+
+    /// Hands what was kept to the delegate, as a read of no new bytes would. Harmless when a read came
+    /// first: it then holds at most an incomplete frame, which the delegate leaves unconsumed again.
+    private func replayUnreadInput() {
+        replayTimer?.close()
+        replayTimer = nil
+        guard !isClosing, isReading else { return }
+        if let privateBuffer, privateCount > 0 {
+            if neededBytes > privateCount { return }
+            deliver(privateBuffer, count: privateCount, fromPrivate: true)
+        } else if let tail, tailCount > 0 {
+            sharedReadBuffer.copyMemory(from: tail, byteCount: tailCount)
+            deliver(sharedReadBuffer, count: tailCount, fromPrivate: false)
+        }
+    }
+}
+
+extension TCPConnection {
+    /// Closes a descriptor from `detachSocket()`/`detachSocketKeepingInput()` that will not be adopted.
+    public static func closeDetachedSocket(_ descriptor: Int32) {
+        _ = CLibUV_close_socket(descriptor)
+    }
+}

@@ -77,7 +77,7 @@ extension TCPConnection {
 
     /// Hands `count` bytes at `base` to the delegate and keeps what it left as the new tail.
     @inline(__always)
-    private func deliver(_ base: UnsafeMutableRawPointer, count: Int, fromPrivate: Bool) {
+    func deliver(_ base: UnsafeMutableRawPointer, count: Int, fromPrivate: Bool) {
         let disposition: ReadDisposition
         if let delegate {
             disposition = delegate.connectionDidRead(self, bytes: UnsafeRawBufferPointer(start: base, count: count))
@@ -102,7 +102,7 @@ extension TCPConnection {
     }
 
     /// Copies `count` bytes (outside the tail storage) into the tail, growing it if needed.
-    private func saveTail(_ bytes: UnsafeRawPointer, count: Int) {
+    func saveTail(_ bytes: UnsafeRawPointer, count: Int) {
         if tailCapacity < count {
             tail?.deallocate()
             tailCapacity = max(count, 1024)
@@ -125,7 +125,7 @@ extension TCPConnection {
         neededBytes > count ? neededBytes : max(count * 2, sharedReadBufferSize)
     }
 
-    private func startPrivateBuffer(copying bytes: UnsafeRawPointer, count: Int) {
+    func startPrivateBuffer(copying bytes: UnsafeRawPointer, count: Int) {
         privateCapacity = privateCapacity(for: count)
         privateBuffer = .allocate(byteCount: privateCapacity, alignment: 16)
         privateBuffer!.copyMemory(from: bytes, byteCount: count)

@@ -123,6 +123,8 @@ public final class TCPConnection: LoopHandleOwner {
     var isShuttingDownWrites = false
     /// The peer ended its side before the queue was written: close as soon as it is.
     var peerEnded = false
+    /// Delivers input carried over from another loop (`startReading(replaying:)`) on the next turn.
+    var replayTimer: LoopTimer?
 
     /// Wraps a TCP handle that is already initialised (and connected or accepted); takes it over.
     init(loop: EventLoop, adopting handle: UnsafeMutablePointer<uv_tcp_t>) {
@@ -203,6 +205,10 @@ public final class TCPConnection: LoopHandleOwner {
         if let flushDeadline {
             flushDeadline.close()
             self.flushDeadline = nil
+        }
+        if let replayTimer {
+            replayTimer.close()
+            self.replayTimer = nil
         }
         dropQueuedOutput()
         uv_close(CLibUV_tcp_as_handle(handle)) { handle in

@@ -11,8 +11,8 @@ import Testing
     @Test func plainInterestIsAnnouncedOnFirstAndLastSubscription() {
         let index = InterestIndex(account: Array("$G".utf8))
         let foo = Array("foo".utf8)
-        #expect(line(index.localAdded(subject: foo, queue: nil, owner: 7)) == "RS+ $G foo\r\n")
-        #expect(index.localAdded(subject: foo, queue: nil, owner: 8) == nil, "a second subscriber changes nothing")
+        #expect(line(index.localAdded(subject: foo, queue: nil, owner: 7, ownerLoop: 0)) == "RS+ $G foo\r\n")
+        #expect(index.localAdded(subject: foo, queue: nil, owner: 8, ownerLoop: 0) == nil, "a second subscriber changes nothing")
         #expect(index.localRemoved(subject: foo, queue: nil) == nil)
         #expect(line(index.localRemoved(subject: foo, queue: nil)) == "RS- $G foo\r\n")
         #expect(index.localRemoved(subject: foo, queue: nil) == nil, "nothing left to remove")
@@ -21,8 +21,8 @@ import Testing
     @Test func queueInterestCarriesTheMemberCount() {
         let index = InterestIndex(account: Array("$G".utf8))
         let work = Array("work".utf8), group = Array("g".utf8)
-        #expect(line(index.localAdded(subject: work, queue: group, owner: 3)) == "RS+ $G work g 1\r\n")
-        #expect(line(index.localAdded(subject: work, queue: group, owner: 4)) == "RS+ $G work g 2\r\n")
+        #expect(line(index.localAdded(subject: work, queue: group, owner: 3, ownerLoop: 0)) == "RS+ $G work g 1\r\n")
+        #expect(line(index.localAdded(subject: work, queue: group, owner: 4, ownerLoop: 0)) == "RS+ $G work g 2\r\n")
         #expect(line(index.localRemoved(subject: work, queue: group)) == "RS+ $G work g 1\r\n")
         #expect(line(index.localRemoved(subject: work, queue: group)) == "RS- $G work g\r\n")
     }
@@ -31,10 +31,10 @@ import Testing
     /// new route gets all current interest.
     @Test func ownerStaysTheFirstClientAndReplayListsEverything() {
         let index = InterestIndex(account: Array("$G".utf8))
-        _ = index.localAdded(subject: Array("a".utf8), queue: nil, owner: 1)
-        _ = index.localAdded(subject: Array("a".utf8), queue: nil, owner: 2)
-        _ = index.localAdded(subject: Array("b".utf8), queue: Array("q".utf8), owner: 2)
-        _ = index.localAdded(subject: Array("b".utf8), queue: Array("q".utf8), owner: 5)
+        _ = index.localAdded(subject: Array("a".utf8), queue: nil, owner: 1, ownerLoop: 0)
+        _ = index.localAdded(subject: Array("a".utf8), queue: nil, owner: 2, ownerLoop: 0)
+        _ = index.localAdded(subject: Array("b".utf8), queue: Array("q".utf8), owner: 2, ownerLoop: 0)
+        _ = index.localAdded(subject: Array("b".utf8), queue: Array("q".utf8), owner: 5, ownerLoop: 0)
         var replay: [String: UInt64] = [:]
         index.forEachLocal { replay[line($0)!] = $0.owner }
         #expect(replay == ["RS+ $G a\r\n": 1, "RS+ $G b q 2\r\n": 2])

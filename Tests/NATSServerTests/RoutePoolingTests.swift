@@ -75,17 +75,4 @@ import Testing
         #expect(pool.size == 3)
         #expect(RoutePool<Member>(size: 0).size == 1)
     }
-
-    @Test func aPublisherAlwaysGetsItsOwnSlotAndFallsBackToThePrimary() {
-        var pool = RoutePool<Member>(size: 3)
-        let members = [Member(), Member(), Member()]
-        for (slot, member) in members.enumerated() { pool.place(member, at: slot) }
-        for id in UInt64(0)..<30 {
-            #expect(pool.slot(forClient: id) == Int(id % 3))
-            #expect(pool.member(forPublisher: id) === members[Int(id % 3)])
-        }
-        pool.remove(members[0])
-        #expect(pool.member(forPublisher: 3) === members[1], "slot 0 down: the primary takes its publishers")
-        #expect(pool.member(forPublisher: 5) === members[2])
-    }
 }

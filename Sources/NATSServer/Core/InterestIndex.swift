@@ -5,9 +5,10 @@ import NATSSublist
 struct LocalInterest {
     /// Local subscriptions on the key.
     var count: Int
-    /// The client whose subscription created the interest: towards a natsd peer with a pool, every RS+/RS-
-    /// of the key travels on this client's slot, so the peer sees them in order (see RoutePeer).
+    /// The client whose subscription created the interest, and its loop: towards a natsd peer with a pool,
+    /// every RS+/RS- of the key travels on this client's slot, so the peer sees them in order (RouteSlots).
     let owner: UInt64
+    let ownerLoop: Int
 }
 
 /// What routes must be told after a change of local interest: RS+ (with the queue weight) or RS-.
@@ -16,8 +17,9 @@ struct InterestChange {
     let kind: Kind
     let subject: [UInt8]
     let queue: [UInt8]?
-    /// The client whose subscription created the interest (its pool slot carries the change).
+    /// The client whose subscription created the interest, and its loop (its pool slot carries the change).
     let owner: UInt64
+    let ownerLoop: Int
 }
 
 /// The one owner of an account's subscriptions and interest: the sublist every loop matches against,
@@ -27,14 +29,14 @@ struct InterestChange {
 /// so there is one index; accounts will each get their own.
 ///
 /// Threads: `add`/`remove` of subscriptions may run on any loop (the sublist is shared; see
-/// `SharedSublist`); the counts (`localAdded`/`localRemoved`/`forEachLocal`) belong to the main loop,
-/// which serves the routes.
+/// `SharedSublist`); the counts (`localAdded`/`localRemoved`/`forEachLocal`) are used under the cluster's
+/// `interestLock`, from any loop.
 package final class InterestIndex {
     /// The account's name as routes spell it.
     let account: [UInt8]
     /// Every subscription of the account: local clients' and the routes' remote interest.
     package let sublist = Sublist<Subscription>()
-    /// Local subscriptions per key (main loop only).
+    /// Local subscriptions per key (under the cluster's `interestLock`).
     private var localInterest: [[UInt8]: LocalInterest] = [:]
 
     init(account: [UInt8]) {
@@ -67,16 +69,18 @@ package final class InterestIndex {
         sublist.remove(subscription)
     }
 
-    // MARK: - Local interest counts (main loop)
+    // MARK: - Local interest counts (under the cluster's interestLock)
 
-    /// Counts a new local subscription of client `owner`; returns what routes must be told, if anything.
-    func localAdded(subject: [UInt8], queue: [UInt8]?, owner: UInt64) -> InterestChange? {
+    /// Counts a new local subscription of client `owner` (served by loop `ownerLoop`); returns what routes
+    /// must be told, if anything.
+    func localAdded(subject: [UInt8], queue: [UInt8]?, owner: UInt64, ownerLoop: Int) -> InterestChange? {
         let key = InterestIndex.key(subject: subject, queue: queue)
-        var interest = localInterest[key] ?? LocalInterest(count: 0, owner: owner)
+        var interest = localInterest[key] ?? LocalInterest(count: 0, owner: owner, ownerLoop: ownerLoop)
         interest.count += 1
         localInterest[key] = interest
         guard queue != nil || interest.count == 1 else { return nil }
-        return InterestChange(kind: .subscribe(weight: interest.count), subject: subject, queue: queue, owner: interest.owner)
+        return InterestChange(kind: .subscribe(weight: interest.count), subject: subject, queue: queue, owner: interest.owner,
+                              ownerLoop: interest.ownerLoop)
     }
 
     /// Counts a removed local subscription; returns what routes must be told, if anything.
@@ -86,11 +90,13 @@ package final class InterestIndex {
         interest.count -= 1
         if interest.count <= 0 {
             localInterest.removeValue(forKey: key)
-            return InterestChange(kind: .unsubscribe, subject: subject, queue: queue, owner: interest.owner)
+            return InterestChange(kind: .unsubscribe, subject: subject, queue: queue, owner: interest.owner,
+                                  ownerLoop: interest.ownerLoop)
         }
         localInterest[key] = interest
         guard queue != nil else { return nil }
-        return InterestChange(kind: .subscribe(weight: interest.count), subject: subject, queue: queue, owner: interest.owner)
+        return InterestChange(kind: .subscribe(weight: interest.count), subject: subject, queue: queue, owner: interest.owner,
+                              ownerLoop: interest.ownerLoop)
     }
 
     /// Every current local interest as the RS+ a new route gets.
@@ -98,9 +104,10 @@ package final class InterestIndex {
         for (key, interest) in localInterest {
             if let space = key.firstIndex(of: UInt8(ascii: " ")) {
                 body(InterestChange(kind: .subscribe(weight: interest.count), subject: Array(key[..<space]),
-                                    queue: Array(key[(space + 1)...]), owner: interest.owner))
+                                    queue: Array(key[(space + 1)...]), owner: interest.owner, ownerLoop: interest.ownerLoop))
             } else {
-                body(InterestChange(kind: .subscribe(weight: 1), subject: key, queue: nil, owner: interest.owner))
+                body(InterestChange(kind: .subscribe(weight: 1), subject: key, queue: nil, owner: interest.owner,
+                                    ownerLoop: interest.ownerLoop))
             }
         }
     }

@@ -50,18 +50,21 @@ extension LoopWorker {
         max(64 * 1024, min(4 * 1024 * 1024, maxPending / 8))
     }
 
-    /// Queues one message for `subscription`, served by another loop: the message goes into that loop's
-    /// batch once per publish, then the receiver (with the queue groups a route won).
-    @inline(__always)
+    /// Queues one message for `subscription`, served by another loop (`destination`, by default the
+    /// subscription's): the message goes into that loop's batch once per publish, then the receiver
+    /// (with the queue groups a route won).
     ///
-    /// `pickHops` is 0 for a plain subscriber; for a queue group member picked here it is 1, and the
-    /// serving loop picks again among the group's members if that one has gone meanwhile (a client that
-    /// closed while its loop was busy), as nats-server tries the next member of a group when a delivery
-    /// fails. Each further pick adds a hop; after `maximumPickHops` the message is dropped.
-    func handOff(_ subscription: Subscription, queues: UnsafeBufferPointer<ByteSlice> = UnsafeBufferPointer(start: nil, count: 0),
+    /// For a client, `pickHops` is 0 for a plain subscriber; for a queue group member picked here it is
+    /// 1, and the serving loop picks again among the group's members if that one has gone meanwhile (a
+    /// client that closed while its loop was busy), as nats-server tries the next member of a group when a
+    /// delivery fails. Each further pick adds a hop; after `maximumPickHops` the message is dropped.
+    /// For remote interest it is 0 to send on the publisher's pool slot, served by `destination`, or
+    /// `interestRouteTarget` to send on the route the interest came from.
+    func handOff(_ subscription: Subscription, to destination: Int? = nil,
+                 queues: UnsafeBufferPointer<ByteSlice> = UnsafeBufferPointer(start: nil, count: 0),
                  publisher: UInt64 = 0, pickHops: Int = 0, subject: ByteSlice, reply: ByteSlice, headerSize: Int,
                  payload: ByteSlice) {
-        let destination = subscription.loopIndex
+        let destination = destination ?? subscription.loopIndex
         let reference = outboxes[destination] ?? openOutbox(to: destination)
         reference._withUnsafeGuaranteedRef { batch in
             if batch.messageSerial != publishSerial {
@@ -154,6 +157,9 @@ extension LoopWorker {
 
     /// The most loops one queue group pick may visit before the message is dropped.
     static let maximumPickHops = 3
+    /// A remote-interest target's `pickHops` for "on the route the interest came from" (0: on the
+    /// publisher's pool slot).
+    static let interestRouteTarget = 1
 
     /// A queue group member picked on another loop is gone: pick again among the group's members that
     /// are clients (nats-server tries the next member when a delivery fails), found through this loop's
@@ -228,10 +234,15 @@ extension LoopWorker {
                     offset &+= 4 &+ HandoffBatch.padded(length)
                     queue &+= 1
                 }
-                // Checked before the subscription's client or route is touched: once removed, its owner
-                // may be gone (removal happens on this loop, so the flag is current).
                 reference._withUnsafeGuaranteedRef { subscription in
                     handoffSubscription = subscription
+                    if subscription.clientReference == nil {
+                        deliverToPeer(subscription, mode: pickHops, publisher: publisher, source: batch.source,
+                                      subject: subject, reply: reply, headerSize: headerSize, payload: payload)
+                        return
+                    }
+                    // Checked before the subscription's client is touched: once removed, its client may be
+                    // gone (removal happens on this loop, so the flag is current).
                     if subscription.isRemoved || subscription.client?.isClosed == true {
                         if pickHops > 0 {
                             pickAgain(for: subscription, hops: pickHops, subject: subject, reply: reply,
@@ -244,14 +255,6 @@ extension LoopWorker {
                             _ = deliver(to: subscription, receiver: receiver, subject: subject, reply: reply,
                                         headerSize: headerSize, payload: payload)
                         }
-                    } else if let route = subscription.routeReference {
-                        route._withUnsafeGuaranteedRef { route in
-                            guard route.state == .registered else { return }
-                            queueScratch.withUnsafeBufferPointer { queues in
-                                route.forwardConnection(forPublisher: publisher)._withUnsafeGuaranteedRef { $0.forward(
-                                    subject: subject, reply: reply, queues: queues, headerSize: headerSize, payload: payload) }
-                            }
-                        }
                     }
                 }
                 target &+= 1
@@ -261,5 +264,30 @@ extension LoopWorker {
         handoffSubscription = nil
         batch.reset()
         peers[batch.source].returns.giveBack(batch, bytes: end)
+    }
+
+    /// A message another loop handed over for a peer (remote interest `subscription`): on the connection
+    /// of the publisher's slot, which this loop serves (`mode` 0; the slot is computed as the publishing
+    /// loop `source` did), or on the route the interest came from (`interestRouteTarget`; this is its
+    /// loop). A natsd peer whose slot connection is down gets it on the interest's route. The remote
+    /// subscription's route is touched only on its own loop.
+    @inline(__always)
+    private func deliverToPeer(_ subscription: Subscription, mode: Int, publisher: UInt64, source: Int, subject: ByteSlice,
+                               reply: ByteSlice, headerSize: Int, payload: ByteSlice) {
+        queueScratch.withUnsafeBufferPointer { queues in
+            if mode == 0 && subscription.spreadsByClient {
+                let slot = RouteSlots.slot(forClient: publisher, onLoop: source, poolSize: subscription.poolSize,
+                                           offset: subscription.peerOffset, loops: loopCount)
+                if let route = hostedRoute(peer: subscription.peerKey, slot: slot) {
+                    route._withUnsafeGuaranteedRef {
+                        $0.forward(subject: subject, reply: reply, queues: queues, headerSize: headerSize, payload: payload)
+                    }
+                    return
+                }
+                if subscription.loopIndex != index { publishSerial &+= 1 }
+            }
+            forwardOnInterestRoute(subscription, queues: queues, publisher: publisher, subject: subject, reply: reply,
+                                   headerSize: headerSize, payload: payload)
+        }
     }
 }

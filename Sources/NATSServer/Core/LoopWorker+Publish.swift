@@ -91,8 +91,8 @@ extension LoopWorker {
     }
 
     /// One RMSG/HMSG per target peer, naming the queue groups that peer won, on the pool connection that
-    /// carries `publisher`'s messages (`RouteConnection.forwardConnection(forPublisher:)`); routes served
-    /// by another loop get it through that loop's handoff batch.
+    /// carries `publisher`'s messages (`forward(to:)`); routes served by another loop get it through that
+    /// loop's handoff batch.
     private func forwardToRoutes(publisher: UInt64, subject: ByteSlice, reply: ByteSlice, headerSize: Int, payload: ByteSlice) {
         var target = 0
         while target < forwardTargetCount {
@@ -126,22 +126,49 @@ extension LoopWorker {
         forwardQueueCount = 0
     }
 
-    /// One RMSG/HMSG to the peer behind `subscription`, on `publisher`'s pool connection, or handed to the
-    /// loop that serves the route.
+    /// One RMSG/HMSG to the peer behind `subscription`: towards a natsd peer with several pool slots on
+    /// `publisher`'s slot (`RouteSlots`: usually a connection this loop serves), else on the route the
+    /// interest came from; handed to the loop serving that connection when it is not this one.
     @inline(__always)
     private func forward(to subscription: Unmanaged<Subscription>, queues: UnsafeBufferPointer<ByteSlice>, publisher: UInt64,
                          subject: ByteSlice, reply: ByteSlice, headerSize: Int, payload: ByteSlice) {
         subscription._withUnsafeGuaranteedRef { subscription in
-            if subscription.loopIndex == index, let route = subscription.routeReference {
-                route._withUnsafeGuaranteedRef { route in
-                    route.forwardConnection(forPublisher: publisher)._withUnsafeGuaranteedRef {
+            if subscription.spreadsByClient {
+                let slot = RouteSlots.slot(forClient: publisher, onLoop: index, poolSize: subscription.poolSize,
+                                           offset: subscription.peerOffset, loops: loopCount)
+                let serving = RouteSlots.loop(ofSlot: slot, offset: subscription.peerOffset, loops: loopCount)
+                if serving != index {
+                    handOff(subscription, to: serving, queues: queues, publisher: publisher, subject: subject, reply: reply,
+                            headerSize: headerSize, payload: payload)
+                    return
+                }
+                if let route = hostedRoute(peer: subscription.peerKey, slot: slot) {
+                    route._withUnsafeGuaranteedRef {
                         $0.forward(subject: subject, reply: reply, queues: queues, headerSize: headerSize, payload: payload)
                     }
+                    return
                 }
-            } else {
-                handOff(subscription, queues: queues, publisher: publisher, subject: subject, reply: reply,
-                        headerSize: headerSize, payload: payload)
             }
+            forwardOnInterestRoute(subscription, queues: queues, publisher: publisher, subject: subject, reply: reply,
+                                   headerSize: headerSize, payload: payload)
+        }
+    }
+
+    /// One RMSG/HMSG on the route `subscription`'s interest came from (a nats-server peer's account slot,
+    /// a no-pool peer, or a natsd peer whose connection for the publisher's slot is down), on its loop.
+    @inline(__always)
+    func forwardOnInterestRoute(_ subscription: Subscription, queues: UnsafeBufferPointer<ByteSlice>, publisher: UInt64,
+                                subject: ByteSlice, reply: ByteSlice, headerSize: Int, payload: ByteSlice) {
+        if subscription.loopIndex == index {
+            guard !subscription.isRemoved, let route = subscription.routeReference else { return }
+            route._withUnsafeGuaranteedRef { route in
+                guard route.state == .registered else { return }
+                route.forward(subject: subject, reply: reply, queues: queues, headerSize: headerSize, payload: payload)
+            }
+        } else {
+            handOff(subscription, to: subscription.loopIndex, queues: queues, publisher: publisher,
+                    pickHops: LoopWorker.interestRouteTarget, subject: subject, reply: reply, headerSize: headerSize,
+                    payload: payload)
         }
     }
 

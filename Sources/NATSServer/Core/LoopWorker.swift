@@ -17,6 +17,8 @@ package final class LoopWorker {
     /// 0 for the main loop (listeners, routes, monitoring, signals), 1... for the others.
     package let index: Int
     package let loop: EventLoop
+    /// How many loops the server runs (`--loops`).
+    let loopCount: Int
     /// This loop's view of the shared subscription index: its own cache and read slot.
     package let matcher: SublistMatcher<Subscription>
     package var statistics = ServerStatistics()
@@ -58,6 +60,8 @@ package final class LoopWorker {
     var forwardQueueCount = 0
     /// The queue names of one RMSG being written.
     var queueScratch = ContiguousArray<ByteSlice>()
+    /// The registered route connections this loop serves, by peer and pool slot (LoopWorker+Routes.swift).
+    package var hostedRoutes = ContiguousArray<HostedRoute>()
 
     // Cross-loop delivery (LoopWorker+Handoff.swift).
     /// Every worker by index (this one included), set when the server starts its loops.
@@ -84,10 +88,11 @@ package final class LoopWorker {
     /// `LoopWorker.handoffBytesLimit(maxPending:)` for this server's max_pending.
     let handoffBytesLimit: Int
 
-    init(server: Server, index: Int, loop: EventLoop) {
+    init(server: Server, index: Int, loop: EventLoop, loopCount: Int) {
         self.server = server
         self.index = index
         self.loop = loop
+        self.loopCount = loopCount
         self.matcher = index == 0 ? server.sublist.matcher : SublistMatcher(server.sublist.shared)
         self.stallThreshold = server.stallThreshold
         self.isTracing = server.isTracing
@@ -115,6 +120,7 @@ extension LoopWorker {
         housekeepingTimer?.close()
         housekeepingTimer = nil
         for client in Array(clients.values) { client.close(reason: .serverShutdown, flush: true) }
+        for hosted in Array(hostedRoutes) { hosted.route.takeUnretainedValue().close(reason: .serverShutdown, flush: true) }
         postHandoffs()
         inbox?.close()
         releaseAllBackedUpReceivers()

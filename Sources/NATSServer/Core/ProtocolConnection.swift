@@ -7,6 +7,8 @@ package struct MessageCounters {
     package var inBytes = 0
     package var outMessages = 0
     package var outBytes = 0
+
+    package init() {}
 }
 
 /// The core clients and routes share, as nats-server's one `client` type with a `kind` does: the read

@@ -2,17 +2,15 @@ import NATSConfig
 import NATSProtocol
 
 extension Server {
-    /// A local subscription was added on `worker`'s loop: routes learn about new interest here. The
-    /// interest counts and routes live on the main loop, so other loops post the change there (in order).
+    /// A local subscription was added on `worker`'s loop: routes learn about new interest here, from that
+    /// loop (see Cluster+Interest.swift for the order this keeps).
     func localInterestAdded(_ subscription: Subscription, on worker: LoopWorker) {
-        guard worker.index != 0 else { return cluster.localInterestAdded(subscription) }
-        mainWorker.post { [unowned self] in self.cluster.localInterestAdded(subscription) }
+        cluster.localInterestAdded(subscription, on: worker)
     }
 
     /// A local subscription was removed (UNSUB, auto-unsubscribe, client close) on `worker`'s loop.
     func localInterestRemoved(_ subscription: Subscription, on worker: LoopWorker) {
-        guard worker.index != 0 else { return cluster.localInterestRemoved(subscription) }
-        mainWorker.post { [unowned self] in self.cluster.localInterestRemoved(subscription) }
+        cluster.localInterestRemoved(subscription, on: worker)
     }
 }
 

@@ -84,8 +84,10 @@ public final class Server {
         self.isTracing = options.trace
         self.cluster = Cluster(server: self)
         let loopCount = options.effectiveLoops(onlineCores: ProcessInfo.processInfo.activeProcessorCount)
-        var workers = [LoopWorker(server: self, index: 0, loop: loop)]
-        for index in 1..<loopCount { workers.append(LoopWorker(server: self, index: index, loop: try EventLoop())) }
+        var workers = [LoopWorker(server: self, index: 0, loop: loop, loopCount: loopCount)]
+        for index in 1..<loopCount {
+            workers.append(LoopWorker(server: self, index: index, loop: try EventLoop(), loopCount: loopCount))
+        }
         self.workers = workers
         if loopCount > 1 { try connectLoops() }
         control = try ServerControl(server: self)

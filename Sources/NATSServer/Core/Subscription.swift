@@ -29,6 +29,12 @@ package final class Subscription: SublistEntry {
     /// The subscribing client's id (0 for remote interest), readable from any loop: the main loop keys
     /// the interest a client creates by it (route pool slots) without touching the client.
     let clientID: UInt64
+    /// For remote interest from a natsd peer with several pool slots: local publishers' messages go on
+    /// their own slot (`RouteSlots`), found from the pool's size and the peer's loop offset; otherwise
+    /// (false) on the route the interest came from.
+    let spreadsByClient: Bool
+    let poolSize: Int
+    let peerOffset: Int
     /// Set by the owning loop when the subscription leaves the index; a message another loop handed
     /// over for it is then dropped (its client or route may be gone).
     var isRemoved = false
@@ -57,6 +63,9 @@ package final class Subscription: SublistEntry {
         self.loopIndex = client.worker.index
         self.peerKey = 0
         self.clientID = client.id
+        self.spreadsByClient = false
+        self.poolSize = 1
+        self.peerOffset = 0
         self.weightValue = Atomic(1)
     }
 
@@ -68,8 +77,11 @@ package final class Subscription: SublistEntry {
         self.clientReference = nil
         self.routeReference = Unmanaged.passUnretained(route)
         self.loopIndex = route.worker.index
-        self.peerKey = route.peer?.joinOrder ?? route.id
+        self.peerKey = route.peerKey
         self.clientID = 0
+        self.spreadsByClient = route.spreadsByClient
+        self.poolSize = route.poolSize
+        self.peerOffset = route.peerOffset
         self.weightValue = Atomic(max(weight, 1))
     }
 }

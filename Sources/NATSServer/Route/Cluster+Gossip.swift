@@ -60,7 +60,7 @@ extension Cluster {
                 mode = Cluster.gossipDefault
             }
             gossip.gossipMode = UInt8(mode)
-            target.send(gossip.gossipLine())
+            target.sendFromMain(gossip.gossipLine())
         }
     }
 }

@@ -47,14 +47,14 @@ extension Cluster {
         peerListPending = false
         let line = peerListInfoLine()
         for peer in peers.values where peer.remoteInfo.isNatsd && peer.connectAccepted {
-            peer.primary?.send(line)
+            peer.primary?.sendFromMain(line)
         }
     }
 
     /// Sends our peer list to a peer that just accepted our CONNECT (natsd peers only).
     func sendPeerList(to peer: RoutePeer) {
         guard peer.remoteInfo.isNatsd, peer.connectAccepted, let route = peer.primary else { return }
-        route.send(peerListInfoLine())
+        route.sendFromMain(peerListInfoLine())
     }
 
     /// Dials every listed server we have no route to and are not already dialling.

@@ -46,6 +46,10 @@ extension Cluster {
         route.peer = peer
         route.poolSlot = peer.isPooled ? slot : nil
         route.spreadsByClient = peer.spreadsByClient
+        route.peerKey = peer.joinOrder
+        route.poolSize = peer.pool.size
+        route.peerOffset = Int(truncatingIfNeeded: peer.joinOrder % 1024)
+        route.interestRule = peer.interestRule
         if peer.hasExplicitDialer { route.isExplicit = true }
         if let dialer = route.dialer {
             peer.attach(dialer)
@@ -53,7 +57,7 @@ extension Cluster {
         }
         if let displaced {
             server.logger.debug("\(displaced.label) - Duplicate route to \(displaced.remoteName), closing")
-            displaced.close(reason: .duplicateRoute, flush: false)
+            displaced.closeFromMain(reason: .duplicateRoute, flush: false)
         }
         return .placed(slot: slot, poolFull: peer.pool.isFull)
     }
@@ -85,7 +89,6 @@ extension Cluster {
             dialer.stop()
             implicitDialers.removeValue(forKey: peer.serverID)
         }
-        sendAllLocalInterest(to: route)
         // Each connection may carry other gossip duties (an explicit dial, an override).
         forwardNewRouteInfo(route, of: peer)
         if !peer.isAnnounced {

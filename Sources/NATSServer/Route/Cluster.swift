@@ -31,6 +31,11 @@ package final class Cluster {
     /// natsd peers with a smaller id that should dial us, and when we dial them ourselves instead.
     var deferredDials: [String: (url: RouteURL, due: UInt64)] = [:]
     var maintenanceTimer: LoopTimer?
+    /// Guards the local interest counts (`InterestIndex`) and `liveRoutes`, used from every loop
+    /// (Cluster+Interest.swift). Never held while taking another lock but an inbox's.
+    let interestLock = PThreadLock()
+    /// Registered connections on their serving loops, as interest announcements see them (`interestLock`).
+    var liveRoutes: [LiveRoute] = []
 
     static let globalAccount: [UInt8] = Array("$G".utf8)
     /// Pending output at which a route peer that stopped reading is dropped: far above a client's
@@ -102,7 +107,7 @@ package final class Cluster {
         for dialer in explicitDialers { dialer.stop() }
         for dialer in implicitDialers.values { dialer.stop() }
         implicitDialers.removeAll()
-        for route in Array(routes.values) { route.close(reason: .serverShutdown, flush: true) }
+        for route in Array(routes.values) { route.closeFromMain(reason: .serverShutdown, flush: true) }
     }
 
     /// The port the route listener bound (kept after shutdown closed the listener).

@@ -28,9 +28,10 @@ extension RouteConnection: ProtocolHandler {
                 remoteRouteURL = cluster.routeURL(of: info, reachedAt: connection.remoteHost)
             }
             perform(handshake.infoReceived(info, cluster: cluster.handshakeName))
-            return state == .registered
+            // A route that moves to another loop stops here: the rest of the read is handled there.
+            return state == .registered && movingTo == nil
         case .registered:
-            cluster.processAsyncInfo(info, on: self)
+            onMainLoop { $0.cluster.processAsyncInfo(info, on: $0) }
             return !isClosed
         case .awaitingPlacement, .closed:
             return false

@@ -12,10 +12,17 @@ package final class RouteConnection {
 
     /// The cluster outlives every route; unowned(unsafe) keeps refcounting off the per-message path.
     unowned(unsafe) let cluster: Cluster
-    /// The loop serving this route (the main loop's worker); it outlives the connection.
-    unowned(unsafe) let worker: LoopWorker
+    /// The loop serving this route: the main loop during the handshake, then the loop of its pool slot
+    /// (`RouteSlots`), where it moves once registered (RouteConnection+HandOver.swift). Workers outlive
+    /// connections. Changed only by that move, before the new loop touches the route.
+    unowned(unsafe) var worker: LoopWorker
     package let id: UInt64
-    package let connection: TCPConnection
+    /// The socket, on `worker`'s loop (replaced by the move).
+    package var connection: TCPConnection
+    /// The peer's address, kept for logs and /routez (read on the main loop whichever loop serves it).
+    package let remoteHost: String
+    package let remotePort: Int
+    package let label: String
     package let didSolicit: Bool
     /// Configured route (retried forever) rather than learned by gossip.
     package var isExplicit: Bool
@@ -49,6 +56,21 @@ package final class RouteConnection {
     /// Local publishers' messages for interest learned here go out on their own slot (a natsd peer with
     /// several slots); otherwise on this connection, where the peer announced the interest.
     var spreadsByClient = false
+    /// The peer's `joinOrder`, its pool's size and loop offset (`RouteSlots`): set when the connection is
+    /// placed, read by the serving loop (remote subscriptions copy them).
+    var peerKey: UInt64 = 0
+    var poolSize = 1
+    var peerOffset = 0
+    /// The loop serving the route as the main loop knows it: 0 until the main loop hands it over. Main
+    /// loop only; it sends and closes through it (`sendFromMain`, `closeFromMain`).
+    var servingLoop = 0
+    /// Registered, waiting for its output to drain before moving to this loop (main loop).
+    var movingTo: Int?
+    var handOverTimer: LoopTimer?
+    /// Registered and on its serving loop: listed for forwarding and interest (serving loop).
+    var isLive = false
+    /// The slot its peer hears a local client's interest on (set when placed).
+    var interestRule = RouteInterestRule.single
 
     /// Interest the peer announced on this connection, keyed by `subject` or `subject queue`.
     package var remoteSubscriptions: [[UInt8]: Subscription] = [:]
@@ -78,10 +100,12 @@ package final class RouteConnection {
         self.handshake = RouteHandshake(didSolicit: dialer != nil, localPoolSize: cluster.localPoolSize,
                                         localServerID: cluster.server.serverID, localServerName: cluster.server.serverName)
         self.startedAt = connection.loop.now
+        self.remoteHost = connection.remoteHost
+        self.remotePort = connection.remotePort
+        self.label = "\(connection.remoteHost):\(connection.remotePort) - rid:\(id)"
     }
 
     var logger: Logger { cluster.server.logger }
-    var label: String { "\(connection.remoteHost):\(connection.remotePort) - rid:\(id)" }
 
     /// Starts the handshake (see RouteHandshake) under the cluster's auth timeout (2 s by default), as
     /// nats-server's auth timer gives an accepted route: a peer that stays silent is closed when it expires.
@@ -128,12 +152,15 @@ package final class RouteConnection {
                 handshakeDeadline?.close()
                 handshakeDeadline = nil
                 cluster.routeRegistered(self)
+                let home = RouteSlots.loop(ofSlot: poolSlot ?? 0, offset: peerOffset, loops: worker.loopCount)
+                if home != worker.index { movingTo = home } else { goLive() }
             case .startPinging:
-                startPinging()
+                // A route that moves starts pinging on its new loop.
+                if movingTo == nil { startPinging() }
             case .sendPing:
                 send(ControlLines.ping)
             case .dialNextPoolConnection:
-                cluster.growPool(after: self)
+                onMainLoop { $0.cluster.growPool(after: $0) }
             }
         }
     }
@@ -176,9 +203,12 @@ package final class RouteConnection {
         pingTimer = nil
         handshakeDeadline?.close()
         handshakeDeadline = nil
+        handOverTimer?.close()
+        handOverTimer = nil
         removeAllRemoteInterest()
+        if isLive { goneDown() }
         closeTransport(flush: flush)
-        cluster.routeClosed(self, wasRegistered: wasRegistered)
+        onMainLoop { $0.cluster.routeClosed($0, wasRegistered: wasRegistered) }
     }
 
     // MARK: - Keep-alive
@@ -231,7 +261,10 @@ extension RouteConnection: TCPConnectionDelegate {
             fail("Authorization Violation", reason: .authenticationViolation)
             return ReadDisposition(consumed: bytes.count, needed: 0)
         }
-        return dispatchRead(bytes)
+        let disposition = dispatchRead(bytes)
+        // Registered, and served by another loop from now on: what follows the handshake is read there.
+        if movingTo != nil && !isClosed && handOverTimer == nil { beginHandOver() }
+        return disposition
     }
 
     package func connectionDidClose(_ connection: TCPConnection, error: UVError?) {

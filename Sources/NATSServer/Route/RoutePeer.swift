@@ -10,7 +10,8 @@ import NATSJSON
 ///   for `$G`, computed with our pool size as nats-server computes its own); a message goes back on the
 ///   connection the matching interest arrived on, which is nats-server's slot;
 /// - towards a natsd peer with several slots, everything one local client causes (its messages and the
-///   interest its subscriptions create) travels on that client's slot (`RoutePool.slot(forClient:)`):
+///   interest its subscriptions create) travels on that client's slot (`RouteSlots`, which also puts
+///   each slot's connection on a loop of its own):
 ///   each publisher's messages stay in order, a SUB reaches the peer before the PUB that relies on it,
 ///   and different clients spread over the pool (review §1.4's caveat: all on one slot would add no
 ///   throughput). Every RS+/RS- of one subject stays on the slot of the client that created the
@@ -39,12 +40,6 @@ package final class RoutePeer {
     var isAnnounced = false
     /// The id of the peer's first connection: peers in the order they joined.
     let joinOrder: UInt64
-    /// The connection each publisher slot sends on (`RoutePool.member(forPublisher:)` for slot i), held
-    /// unretained: read once per forwarded message, so it costs one load and no refcounting. Rebuilt
-    /// whenever the pool changes; the pool holds the connections.
-    private var publisherTargets: UnsafeMutablePointer<Unmanaged<RouteConnection>?>
-    private var publisherTargetCount: Int
-
     init(serverID: String, remoteInfo: ServerInfo, poolSize: Int?, localPoolSize: Int?, joinOrder: UInt64) {
         self.serverID = serverID
         self.joinOrder = joinOrder
@@ -53,56 +48,28 @@ package final class RoutePeer {
         self.pool = RoutePool(size: poolSize ?? 1)
         self.spreadsByClient = remoteInfo.isNatsd && (poolSize ?? 1) > 1
         self.globalAccountSlot = RoutePooling.accountSlot(Cluster.globalAccount, poolSize: localPoolSize ?? 1)
-        self.publisherTargetCount = pool.size
-        self.publisherTargets = .allocate(capacity: pool.size)
-        publisherTargets.initialize(repeating: nil, count: pool.size)
     }
-
-    deinit { publisherTargets.deallocate() }
 
     package var connections: [RouteConnection] { pool.members }
     var primary: RouteConnection? { pool.primary }
 
     func place(_ route: RouteConnection, at slot: Int) {
         pool.place(route, at: slot)
-        rebuildPublisherTargets()
     }
 
     @discardableResult
     func remove(_ route: RouteConnection) -> Int? {
-        let slot = pool.remove(route)
-        rebuildPublisherTargets()
-        return slot
+        pool.remove(route)
     }
 
     func grow(to size: Int) {
         pool.grow(to: size)
-        rebuildPublisherTargets()
     }
 
-    private func rebuildPublisherTargets() {
-        if publisherTargetCount != pool.size {
-            publisherTargets.deallocate()
-            publisherTargets = .allocate(capacity: pool.size)
-            publisherTargets.initialize(repeating: nil, count: pool.size)
-            publisherTargetCount = pool.size
-        }
-        for slot in 0..<pool.size {
-            publisherTargets[slot] = pool.member(forPublisher: UInt64(slot)).map { Unmanaged.passUnretained($0) }
-        }
-    }
-
-    /// The slot that carries the interest a local client's subscriptions create.
-    func interestSlot(forClient id: UInt64) -> Int {
-        if !isPooled { return 0 }
-        return spreadsByClient ? pool.slot(forClient: id) : globalAccountSlot
-    }
-
-    /// The connection for a local publisher's messages to this natsd peer: its slot's, or the primary's
-    /// while that slot is down (nil with no connection at all). O(1), no allocation, no refcounting.
-    @inline(__always)
-    func connection(forPublisher id: UInt64) -> Unmanaged<RouteConnection>? {
-        publisherTargets[Int(truncatingIfNeeded: id % UInt64(truncatingIfNeeded: publisherTargetCount))]
+    /// The slot that carries the interest a local client's subscriptions create (Cluster+Interest.swift).
+    var interestRule: RouteInterestRule {
+        if !isPooled { return .single }
+        return spreadsByClient ? .byClient : .account(slot: globalAccountSlot)
     }
 
     var hasExplicitDialer: Bool { dialers.contains { $0.isExplicit } }
@@ -112,18 +79,5 @@ package final class RoutePeer {
         if dialer.isExplicit {
             for route in pool.members { route.isExplicit = true }
         }
-    }
-}
-
-extension RouteConnection {
-    /// The connection that carries a local publisher's message for interest the peer announced on this
-    /// one: towards a natsd peer with several pool slots the publisher's own slot (one per publisher, so
-    /// its messages stay in order), otherwise this connection. O(1), no allocation, no refcounting.
-    @inline(__always)
-    func forwardConnection(forPublisher id: UInt64) -> Unmanaged<RouteConnection> {
-        guard spreadsByClient, let peer = peerReference,
-              let target = peer._withUnsafeGuaranteedRef({ $0.connection(forPublisher: id) })
-        else { return Unmanaged.passUnretained(self) }
-        return target
     }
 }

@@ -6,8 +6,7 @@ struct RoutePool<Member: AnyObject> {
     private(set) var slots: ContiguousArray<Member?>
     /// Occupied slots.
     private(set) var count = 0
-    /// The member in the lowest occupied slot: it stands for the peer (gossip, peer lists) and takes the
-    /// messages of publishers whose own slot is empty.
+    /// The member in the lowest occupied slot: it stands for the peer (gossip, peer lists).
     private(set) var primary: Member?
 
     init(size: Int) {
@@ -51,19 +50,5 @@ struct RoutePool<Member: AnyObject> {
         count -= 1
         primary = slots.first { $0 != nil } ?? nil
         return slot
-    }
-
-    /// The slot of everything one local client sends a natsd peer: its messages and the interest it
-    /// creates. One slot per client keeps its order, including a SUB before the PUB that relies on it
-    /// (a request's reply subscription); different clients spread over the pool.
-    @inline(__always)
-    func slot(forClient id: UInt64) -> Int {
-        Int(truncatingIfNeeded: id % UInt64(truncatingIfNeeded: slots.count))
-    }
-
-    /// The connection for a local publisher's messages: its slot, or the primary while that slot is down.
-    @inline(__always)
-    func member(forPublisher id: UInt64) -> Member? {
-        slots[slot(forClient: id)] ?? primary
     }
 }

@@ -1,0 +1,37 @@
+import NATSProtocol
+
+/// One registered route connection a loop serves: its peer (`RouteConnection.peerKey`), its pool slot,
+/// the connection unretained (the cluster holds it; the loop drops the entry when it closes).
+package struct HostedRoute {
+    let peerKey: UInt64
+    let slot: Int
+    package let route: Unmanaged<RouteConnection>
+}
+
+extension LoopWorker {
+    /// The connection of pool slot `slot` to peer `peerKey`, when this loop serves it. A linear scan:
+    /// a loop serves a handful of route connections; no hashing, no reference counting.
+    @inline(__always)
+    func hostedRoute(peer peerKey: UInt64, slot: Int) -> Unmanaged<RouteConnection>? {
+        hostedRoutes.withUnsafeBufferPointer { hosted in
+            var position = 0
+            while position < hosted.count {
+                if hosted[position].peerKey == peerKey && hosted[position].slot == slot { return hosted[position].route }
+                position &+= 1
+            }
+            return nil
+        }
+    }
+
+    /// A route connection started being served here (registered, moved to this loop).
+    func hostRoute(_ route: RouteConnection) {
+        assertOnLoop()
+        hostedRoutes.append(HostedRoute(peerKey: route.peerKey, slot: route.poolSlot ?? 0, route: .passUnretained(route)))
+    }
+
+    /// A route connection served here closed.
+    func unhostRoute(_ route: RouteConnection) {
+        assertOnLoop()
+        hostedRoutes.removeAll { $0.route.toOpaque() == Unmanaged.passUnretained(route).toOpaque() }
+    }
+}
