@@ -69,24 +69,12 @@ extension LoopWorker {
         }
         let peerKey = subscription.peerKey
         var target = 0
-        while target < forwardTargetCount
-            && forwardTargets[target]._withUnsafeGuaranteedRef({ $0.peerKey }) != peerKey {
+        while target < forwardTargets.count && forwardTargets[target]._withUnsafeGuaranteedRef({ $0.peerKey }) != peerKey {
             target &+= 1
         }
-        let isNew = target == forwardTargetCount
-        if isNew {
-            let reference = Unmanaged.passUnretained(subscription)
-            if target == forwardTargets.count { forwardTargets.append(reference) } else { forwardTargets[target] = reference }
-            forwardTargetCount &+= 1
-        }
-        if let queue {
-            if forwardQueueCount == forwardQueues.count {
-                forwardQueues.append((target, queue))
-            } else {
-                forwardQueues[forwardQueueCount] = (target, queue)
-            }
-            forwardQueueCount &+= 1
-        }
+        let isNew = target == forwardTargets.count
+        if isNew { forwardTargets.append(Unmanaged.passUnretained(subscription)) }
+        if let queue { forwardQueues.append((target, queue)) }
         return isNew ? 1 : 0
     }
 
@@ -94,36 +82,26 @@ extension LoopWorker {
     /// carries `publisher`'s messages (`forward(to:)`); routes served by another loop get it through that
     /// loop's handoff batch.
     private func forwardToRoutes(publisher: UInt64, subject: ByteSlice, reply: ByteSlice, headerSize: Int, payload: ByteSlice) {
-        var target = 0
-        while target < forwardTargetCount {
-            var queueCount = 0
-            var entry = 0
-            while entry < forwardQueueCount {
-                if forwardQueues[entry].target == target {
-                    if queueCount == queueScratch.count {
-                        queueScratch.append(forwardQueues[entry].queue)
-                    } else {
-                        queueScratch[queueCount] = forwardQueues[entry].queue
-                    }
-                    queueCount &+= 1
-                }
-                entry &+= 1
-            }
-            let subscription = forwardTargets[target]
-            if queueCount == 0 {
-                // Most messages win no queue group: no scratch buffer to pin (that would retain it).
-                forward(to: subscription, queues: UnsafeBufferPointer(start: nil, count: 0), publisher: publisher,
+        if forwardQueues.count == 0 {
+            // Most messages win no queue group.
+            var target = 0
+            while target < forwardTargets.count {
+                forward(to: forwardTargets[target], queues: UnsafeBufferPointer(start: nil, count: 0), publisher: publisher,
                         subject: subject, reply: reply, headerSize: headerSize, payload: payload)
-            } else {
-                queueScratch.withUnsafeBufferPointer { scratch in
-                    forward(to: subscription, queues: UnsafeBufferPointer(rebasing: scratch[0..<queueCount]),
-                            publisher: publisher, subject: subject, reply: reply, headerSize: headerSize, payload: payload)
-                }
+                target &+= 1
             }
-            target &+= 1
+        } else {
+            var target = 0
+            while target < forwardTargets.count {
+                forwardQueueNames.count = 0
+                for entry in forwardQueues.elements where entry.target == target { forwardQueueNames.append(entry.queue) }
+                forward(to: forwardTargets[target], queues: forwardQueueNames.elements, publisher: publisher,
+                        subject: subject, reply: reply, headerSize: headerSize, payload: payload)
+                target &+= 1
+            }
+            forwardQueues.count = 0
         }
-        forwardTargetCount = 0
-        forwardQueueCount = 0
+        forwardTargets.count = 0
     }
 
     /// One RMSG/HMSG to the peer behind `subscription`: towards a natsd peer with several pool slots on
@@ -138,8 +116,8 @@ extension LoopWorker {
                                            offset: subscription.peerOffset, loops: loopCount)
                 let serving = RouteSlots.loop(ofSlot: slot, offset: subscription.peerOffset, loops: loopCount)
                 if serving != index {
-                    handOff(subscription, to: serving, queues: queues, publisher: publisher, subject: subject, reply: reply,
-                            headerSize: headerSize, payload: payload)
+                    handOffToPeer(subscription, to: serving, mode: 0, queues: queues, publisher: publisher, subject: subject,
+                                  reply: reply, headerSize: headerSize, payload: payload)
                     return
                 }
                 if let route = hostedRoute(peer: subscription.peerKey, slot: slot) {
@@ -156,7 +134,9 @@ extension LoopWorker {
 
     /// One RMSG/HMSG on the route `subscription`'s interest came from (a nats-server peer's account slot,
     /// a no-pool peer, or a natsd peer whose connection for the publisher's slot is down), on its loop.
-    @inline(__always)
+    /// Out of line: inlined into the forwarding loop, its frame set-up would be hoisted ahead of every
+    /// forward on a pool slot too.
+    @inline(never)
     func forwardOnInterestRoute(_ subscription: Subscription, queues: UnsafeBufferPointer<ByteSlice>, publisher: UInt64,
                                 subject: ByteSlice, reply: ByteSlice, headerSize: Int, payload: ByteSlice) {
         if subscription.loopIndex == index {
@@ -166,10 +146,18 @@ extension LoopWorker {
                 route.forward(subject: subject, reply: reply, queues: queues, headerSize: headerSize, payload: payload)
             }
         } else {
-            handOff(subscription, to: subscription.loopIndex, queues: queues, publisher: publisher,
-                    pickHops: LoopWorker.interestRouteTarget, subject: subject, reply: reply, headerSize: headerSize,
-                    payload: payload)
+            handOffToPeer(subscription, to: subscription.loopIndex, mode: LoopWorker.interestRouteTarget, queues: queues,
+                          publisher: publisher, subject: subject, reply: reply, headerSize: headerSize, payload: payload)
         }
+    }
+
+    /// `handOff` for remote interest, kept out of line: inlined, its set-up (record sizes) would be
+    /// computed ahead of every direct forward too.
+    @inline(never)
+    private func handOffToPeer(_ subscription: Subscription, to destination: Int, mode: Int, queues: UnsafeBufferPointer<ByteSlice>,
+                               publisher: UInt64, subject: ByteSlice, reply: ByteSlice, headerSize: Int, payload: ByteSlice) {
+        handOff(subscription, to: destination, queues: queues, publisher: publisher, pickHops: mode, subject: subject,
+                reply: reply, headerSize: headerSize, payload: payload)
     }
 
     /// Picks one member of a queue group, remote members weighted by their member count. The start is

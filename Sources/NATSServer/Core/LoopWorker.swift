@@ -50,15 +50,13 @@ package final class LoopWorker {
     /// stamp their receivers' activity with it, so no message costs a clock read.
     var inputTime: UInt64 = 0
 
-    /// Routes picked while one message is being forwarded, each as one subscription of its interest, and
-    /// the queue groups each won (by index into `forwardTargets`); reused, never reallocated in steady state.
-    /// Entries past the counts are stale; all are plain values (unretained references), so resetting
-    /// and filling them costs no reference counting.
-    var forwardTargets = ContiguousArray<Unmanaged<Subscription>>()
-    var forwardTargetCount = 0
-    var forwardQueues = ContiguousArray<(target: Int, queue: ByteSlice)>()
-    var forwardQueueCount = 0
-    /// The queue names of one RMSG being written.
+    /// Routes picked while one message is being forwarded, each as one subscription of its interest, the
+    /// queue groups each won (by index into `forwardTargets`), and the queue names of one RMSG being
+    /// written. Plain values (unretained references, slices), so filling them costs no reference counting.
+    var forwardTargets = ScratchBuffer<Unmanaged<Subscription>>(capacity: 16)
+    var forwardQueues = ScratchBuffer<(target: Int, queue: ByteSlice)>(capacity: 16)
+    var forwardQueueNames = ScratchBuffer<ByteSlice>(capacity: 16)
+    /// The queue names of a route target in a batch being delivered.
     var queueScratch = ContiguousArray<ByteSlice>()
     /// The registered route connections this loop serves, by peer and pool slot (LoopWorker+Routes.swift).
     package var hostedRoutes = ContiguousArray<HostedRoute>()
@@ -97,9 +95,13 @@ package final class LoopWorker {
         self.stallThreshold = server.stallThreshold
         self.isTracing = server.isTracing
         self.handoffBytesLimit = LoopWorker.handoffBytesLimit(maxPending: server.options.maxPending)
-        forwardTargets.reserveCapacity(16)
-        forwardQueues.reserveCapacity(16)
         queueScratch.reserveCapacity(16)
+    }
+
+    deinit {
+        forwardTargets.deallocate()
+        forwardQueues.deallocate()
+        forwardQueueNames.deallocate()
     }
 
     /// Traps in debug builds when called off this worker's loop thread.
