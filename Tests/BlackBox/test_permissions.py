@@ -5,6 +5,7 @@ staying open, and wildcard subscriptions never receiving a denied subject."""
 from __future__ import annotations
 
 import asyncio
+import re
 import json
 
 import bcrypt
@@ -329,3 +330,13 @@ async def test_info_has_no_nonce_without_nkey_users(users_server):
     client = await RawClient.open(users_server.port)
     assert "nonce" not in client.info, json.dumps(client.info)
     await client.close()
+
+
+def test_unknown_permission_key_names_key_and_position(impl, tmp_path):
+    # A misspelt key inside a permissions block fails closed: both servers refuse to start and name it.
+    from test_config import run_to_exit
+
+    result = run_to_exit(impl, tmp_path, "authorization {\n  users = [\n"
+                                         "    {user: a, password: b, permissions: {publsh: \"x\"}}\n  ]\n}\n")
+    assert result.returncode != 0
+    assert re.search(r"\.conf:3:\d+: Unknown field \"publsh\" parsing permissions", result.stderr), result.stderr
