@@ -28,6 +28,7 @@ authorization {{
     {{user: svc, password: pw, permissions: {{subscribe: "requests", allow_responses: true}}}}
     {{user: svc2, password: pw, permissions: {{subscribe: "requests", allow_responses: {{max: 2, expires: "1s"}}}}}}
     {{user: plain, password: pw}}
+    {{user: narrow, password: pw, permissions: {{subscribe: "foo.*"}}}}
     {{user: hashed, password: {BCRYPT_PW}, permissions: {{publish: "ok.>", subscribe: "ok.>"}}}}
   ]
 }}
@@ -128,6 +129,18 @@ async def test_subscribe_allow_and_deny_lists(login):
     await subscriber.expect(sub_violation(">"))
     await subscriber.expect(b"PONG\r\n")
     await subscriber.expect_open()
+
+
+async def test_subscription_wildcards_match_permission_wildcards_token_by_token(login):
+    # nats-server matches the subscribed subject against the permissions token by token: a wildcard of the
+    # subscription is matched only by a wildcard of the entry (so `foo.*` admits `foo.>`, not `*.*`).
+    subscriber = await login("narrow")
+    await subscriber.send(b"SUB foo.bar 1\r\nSUB foo.* 2\r\nSUB foo.> 3\r\nSUB *.* 4\r\nSUB foo.bar.baz 5\r\n"
+                          b"SUB > 6\r\nPING\r\n")
+    await subscriber.expect(sub_violation("*.*"))
+    await subscriber.expect(sub_violation("foo.bar.baz"))
+    await subscriber.expect(sub_violation(">"))
+    await subscriber.expect(b"PONG\r\n")
 
 
 async def test_wildcard_subscription_never_receives_denied_subjects(login):

@@ -7,9 +7,11 @@ import NATSProtocol
 extension ClientConnection {
     /// Takes on the permissions of the user the client (re)logged in as: fresh caches and no reply grants,
     /// as nats-server's `RegisterUser` sets them up anew on every CONNECT.
+    /// Subscriptions made before a re-login are kept (as nats-server keeps them); with a subscribe deny list
+    /// their deliveries are filtered from now on, whatever their subjects.
     func adoptPermissions(_ rules: PermissionRules?) {
         permissions = rules.map { ClientPermissions(rules: $0) }
-        filtersDeliveries = false
+        filtersDeliveries = rules?.hasSubscribeDeny == true && !subscriptions.isEmpty
     }
 
     /// Whether the client may not publish to `subject`; the violation is answered here (nats-server's
@@ -32,7 +34,7 @@ extension ClientConnection {
         if !reservedQueue {
             guard let permissions else { return false }
             if permissions.allowsSubscribe(subject: subject.buffer, queue: queue.buffer) {
-                filtersDeliveries = permissions.filtersDeliveries
+                if permissions.filtersDeliveries { filtersDeliveries = true }
                 return false
             }
         }
