@@ -13,8 +13,8 @@ import NATSConfig
 ///   delivery is checked against that list (`mperms`, 256 subjects cached).
 public final class ClientPermissions {
     public let rules: PermissionRules
-    private var publishCache = SubjectVerdictCache(limit: 128)
-    private var deliveryCache = SubjectVerdictCache(limit: 256)
+    private let publishCache = SubjectVerdictCache(limit: 128)
+    private let deliveryCache = SubjectVerdictCache(limit: 256)
 
     /// A granted reply subject: when it was granted and how often it was published to since.
     struct ReplyGrant {
@@ -32,16 +32,58 @@ public final class ClientPermissions {
     /// otherwise grow the table without bound. Past it the oldest grants go first.
     static let maximumGrants = 65536
 
-    /// Set once deliveries must be checked against the subscribe deny list (see `subscriptionAdded`).
+    /// Set once deliveries must be checked against the subscribe deny list (see `allowsSubscribe`).
     public private(set) var filtersDeliveries = false
+
+    /// Copies of the rules' flags, read per message without touching `rules`.
+    @usableFromInline let restrictsPublish: Bool
+    private let tracksReplies: Bool
+
+    /// The last subject the publish rules allowed, copied (up to `quickSubjectCapacity` bytes; count -1 for
+    /// none): `quicklyAllows` compares a PUB's subject with it inline, in the caller's module, before any call.
+    @usableFromInline let quickSubject: UnsafeMutablePointer<UInt8>
+    @usableFromInline @exclusivity(unchecked) var quickSubjectCount = -1
+    static let quickSubjectCapacity = 128
 
     public init(rules: PermissionRules) {
         self.rules = rules
+        restrictsPublish = rules.restrictsPublish
+        tracksReplies = rules.responses != nil
+        quickSubject = UnsafeMutablePointer<UInt8>.allocate(capacity: Self.quickSubjectCapacity)
+    }
+
+    deinit {
+        quickSubject.deallocate()
+    }
+
+    /// True when a PUB to `subject` is certainly allowed without a look-up: publishing is unrestricted, or
+    /// `subject` is the last one the rules allowed. False means: ask `allowsPublish`.
+    @inlinable
+    public func quicklyAllows(_ subject: UnsafeRawBufferPointer) -> Bool {
+        if !restrictsPublish { return true }
+        guard subject.count == quickSubjectCount, let base = subject.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
+            return false
+        }
+        var offset = 0
+        while offset < quickSubjectCount {
+            if quickSubject[offset] != base[offset] { return false }
+            offset &+= 1
+        }
+        return true
+    }
+
+    /// Remembers `subject` as allowed by the rules, for `quicklyAllows`.
+    private func rememberAllowed(_ subject: UnsafeRawBufferPointer) {
+        guard subject.count <= Self.quickSubjectCapacity else { return }
+        if let base = subject.baseAddress {
+            quickSubject.update(from: base.assumingMemoryBound(to: UInt8.self), count: subject.count)
+        }
+        quickSubjectCount = subject.count
     }
 
     /// Whether the client may publish to `subject` now. A granted reply is used up by this publish.
     public func allowsPublish(_ subject: UnsafeRawBufferPointer, now: UInt64) -> Bool {
-        if !rules.restrictsPublish { return true }
+        if !restrictsPublish { return true }
         let allowed: Bool
         if let cached = publishCache.verdict(for: subject) {
             allowed = cached != 0
@@ -49,19 +91,23 @@ public final class ClientPermissions {
             allowed = rules.publishAllowed(subject)
             publishCache.store(allowed ? 1 : 0, for: subject)
         }
-        if allowed { return true }
-        return rules.responses != nil && useReplyGrant(subject, now: now)
+        if allowed {
+            rememberAllowed(subject)
+            return true
+        }
+        return tracksReplies && useReplyGrant(subject, now: now)
     }
 
-    /// Whether a SUB to `subject` in `queue` (empty for none) is allowed; an allowed wildcard or queue
-    /// subscription turns delivery filtering on when a subscribe deny list exists.
+    /// Whether a SUB to `subject` in `queue` (empty for none) is allowed. An allowed wildcard or queue
+    /// subscription that collides with a subscribe deny entry (some subject matches both) turns delivery
+    /// filtering on, as nats-server's `loadMsgDenyFilterIfNeeded` does.
     public func allowsSubscribe(subject: UnsafeRawBufferPointer, queue: UnsafeRawBufferPointer) -> Bool {
         guard rules.allowsSubscribe(subject: subject, queue: queue) else { return false }
-        if rules.hasSubscribeDeny && !filtersDeliveries
-            && (!queue.isEmpty || SubjectPattern(String(decoding: subject, as: UTF8.self)).hasWildcard) {
-            // nats-server turns this on only when the subscription collides with a deny entry; checking more
-            // deliveries than needed gives the same answers (a subject that no deny entry matches passes).
-            filtersDeliveries = true
+        if rules.hasSubscribeDeny && !filtersDeliveries {
+            let pattern = SubjectPattern(String(decoding: subject, as: UTF8.self))
+            if (!queue.isEmpty || pattern.hasWildcard) && rules.subscribeDeny.contains(where: { $0.subject.collides(with: pattern) }) {
+                filtersDeliveries = true
+            }
         }
         return true
     }
@@ -86,7 +132,7 @@ public final class ClientPermissions {
     /// A message with reply subject `reply` was delivered to the client: with `allow_responses`, a reply
     /// the publish rules refuse is granted (a fresh grant replaces an older one for the same subject).
     public func messageDelivered(reply: UnsafeRawBufferPointer, now: UInt64) {
-        guard rules.responses != nil, !reply.isEmpty else { return }
+        guard tracksReplies, !reply.isEmpty else { return }
         if let cached = publishCache.verdict(for: reply) {
             if cached != 0 { return }
         } else if rules.publishAllowed(reply) {

@@ -56,6 +56,21 @@ struct SubjectPattern: Sendable, Equatable {
         return tokenIndex == tokens.count
     }
 
+    /// Whether some literal subject matches both this pattern and `other` (nats-server's `SubjectsCollide`):
+    /// token by token, two literals must be equal, `*` takes any token, and `>` takes whatever is left of
+    /// the other (at least one token).
+    func collides(with other: SubjectPattern) -> Bool {
+        var index = 0
+        while true {
+            if index == tokens.count || index == other.tokens.count { return index == tokens.count && index == other.tokens.count }
+            let mine = tokens[index]
+            let theirs = other.tokens[index]
+            if mine == .rest || theirs == .rest { return true }
+            if mine != .anyOne && theirs != .anyOne && mine != theirs { return false }
+            index += 1
+        }
+    }
+
     func matches(_ subject: [UInt8]) -> Bool {
         subject.withUnsafeBytes { matches($0) }
     }

@@ -86,10 +86,37 @@ import Testing
         #expect(QueueName.matchesAny(Array(queue.utf8), [Array(pattern.utf8)]) == expected)
     }
 
+    @Test(arguments: [
+        ("foo.*", "foo.bar", true), ("foo.*", "foo.bar.baz", false), ("foo.>", "foo.bar.baz", true),
+        ("foo.>", "foo", false), ("*", "foo.bar", false), (">", "a.b", true), ("*.bar", "foo.*", true),
+        ("secret.>", "*", false), ("a.*.c", "a.b.d", false), ("a.*.c", "*.b.>", true), ("foo", "foo", true),
+    ])
+    func subjectsCollide(_ first: String, _ second: String, _ expected: Bool) {
+        #expect(SubjectPattern(first).collides(with: SubjectPattern(second)) == expected)
+        #expect(SubjectPattern(second).collides(with: SubjectPattern(first)) == expected)
+    }
+
+    @Test func verdictCacheIsBoundedAndExact() {
+        let cache = SubjectVerdictCache(limit: 4)
+        for index in 0..<10 {
+            Array("s.\(index)".utf8).withUnsafeBytes { cache.store(UInt8(index), for: $0) }
+            #expect(cache.count <= 4)
+            #expect(Array("s.\(index)".utf8).withUnsafeBytes { cache.verdict(for: $0) } == UInt8(index))
+        }
+        #expect(Array("s.1".utf8).withUnsafeBytes { cache.verdict(for: $0) } == nil)
+        #expect(Array("s.9x".utf8).withUnsafeBytes { cache.verdict(for: $0) } == nil)
+        #expect([UInt8]().withUnsafeBytes { cache.verdict(for: $0) } == nil)
+        [UInt8]().withUnsafeBytes { cache.store(7, for: $0) }
+        #expect([UInt8]().withUnsafeBytes { cache.verdict(for: $0) } == 7)
+    }
+
     @Test func deliveryFilterTurnsOnForWildcardAndQueueSubscriptions() {
         let client = ClientPermissions(rules: PermissionRules(Permissions(subscribe: SubjectPermission(
             deny: ["data.secret", "work.* bad"]))))
         #expect(Self.bytes("data.ok") { s in Self.bytes("") { client.allowsSubscribe(subject: s, queue: $0) } })
+        #expect(!client.filtersDeliveries)
+        // A wildcard that cannot receive a denied subject needs no filter.
+        #expect(Self.bytes("other.*") { s in Self.bytes("") { client.allowsSubscribe(subject: s, queue: $0) } })
         #expect(!client.filtersDeliveries)
         #expect(Self.bytes("data.*") { s in Self.bytes("") { client.allowsSubscribe(subject: s, queue: $0) } })
         #expect(client.filtersDeliveries)

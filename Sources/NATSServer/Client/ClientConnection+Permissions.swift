@@ -18,7 +18,9 @@ extension ClientConnection {
     /// `pubPermissionViolation`).
     @inline(never)
     func publishDenied(subject: ByteSlice) -> Bool {
-        guard let permissions, !permissions.allowsPublish(subject.buffer, now: worker.inputTime) else { return false }
+        guard let reference = permissionsReference else { return false }
+        let now = worker.inputTime
+        if reference._withUnsafeGuaranteedRef({ $0.allowsPublish(subject.buffer, now: now) }) { return false }
         let quoted = GoQuote.quoted(subject.buffer)
         sendErr("Permissions Violation for Publish to \(quoted)")
         server.logger.error("\(label) - Publish Violation - Subject \(quoted)")
@@ -58,17 +60,16 @@ extension ClientConnection {
     /// nats-server's `checkDenySub` in `deliverMsg`). Asked only while `filtersDeliveries` is set.
     @inline(never)
     package func deniesDelivery(of subject: ByteSlice, to subscription: Subscription) -> Bool {
-        guard let permissions else { return false }
-        guard let queue = subscription.queueBytes else {
-            return permissions.deniesDelivery(of: subject.buffer, queue: UnsafeRawBufferPointer(start: nil, count: 0))
-        }
-        return permissions.deniesDelivery(of: subject.buffer, queue: queue.slice.buffer)
+        guard let reference = permissionsReference else { return false }
+        let queue = subscription.queueBytes?.slice.buffer ?? UnsafeRawBufferPointer(start: nil, count: 0)
+        return reference._withUnsafeGuaranteedRef { $0.deniesDelivery(of: subject.buffer, queue: queue) }
     }
 
     /// A message with `reply` was queued for this client: `allow_responses` grants the reply.
     @inline(never)
     func noteReplyDelivered(_ reply: ByteSlice) {
-        permissions?.messageDelivered(reply: reply.buffer, now: worker.inputTime)
+        let now = worker.inputTime
+        permissionsReference?._withUnsafeGuaranteedRef { $0.messageDelivered(reply: reply.buffer, now: now) }
     }
 }
 

@@ -20,7 +20,10 @@ extension ClientConnection: ProtocolHandler {
             sendErr("Invalid Publish Subject")
         }
         // A refused PUB is counted as received, gets no +OK and reaches nobody (nats-server's order).
-        if permissions != nil && publishDenied(subject: subject) { return !isClosed }
+        if let permissions = permissionsReference,
+           !permissions._withUnsafeGuaranteedRef({ $0.quicklyAllows(subject.buffer) }), publishDenied(subject: subject) {
+            return !isClosed
+        }
         if connectOptions.verbose { sendOK() }
         // An empty header block (`HPUB s 0 n`) is delivered as a plain MSG, as nats-server does.
         worker.publish(from: self, subject: subject, reply: reply, headerSize: headerSize == 0 ? -1 : headerSize, payload: payload)

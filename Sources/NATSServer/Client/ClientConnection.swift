@@ -26,7 +26,11 @@ package final class ClientConnection {
 
     /// What the user the client logged in as may publish and subscribe to; nil: anything (a PUB then costs
     /// one nil check). See ClientConnection+Permissions.swift.
-    var permissions: ClientPermissions?
+    var permissions: ClientPermissions? {
+        didSet { permissionsReference = permissions.map { Unmanaged.passUnretained($0) } }
+    }
+    /// `permissions` unretained, for the per-message checks (no reference counting; `permissions` keeps it).
+    var permissionsReference: Unmanaged<ClientPermissions>?
     /// Set while deliveries must be checked against the subscribe deny list (`deniesDelivery`): one flag
     /// read per delivery.
     package var filtersDeliveries = false
@@ -77,7 +81,9 @@ package final class ClientConnection {
         self.nonce = authenticator.requiresNonce ? Array(ServerIdentity.newNonce(length: 15).utf8) : []
         // Without authentication every client is held to the authorization block's permissions, if any.
         if !authenticator.isRequired, let rules = authenticator.defaultRules {
-            self.permissions = ClientPermissions(rules: rules)
+            let permissions = ClientPermissions(rules: rules)
+            self.permissions = permissions
+            self.permissionsReference = Unmanaged.passUnretained(permissions)
         }
     }
 
