@@ -29,6 +29,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        // Ed25519 verification of nkey users' nonce signatures (NATSAuth).
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // MARK: - C shims
@@ -50,7 +52,11 @@ let package = Package(
         // (CONNECT/INFO JSON, config and flags, credentials, logging, monitoring HTTP).
         .target(name: "NATSJSON", dependencies: ["NATSProtocol"], swiftSettings: swiftSettings),
         .target(name: "NATSConfig", swiftSettings: swiftSettings),
-        .target(name: "NATSAuth", dependencies: ["NATSConfig", "CCrypt"], swiftSettings: swiftSettings),
+        .target(
+            name: "NATSAuth",
+            dependencies: ["NATSConfig", "CCrypt", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "NATSLogging",
             dependencies: ["NATSConfig", .product(name: "Logging", package: "swift-log")],

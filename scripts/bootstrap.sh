@@ -79,7 +79,7 @@ fi
 
 want="$(sha256sum "$REQS" | cut -d' ' -f1)"
 have="$(cat "$STAMP" 2>/dev/null || true)"
-if [ "$want" != "$have" ] || ! "$VENV/bin/python" -c 'import nats, pytest, pytest_asyncio, pytest_timeout, bcrypt' >/dev/null 2>&1; then
+if [ "$want" != "$have" ] || ! "$VENV/bin/python" -c 'import nats, pytest, pytest_asyncio, pytest_timeout, bcrypt, nkeys' >/dev/null 2>&1; then
     log "installing Python packages from ${REQS#"$ROOT"/}"
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --requirement "$REQS"
     printf '%s\n' "$want" >"$STAMP"

@@ -11,6 +11,9 @@ the difference in messages is the per-message cost, free of start-up and shutdow
   route    the publishing node of a 2-node cluster: messages forwarded to a route (the subscriber is on
            the other node, which runs normally)
   routed   the receiving node: messages arriving over a route, delivered to a local subscriber
+  permissions  `local` with both clients logged in as a user whose permissions allow the subject (issue 8):
+           publish allow list, subscribe deny list, and a wildcard subscription, so every PUB is checked
+           (cached) and every delivery goes through the subscribe deny filter
 
 With --allocations the same runs go through valgrind's memcheck instead, and the figure is heap
 allocations per message (memcheck's "total heap usage: N allocs"); --max-allocations makes the script
@@ -63,10 +66,19 @@ def start(binary: str, args: list[str], workdir: Path, valgrind_out: Path | None
     return proc, read_ports(workdir, proc.pid)
 
 
-def connect(port: int) -> socket.socket:
+PERMISSIONS_CONFIG = """authorization {
+  users = [ {user: bench, password: bench,
+             permissions: {publish: {allow: ["bench", "_INBOX.>"], deny: ["bench.secret"]},
+                           subscribe: {allow: ">", deny: ["secret.>"]}}} ]
+}
+"""
+CREDENTIALS = b',"user":"bench","pass":"bench"'
+
+
+def connect(port: int, credentials: bytes = b"") -> socket.socket:
     sock = socket.create_connection(("127.0.0.1", port), timeout=60)
     sock.recv(4096)  # INFO
-    sock.sendall(b'CONNECT {"verbose":false,"pedantic":false}\r\nPING\r\n')
+    sock.sendall(b'CONNECT {"verbose":false,"pedantic":false' + credentials + b'}\r\nPING\r\n')
     expect(sock, b"PONG\r\n")
     return sock
 
@@ -81,14 +93,15 @@ def expect(sock: socket.socket, marker: bytes, already: bytes = b"") -> bytes:
     return data
 
 
-def drive(pub_port: int, sub_port: int, count: int, size: int, settle) -> None:
-    """One subscriber on `sub_port`, one publisher on `pub_port` (connected in that order), `count`
-    messages; returns once the subscriber has them all."""
-    sub = connect(sub_port)
-    sub.sendall(b"SUB bench 1\r\nPING\r\n")
+def drive(pub_port: int, sub_port: int, count: int, size: int, settle, credentials: bytes = b"",
+          sub_subject: bytes = b"bench") -> None:
+    """One subscriber (to `sub_subject`) on `sub_port`, one publisher on `pub_port` (connected in that
+    order), `count` messages on `bench`; returns once the subscriber has them all."""
+    sub = connect(sub_port, credentials)
+    sub.sendall(b"SUB " + sub_subject + b" 1\r\nPING\r\n")
     expect(sub, b"PONG\r\n")
     settle()
-    pub = connect(pub_port)
+    pub = connect(pub_port, credentials)
     frame = b"PUB bench %d\r\n" % size + b"x" * size + b"\r\n"
     per_message = len(b"MSG bench 1 %d\r\n" % size) + size + 2
     batch = frame * 1000
@@ -134,6 +147,12 @@ def measure(binary: str, path: str, count: int, size: int) -> int:
                 port = port_of(ports["nats"])
                 # The subscriber connects first (loop 0), the publisher second (loop 1 with two loops).
                 drive(port, port, count, size, settle=lambda: None)
+            elif path == "permissions":
+                config = workdir / "permissions.conf"
+                config.write_text(PERMISSIONS_CONFIG)
+                proc, ports = start(binary, ["--loops", "1", "-c", str(config)], workdir, out)
+                port = port_of(ports["nats"])
+                drive(port, port, count, size, settle=lambda: None, credentials=CREDENTIALS, sub_subject=b"*")
             else:
                 # Node A publishes (route path) or receives (routed path); node B is the other end.
                 measured_dir = workdir / "a"
@@ -171,7 +190,7 @@ def main() -> int:
     parser.add_argument("--allocations", action="store_true", help="count heap allocations (memcheck)")
     parser.add_argument("--max-allocations", type=float, default=None,
                         help="with --allocations: exit 1 when a path allocates more per message")
-    parser.add_argument("paths", nargs="+", choices=["local", "crossloop", "route", "routed"])
+    parser.add_argument("paths", nargs="+", choices=["local", "crossloop", "route", "routed", "permissions"])
     options = parser.parse_args()
     global TOOL
     TOOL = "memcheck" if options.allocations else "callgrind"

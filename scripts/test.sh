@@ -117,7 +117,7 @@ fi
 
 # The release binary: what users run, with the -Ounchecked hot path, so the hostile-input and
 # cluster files run against it too.
-RELEASE_BLACKBOX="${RELEASE_BLACKBOX:-test_protocol_errors.py test_robustness.py test_pubsub.py test_cluster_*.py test_hostile*.py test_fuzz*.py}"
+RELEASE_BLACKBOX="${RELEASE_BLACKBOX:-test_protocol_errors.py test_robustness.py test_pubsub.py test_permissions.py test_nkeys.py test_cluster_*.py test_hostile*.py test_fuzz*.py}"
 if [ "$RELEASE_BLACKBOX" != "none" ]; then
     echo "== swift build -c release"
     if swift build -c release "${SCRATCH[@]}" 2>&1 | tee "$LOGS/build-release.log"; then
@@ -142,13 +142,14 @@ if [ "$RELEASE_BLACKBOX" != "none" ]; then
 fi
 
 # --- Allocations: the release natsd under valgrind's memcheck, heap allocations per message on each path
-# (pub→sub on one loop and across loops, forward to a route, delivery from a route). The hot path's rule
+# (pub→sub on one loop and across loops, forward to a route, delivery from a route, and pub→sub on one
+# loop by a user with permissions: cached PUB check and delivery deny filter). The hot path's rule
 # is none per message; 0.01 leaves room for timers and the like spread over the run. About a minute.
 alloc_summary="allocations: not run"
 if [ "$RELEASE_BLACKBOX" != "none" ] && [ -n "${RELEASE_DIR:-}" ]; then
     echo "== heap allocations per message (scripts/callgrind-path.py --allocations)"
     if python3 scripts/callgrind-path.py --binary "$RELEASE_DIR/natsd" --allocations --max-allocations 0.01 \
-        local crossloop route routed 2>&1 | tee "$LOGS/alloc.log"; then
+        local crossloop route routed permissions 2>&1 | tee "$LOGS/alloc.log"; then
         passed=$((passed + 1))
         alloc_summary="allocations: $(tr '\n' ';' <"$LOGS/alloc.log" | sed 's/;$//')"
     else

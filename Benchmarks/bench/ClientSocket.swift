@@ -126,10 +126,13 @@ final class ClientSocket {
     }
 
     /// Sends CONNECT (plus `extra` frames) and a PING, then waits for the PONG: afterwards the
-    /// server has processed everything sent before it.
-    func handshake(extra: String = "", scanner: inout InboundScanner, timeoutSeconds: Double = 10) throws {
+    /// server has processed everything sent before it. `credentials` are CONNECT fields, such as
+    /// `"user":"u","pass":"p"`.
+    func handshake(extra: String = "", credentials: String = "", scanner: inout InboundScanner,
+                   timeoutSeconds: Double = 10) throws {
         let pongsBefore = scanner.pongs
-        try write("CONNECT {\"verbose\":false,\"pedantic\":false}\r\n" + extra + "PING\r\n")
+        let fields = credentials.isEmpty ? "" : "," + credentials
+        try write("CONNECT {\"verbose\":false,\"pedantic\":false\(fields)}\r\n" + extra + "PING\r\n")
         try read(into: &scanner, until: deadline(after: timeoutSeconds), what: "PONG after CONNECT") {
             $0.pongs > pongsBefore
         }

@@ -50,6 +50,8 @@ struct ThroughputRun {
     let payloadSize: Int
     let messageCount: Int
     let timeoutSeconds: Double
+    /// CONNECT fields of both clients (`"user":"u","pass":"p"`); empty for none.
+    var credentials = ""
 
     static let dataSubject = "bench.data"
     static let probeSubject = "bench.probe"
@@ -63,8 +65,10 @@ struct ThroughputRun {
         if let subscriberPort {
             let count = messageCount
             let runTimeout = timeoutSeconds
+            let credentials = credentials
             Thread.detachNewThread {
-                Self.subscribe(port: subscriberPort, count: count, timeoutSeconds: runTimeout, progress: progress)
+                Self.subscribe(port: subscriberPort, count: count, timeoutSeconds: runTimeout, credentials: credentials,
+                               progress: progress)
             }
             guard progress.ready.wait(timeout: .now() + 15) == .success else {
                 throw BenchError("subscriber not ready")
@@ -74,7 +78,7 @@ struct ThroughputRun {
 
         let publisher = try ClientSocket(port: publisherPort, timeoutSeconds: 10)
         var scanner = InboundScanner()
-        try publisher.handshake(scanner: &scanner)
+        try publisher.handshake(credentials: credentials, scanner: &scanner)
 
         if subscriberPort != nil {
             // Interest may still be travelling through the cluster: probe until it has arrived.
@@ -118,7 +122,8 @@ struct ThroughputRun {
     }
 
     /// Subscriber thread body: subscribe, flush, then count data messages until `count`.
-    private static func subscribe(port: Int, count: Int, timeoutSeconds: Double, progress: SubscriberProgress) {
+    private static func subscribe(port: Int, count: Int, timeoutSeconds: Double, credentials: String,
+                                  progress: SubscriberProgress) {
         var signalledReady = false
         defer {
             if !signalledReady { progress.ready.signal() }
@@ -128,7 +133,7 @@ struct ThroughputRun {
             let socket = try ClientSocket(port: port, timeoutSeconds: 1)
             var scanner = InboundScanner()
             try socket.handshake(
-                extra: "SUB \(dataSubject) 1\r\nSUB \(probeSubject) 2\r\n", scanner: &scanner
+                extra: "SUB \(dataSubject) 1\r\nSUB \(probeSubject) 2\r\n", credentials: credentials, scanner: &scanner
             )
             signalledReady = true
             progress.ready.signal()

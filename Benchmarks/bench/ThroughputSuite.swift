@@ -37,19 +37,44 @@ final class ThroughputSuite {
         if !single.isEmpty {
             run(single, topology: "single node") { try Deployment.single($0, logDirectory: self.logDirectory) }
         }
+        if groups.contains(.pubsub) {
+            // Issue 8, point 7: the same 16 B run by a user whose permissions allow the subjects (compare with
+            // the row without permissions above).
+            let permitted = throughput("1 node: pub → sub, 16 B, user with permissions allowing the subject", size: 16,
+                                       routed: false, subscribed: true, credentials: Self.permittedUserCredentials)
+            run([permitted], topology: "single node with a permissions config") {
+                let config = try self.writePermissionsConfig()
+                return try Deployment.single($0, logDirectory: self.logDirectory, tuning: NodeTuning(arguments: ["-c", config]))
+            }
+        }
         if !cluster.isEmpty {
             run(cluster, topology: "3-node cluster") { try Deployment.chainedCluster($0, logDirectory: self.logDirectory) }
         }
     }
 
-    private func throughput(_ title: String, size: Int, routed: Bool, subscribed: Bool) -> Scenario {
+    static let permittedUserCredentials = "\"user\":\"bench\",\"pass\":\"bench\""
+
+    /// One user allowed to publish and subscribe to the bench's subjects (`bench.>`), read by both servers.
+    private func writePermissionsConfig() throws -> String {
+        let path = "\(logDirectory)/permissions.conf"
+        try """
+            authorization {
+              users = [ {user: bench, password: bench, permissions: {publish: "bench.>", subscribe: "bench.>"}} ]
+            }
+
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    private func throughput(_ title: String, size: Int, routed: Bool, subscribed: Bool,
+                            credentials: String = "") -> Scenario {
         let count = options.messageCount(for: size)
         let timeout = options.timeout(for: count)
         return Scenario(rows: [("\(title) (msgs/s)", .higherIsBetter, .rate)]) { deployment in
             let run = ThroughputRun(
                 publisherPort: deployment.port(0),
                 subscriberPort: subscribed ? deployment.port(routed ? 2 : 0) : nil,
-                payloadSize: size, messageCount: count, timeoutSeconds: timeout
+                payloadSize: size, messageCount: count, timeoutSeconds: timeout, credentials: credentials
             )
             return [try run.run()]
         }

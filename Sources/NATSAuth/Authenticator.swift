@@ -1,17 +1,41 @@
 import NATSConfig
 import CCrypt
 
-/// Checks client credentials against what the operator configured: a list of users, one user, or a token
-/// (`ServerOptions.validate` guarantees at most one of these). Passwords and tokens may be stored as bcrypt
-/// hashes (`$2a$…`), verified with libcrypt's `crypt_r`.
+/// Checks client credentials against what the operator configured: a list of users (with names and
+/// passwords, or nkeys), one user, or a token (`ServerOptions.validate` guarantees at most one of these).
+/// Passwords and tokens may be stored as bcrypt hashes (`$2a$…`), verified with libcrypt's `crypt_r`; nkey
+/// users sign the nonce of their INFO (`NonceSignature`). A login carries the user's permissions.
 package struct Authenticator {
     package let username: String
     package let password: String
     package let token: String
     /// Password (plain or bcrypt) by user name, from `authorization { users = [...] }`.
     package let users: [String: String]
+    /// Compiled permissions by user name, for the users that have some.
+    let userRules: [String: PermissionRules]
+    /// The nkey entries of `users`, by public key (as written).
+    let nkeys: [String: NkeyEntry]
+    /// The `authorization` block's permissions, for logins that are not `users` entries (the single user,
+    /// the token holder, or anyone when no authentication is configured).
+    package let defaultRules: PermissionRules?
     /// `no_auth_user`: the entry of `users` a client without credentials logs in as; empty for none.
     package let noAuthUser: String
+
+    struct NkeyEntry: Sendable {
+        /// The 32 raw ed25519 key bytes; nil for a malformed key (`check` refuses such a config).
+        let publicKey: [UInt8]?
+        let rules: PermissionRules?
+    }
+
+    /// Who a client logged in as, and what it may do.
+    package struct Login: Sendable {
+        /// nil: no restriction.
+        package let rules: PermissionRules?
+
+        package init(rules: PermissionRules?) {
+            self.rules = rules
+        }
+    }
 
     package init(options: ServerOptions) {
         username = options.username
@@ -20,11 +44,29 @@ package struct Authenticator {
         // Names are unique (the config reader refuses duplicates); the last one wins should a caller build
         // options by hand.
         users = Dictionary(options.users.map { ($0.username, $0.password) }, uniquingKeysWith: { $1 })
+        userRules = Dictionary(options.users.compactMap { user in user.permissions.map { (user.username, PermissionRules($0)) } },
+                               uniquingKeysWith: { $1 })
+        nkeys = Dictionary(options.nkeyUsers.map { user in
+            (user.publicKey, NkeyEntry(publicKey: NKey.publicKey(user.publicKey, role: .user),
+                                       rules: user.permissions.map(PermissionRules.init)))
+        }, uniquingKeysWith: { $1 })
+        defaultRules = options.defaultPermissions.map(PermissionRules.init)
         noAuthUser = options.noAuthUser
     }
 
+    /// Refuses what the config reader could not check without NATSAuth: an nkey that is not a user's public
+    /// key ("Not a valid public nkey for a user", nats-server's message, at the entry).
+    package static func check(_ options: ServerOptions) throws(ConfigError) {
+        for user in options.nkeyUsers where !NKey.isValidUserKey(user.publicKey) {
+            throw ConfigError("Not a valid public nkey for a user", at: user.position)
+        }
+    }
+
     /// Whether every client is authenticated (and held to the authentication timeout until it is).
-    package var isRequired: Bool { !users.isEmpty || !username.isEmpty || !token.isEmpty }
+    package var isRequired: Bool { !users.isEmpty || !nkeys.isEmpty || !username.isEmpty || !token.isEmpty }
+
+    /// Whether client INFO carries a `nonce` to sign: only with nkey users, as nats-server (`nonceRequired`).
+    package var requiresNonce: Bool { !nkeys.isEmpty }
 
     /// What client INFO says in `auth_required`: false with a `no_auth_user`, since a client may then connect
     /// without credentials (nats-server's `copyInfo` clears it per client; /varz still says true).
@@ -32,7 +74,36 @@ package struct Authenticator {
 
     /// Whether a client without credentials is logged in as `noAuthUser` (only with a users list: `validate`
     /// refuses `no_auth_user` otherwise).
-    package var hasNoAuthUser: Bool { !noAuthUser.isEmpty && !users.isEmpty }
+    package var hasNoAuthUser: Bool { !noAuthUser.isEmpty && (!users.isEmpty || !nkeys.isEmpty) }
+
+    /// Logs a client in with its CONNECT credentials: nil when they are refused. The rules are nats-server's
+    /// (auth.go `processClientOrLeafAuthentication`):
+    /// - an `nkey` names an nkey user, whose `sig` must be its signature of `nonce`; an unknown nkey is
+    ///   refused even when a user name is offered too;
+    /// - otherwise `authorize` decides (users list, token, single user);
+    /// - with a `no_auth_user` that is an nkey, a client offering nothing logs in as it without a signature.
+    package func login(user: String, pass: String, authToken: String, nkey: String, signature: String,
+                       nonce: [UInt8]) -> Login? {
+        if !nkeys.isEmpty {
+            var key = nkey
+            let offersNothing = user.isEmpty && pass.isEmpty && authToken.isEmpty && nkey.isEmpty
+            if offersNothing && hasNoAuthUser && nkeys[noAuthUser] != nil { key = noAuthUser }
+            if !key.isEmpty {
+                guard let entry = nkeys[key], let publicKey = entry.publicKey else { return nil }
+                if key != noAuthUser || !offersNothing {
+                    guard NonceSignature.isValid(signature, of: nonce, by: publicKey) else { return nil }
+                }
+                return Login(rules: entry.rules)
+            }
+            if users.isEmpty { return nil }
+        }
+        guard authorize(user: user, pass: pass, authToken: authToken) else { return nil }
+        if !users.isEmpty {
+            let name = user.isEmpty && pass.isEmpty && authToken.isEmpty && hasNoAuthUser ? noAuthUser : user
+            return Login(rules: userRules[name])
+        }
+        return Login(rules: defaultRules)
+    }
 
     /// Whether a client's CONNECT credentials log it in (nats-server's rules: with a users list the name picks
     /// the entry and its password must match; otherwise the token, or the single user and password).

@@ -6,17 +6,18 @@ extension ServerOptions {
     ///   config or from `--user`/`--auth`), a user together with a token, a password without a user. nats-server
     ///   refuses these combinations inside one config file and silently drops one side when a flag brings them
     ///   together; natsd refuses every such combination, so no credential an operator set is ever ignored.
-    /// - `no_auth_user` must name an entry of the users list: nats-server's `validateNoAuthUser` (auth.go), with
-    ///   its messages. (With `accounts`, which natsd refuses, it could also name an account's user.)
+    /// - `no_auth_user` must name an entry of the users list (a user name or an nkey): nats-server's
+    ///   `validateNoAuthUser` (auth.go), with its messages. (With `accounts`, which natsd refuses, it could also name an account's user.)
     /// - Throws: the first problem, as a `ConfigError` without a position.
     public func validate() throws(ConfigError) {
         if maxPayload > maxPending {
             throw ConfigError("max_payload (\(maxPayload)) cannot be higher than max_pending (\(maxPending))", at: nil)
         }
-        if !users.isEmpty && !username.isEmpty {
+        let hasUsersList = !users.isEmpty || !nkeyUsers.isEmpty
+        if hasUsersList && !username.isEmpty {
             throw ConfigError("Can not have a single user/pass and a users array", at: nil)
         }
-        if !users.isEmpty && !authToken.isEmpty {
+        if hasUsersList && !authToken.isEmpty {
             throw ConfigError("Can not have a token and a users array", at: nil)
         }
         if (!username.isEmpty || !password.isEmpty) && !authToken.isEmpty {
@@ -26,10 +27,11 @@ extension ServerOptions {
             throw ConfigError("a password is set without a user: clients would need no credentials", at: nil)
         }
         if !noAuthUser.isEmpty {
-            if users.isEmpty {
+            if !hasUsersList {
                 throw ConfigError("no_auth_user: \"\(noAuthUser)\" present, but users/nkeys are not defined", at: nil)
             }
-            if !users.contains(where: { $0.username == noAuthUser }) {
+            if !users.contains(where: { $0.username == noAuthUser })
+                && !nkeyUsers.contains(where: { $0.publicKey == noAuthUser }) {
                 throw ConfigError("no_auth_user: \"\(noAuthUser)\" not present as user or nkey in authorization block "
                                   + "or account configuration", at: nil)
             }

@@ -27,8 +27,14 @@ public struct ServerOptions: Sendable, Equatable {
     /// Plain text or a bcrypt hash (`$2a$…`, `$2b$…`, `$2y$…`).
     public var password = ""
     public var authToken = ""
-    /// `authorization { users = [...] }`.
+    /// `authorization { users = [...] }`: the entries with a user name.
     public var users: [User] = []
+    /// The entries of `users` with an `nkey` instead of a user name.
+    public var nkeyUsers: [NkeyUser] = []
+    /// The `authorization` block's `permissions` (`default_permissions`). Entries of `users` without their
+    /// own already carry them; they bind the single user, the token holder or, without authentication,
+    /// every client (nats-server applies them to users entries only, see `applyAuthorization`).
+    public var defaultPermissions: Permissions?
     /// `no_auth_user`: the entry of `users` a client without credentials is logged in as (empty: none).
     public var noAuthUser = ""
     public var authTimeoutSeconds: Double = 2
@@ -74,7 +80,7 @@ public struct ServerOptions: Sendable, Equatable {
     public var monitoringHost: String { httpHost.isEmpty ? host : httpHost }
 
     /// True when clients must authenticate.
-    public var authRequired: Bool { !username.isEmpty || !authToken.isEmpty || !users.isEmpty }
+    public var authRequired: Bool { !username.isEmpty || !authToken.isEmpty || !users.isEmpty || !nkeyUsers.isEmpty }
 }
 
 /// The `cluster { … }` block and the `--cluster`, `--routes`, `--cluster_name` flags.

@@ -79,9 +79,6 @@ enum UnsupportedConfigKey: Sendable, Equatable {
 
     /// Keys of the `authorization { … }` block natsd does not implement.
     static let authorization: [String: UnsupportedConfigKey] = [
-        "permissions": .refused(missing: "permissions"),
-        "default_permission": .refused(missing: "permissions"),
-        "default_permissions": .refused(missing: "permissions"),
         "auth_callout": .refused(missing: "auth callout"),
         "auth_hook": .refused(missing: "auth callout"),
         "proxy_required": .refusedUnlessOff(missing: "trusted proxies"),
@@ -89,10 +86,6 @@ enum UnsupportedConfigKey: Sendable, Equatable {
 
     /// Keys of one entry of `authorization { users = [ … ] }` natsd does not implement.
     static let userEntry: [String: UnsupportedConfigKey] = [
-        "nkey": .refused(missing: "nkey users"),
-        "permission": .refused(missing: "permissions"),
-        "permissions": .refused(missing: "permissions"),
-        "authorization": .refused(missing: "permissions"),
         "allowed_connection_types": .refused(missing: "connection type restrictions"),
         "connection_types": .refused(missing: "connection type restrictions"),
         "clients": .refused(missing: "connection type restrictions"),

@@ -29,6 +29,12 @@ case .signal(let command, _):
     FileHandle.standardError.write(Data("natsd: --signal \(command) is not supported yet\n".utf8))
     exit(1)
 case .run(let options):
+    do {
+        try Server.checkSecurity(options)
+    } catch {
+        FileHandle.standardError.write(Data("natsd: \(error)\n".utf8))
+        exit(1)
+    }
     if options.checkConfig {
         print("natsd: configuration file \(options.configFile) is valid")
         exit(0)

@@ -103,3 +103,62 @@ import NATSConfig
         #expect(Authenticator(options: options).authorize(user: "", pass: "", authToken: "s3cret"))
     }
 }
+
+/// Logins carry the user's permissions; nkey users sign the nonce (issue 8, point 1).
+@Suite struct AuthenticatorLoginTests {
+    static let nkey = "UAB2CB576PHBBPQ5ODORRZ2LYCMWPZGWGCN2KDK7DXOIMZASKUY3RLKK"
+    static let nonce = Array("DVsVHNgQSTZQhw4".utf8)
+    static let signature = "sZV_nFT-E6jWDnV4YK8hOGfLY-Cui7WCd9EnS0_1YEhu6e2p44BEUguP7uylwgiXcNrXgJZPBscgkpImYEXXDg"
+
+    static func options() -> ServerOptions {
+        var options = ServerOptions()
+        options.users = [ServerOptions.User(username: "alice", password: "pw",
+                                            permissions: Permissions(publish: SubjectPermission(allow: ["a"]))),
+                         ServerOptions.User(username: "bob", password: "pw")]
+        options.nkeyUsers = [ServerOptions.NkeyUser(publicKey: nkey,
+                                                    permissions: Permissions(publish: SubjectPermission(allow: ["n"])))]
+        return options
+    }
+
+    @Test func nkeyLogin() throws {
+        let authenticator = Authenticator(options: Self.options())
+        #expect(authenticator.isRequired && authenticator.requiresNonce)
+        let login = authenticator.login(user: "", pass: "", authToken: "", nkey: Self.nkey, signature: Self.signature,
+                                        nonce: Self.nonce)
+        #expect(login?.rules?.restrictsPublish == true)
+        #expect(authenticator.login(user: "", pass: "", authToken: "", nkey: Self.nkey, signature: Self.signature,
+                                    nonce: Array("other".utf8)) == nil)
+        #expect(authenticator.login(user: "", pass: "", authToken: "", nkey: Self.nkey, signature: "",
+                                    nonce: Self.nonce) == nil)
+        // An unknown nkey is refused even with good user credentials beside it.
+        #expect(authenticator.login(user: "alice", pass: "pw", authToken: "", nkey: "UNKNOWN", signature: Self.signature,
+                                    nonce: Self.nonce) == nil)
+        #expect(authenticator.login(user: "", pass: "", authToken: "", nkey: "", signature: "", nonce: Self.nonce) == nil)
+    }
+
+    @Test func userLoginsCarryTheirRules() {
+        let authenticator = Authenticator(options: Self.options())
+        #expect(authenticator.login(user: "alice", pass: "pw", authToken: "", nkey: "", signature: "", nonce: [])?
+            .rules != nil)
+        let bob = authenticator.login(user: "bob", pass: "pw", authToken: "", nkey: "", signature: "", nonce: [])
+        #expect(bob != nil && bob?.rules == nil)
+        #expect(authenticator.login(user: "bob", pass: "x", authToken: "", nkey: "", signature: "", nonce: []) == nil)
+    }
+
+    @Test func blockPermissionsBindTheSingleUser() {
+        var options = ServerOptions()
+        options.username = "u"
+        options.password = "p"
+        options.defaultPermissions = Permissions(publish: SubjectPermission(allow: ["x"]))
+        let authenticator = Authenticator(options: options)
+        #expect(!authenticator.requiresNonce)
+        #expect(authenticator.login(user: "u", pass: "p", authToken: "", nkey: "", signature: "", nonce: [])?.rules != nil)
+    }
+
+    @Test func malformedNkeysAreRefusedAtStart() {
+        var options = ServerOptions()
+        options.nkeyUsers = [ServerOptions.NkeyUser(publicKey: "UABC")]
+        #expect(throws: ConfigError.self) { try Authenticator.check(options) }
+        #expect(throws: Never.self) { try Authenticator.check(Self.options()) }
+    }
+}

@@ -116,9 +116,8 @@ import Testing
         ("cluster { authorization { token: x } }", "t.conf:1:27: Cluster authorization does not support tokens"),
         ("cluster { routes: [\"bad\"] }", "t.conf:1:11: invalid route URL \"bad\""),
         ("cluster { pool_size: 257 }", "t.conf:1:11: cluster pool_size must be at most 256"),
-        ("authorization { permissions: {} }",
-         "t.conf:1:17: field \"authorization.permissions\" is not supported yet (natsd has no permissions): "
-            + "refusing to start rather than ignore it"),
+        ("authorization { users = [ {user: a, permissions: {publish: \"a b\"}} ] }",
+         "t.conf:1:51: subject \"a b\" is not a valid subject"),
     ])
     func mappingErrors(_ text: String, _ expected: String) {
         do {

@@ -21,6 +21,7 @@ extension ClientConnection {
         connection.commit(written)
         // A delivery is activity of the receiver (nats-server's flushClients); the time is the read's.
         lastActivity = worker.inputTime
+        if permissionsReference != nil && !reply.isEmpty { noteReplyDelivered(reply) }
         counters.outMessages &+= 1
         counters.outBytes &+= payload.count
         checkPendingOutput()

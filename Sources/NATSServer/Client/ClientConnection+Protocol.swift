@@ -19,6 +19,11 @@ extension ClientConnection: ProtocolHandler {
         if connectOptions.pedantic && !SubjectValidator.isValidLiteral(subject) {
             sendErr("Invalid Publish Subject")
         }
+        // A refused PUB is counted as received, gets no +OK and reaches nobody (nats-server's order).
+        if let permissions = permissionsReference,
+           !permissions._withUnsafeGuaranteedRef({ $0.quicklyAllows(subject.buffer) }), publishDenied(subject: subject) {
+            return !isClosed
+        }
         if connectOptions.verbose { sendOK() }
         // An empty header block (`HPUB s 0 n`) is delivered as a plain MSG, as nats-server does.
         worker.publish(from: self, subject: subject, reply: reply, headerSize: headerSize == 0 ? -1 : headerSize, payload: payload)
@@ -28,6 +33,8 @@ extension ClientConnection: ProtocolHandler {
     package func handleSub(subject: ByteSlice, queue: ByteSlice, sid: ByteSlice) -> Bool {
         if server.isTracing { server.traceIn(label, "SUB \(subject)\(queue.isEmpty ? "" : " \(queue)") \(sid)") }
         noteActivity()
+        // Permissions first, as nats-server checks them before it parses the subject into its index.
+        if subscribeDenied(subject: subject, queue: queue, sid: sid) { return true }
         if !SubjectValidator.isValidSubscription(subject) || (!queue.isEmpty && !SubjectValidator.isValidQueueName(queue)) {
             sendErr("Invalid Subject")
             return true
@@ -69,10 +76,11 @@ extension ClientConnection: ProtocolHandler {
         if server.isTracing { server.traceIn(label, "CONNECT \(json)") }
         lastActivity = worker.inputTime
         let action = handshake.connectArrived(json: json, current: connectOptions, authenticator: server.authenticator,
-                                              headersSupported: !server.options.noHeaderSupport)
+                                              headersSupported: !server.options.noHeaderSupport, nonce: nonce)
         switch action {
         case .accept(let options):
             connectOptions = options
+            adoptPermissions(handshake.rules)
             if options.verbose { sendOK() }
             return true
         case .reject(let rejection):

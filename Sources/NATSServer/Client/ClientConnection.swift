@@ -1,3 +1,4 @@
+import NATSAuth
 import NATSConfig
 import NATSJSON
 import Logging
@@ -22,6 +23,19 @@ package final class ClientConnection {
     /// Set once `-ERR`/close has been decided: stop parsing and delivering.
     var isClosed = false
     var closeReason: CloseReason?
+
+    /// What the user the client logged in as may publish and subscribe to; nil: anything (a PUB then costs
+    /// one nil check). See ClientConnection+Permissions.swift.
+    var permissions: ClientPermissions? {
+        didSet { permissionsReference = permissions.map { Unmanaged.passUnretained($0) } }
+    }
+    /// `permissions` unretained, for the per-message checks (no reference counting; `permissions` keeps it).
+    var permissionsReference: Unmanaged<ClientPermissions>?
+    /// Set while deliveries must be checked against the subscribe deny list (`deniesDelivery`): one flag
+    /// read per delivery.
+    package var filtersDeliveries = false
+    /// The `nonce` of this client's INFO, which an nkey user signs in CONNECT; empty without nkey users.
+    let nonce: [UInt8]
 
     /// Subscriptions by sid. SUB/UNSUB are not on the per-message path, so a plain dictionary is fine.
     package var subscriptions: [[UInt8]: Subscription] = [:]
@@ -61,8 +75,16 @@ package final class ClientConnection {
         self.lastActivity = now
         self.lastInput = now
         self.nextPingAt = now + server.firstPingDelayMilliseconds()
-        self.handshake = ClientHandshake(authenticationRequired: server.authenticator.isRequired, now: now,
+        let authenticator = server.authenticator
+        self.handshake = ClientHandshake(authenticationRequired: authenticator.isRequired, now: now,
                                          authTimeoutMilliseconds: UInt64(server.options.authTimeoutSeconds * 1000))
+        self.nonce = authenticator.requiresNonce ? Array(ServerIdentity.newNonce(length: 15).utf8) : []
+        // Without authentication every client is held to the authorization block's permissions, if any.
+        if !authenticator.isRequired, let rules = authenticator.defaultRules {
+            let permissions = ClientPermissions(rules: rules)
+            self.permissions = permissions
+            self.permissionsReference = Unmanaged.passUnretained(permissions)
+        }
     }
 
     var echo: Bool { connectOptions.echo }
@@ -73,7 +95,7 @@ package final class ClientConnection {
     func start() {
         connection.delegate = self
         connection.setNoDelay(true)
-        connection.write(server.clientInfoLine(for: self))
+        connection.write(server.clientInfoLine(for: self, nonce: nonce))
         connection.startReading()
         server.logger.debug("\(label) - Client connection created")
     }
@@ -139,10 +161,13 @@ extension ClientConnection: TCPConnectionDelegate {
     package func connectionDidRead(_ connection: TCPConnection, bytes: UnsafeRawBufferPointer) -> ReadDisposition {
         guard !isClosed else { return ReadDisposition(consumed: bytes.count, needed: 0) }
         // With auth required the very first op must be CONNECT; nats-server decides on the first byte.
-        if handshake.awaitsAuthentication, let first = bytes.first,
-           case .reject(let rejection) = handshake.opArrived(firstByte: first, authenticator: server.authenticator) {
-            reject(rejection)
-            return ReadDisposition(consumed: bytes.count, needed: 0)
+        if handshake.awaitsAuthentication, let first = bytes.first {
+            if case .reject(let rejection) = handshake.opArrived(firstByte: first, authenticator: server.authenticator) {
+                reject(rejection)
+                return ReadDisposition(consumed: bytes.count, needed: 0)
+            }
+            // Let in as the no_auth_user by an op other than CONNECT: that user's permissions hold.
+            if handshake.isConnected { adoptPermissions(handshake.rules) }
         }
         let messagesBefore = counters.inMessages
         let disposition = dispatchRead(bytes)

@@ -52,6 +52,8 @@ package struct ClientHandshake {
     }
 
     package private(set) var state: State
+    /// The permissions of the user the client logged in as (nil: none), set with every accepted login.
+    package private(set) var rules: PermissionRules?
 
     /// A new client's handshake. `now` is the loop time of accept; with `authenticationRequired` the
     /// client has `authTimeoutMilliseconds` from then to send an accepted CONNECT.
@@ -73,24 +75,31 @@ package struct ClientHandshake {
     /// come, unless a `no_auth_user` lets the client in.
     package mutating func opArrived(firstByte: UInt8, authenticator: Authenticator) -> OpAction {
         guard awaitsAuthentication, firstByte != UInt8(ascii: "C"), firstByte != UInt8(ascii: "c") else { return .proceed }
-        guard authenticator.hasNoAuthUser, authenticator.authorize(user: "", pass: "", authToken: "") else {
+        guard authenticator.hasNoAuthUser,
+              let login = authenticator.login(user: "", pass: "", authToken: "", nkey: "", signature: "", nonce: []) else {
             return .reject(Rejection(errorText: "Authorization Violation", reason: .authenticationViolation, logMessage: nil))
         }
+        rules = login.rules
         state = .connected
         return .proceed
     }
 
     /// A CONNECT with argument `json` arrived; `current` are the client's options (the defaults before
-    /// the first CONNECT). `headersSupported` is false when the server turned header support off.
+    /// the first CONNECT). `headersSupported` is false when the server turned header support off; `nonce`
+    /// is the one the client's INFO carried (empty without nkey users), which an nkey user signs.
     package mutating func connectArrived(json: ByteSlice, current: ConnectOptions, authenticator: Authenticator,
-                                         headersSupported: Bool) -> ConnectAction {
+                                         headersSupported: Bool, nonce: [UInt8] = []) -> ConnectAction {
         // A later CONNECT changes only the fields it names, as nats-server decodes it over the client's
         // current options (a `CONNECT {}` keeps verbose off once it was turned off).
         let decoded = isConnected ? ConnectOptions.decode(json, over: current) : ConnectOptions.decode(json)
         guard let options = decoded else {
             return .reject(Rejection(errorText: nil, reason: .protocolViolation, logMessage: nil))
         }
-        if authenticator.isRequired && !authenticator.authorize(user: options.user, pass: options.pass, authToken: options.authToken) {
+        let login = authenticator.isRequired
+            ? authenticator.login(user: options.user, pass: options.pass, authToken: options.authToken,
+                                  nkey: options.nkey, signature: options.sig, nonce: nonce)
+            : Authenticator.Login(rules: authenticator.defaultRules)
+        guard let login else {
             return .reject(Rejection(errorText: "Authorization Violation", reason: .authenticationViolation,
                                      logMessage: "Client connection closed: authentication failure"))
         }
@@ -102,6 +111,7 @@ package struct ClientHandshake {
         }
         // Logged in, whatever follows: nats-server clears the auth timer before the header check.
         state = .connected
+        rules = login.rules
         if options.noResponders && !(options.headers && headersSupported) {
             return .reject(Rejection(errorText: "no responders requires headers support",
                                      reason: .noRespondersRequiresHeaders, logMessage: nil))

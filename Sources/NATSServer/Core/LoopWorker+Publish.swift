@@ -206,6 +206,8 @@ extension LoopWorker {
     func deliver(to subscription: Subscription, receiver: ClientConnection, subject: ByteSlice, reply: ByteSlice,
                  headerSize: Int, payload: ByteSlice) -> Bool {
         if receiver.isClosed { return false }
+        // Subscribe deny list of the receiver (issue 8, ClientConnection+Permissions.swift).
+        if receiver.filtersDeliveries && receiver.deniesDelivery(of: subject, to: subscription) { return false }
         // Every delivery is counted: a later `UNSUB sid max` compares max with it.
         subscription.delivered &+= 1
         let limit = subscription.maxMessages

@@ -71,7 +71,14 @@ public final class Server {
     /// Limits handed to the parser for client connections.
     let clientParserLimits: ParserLimits
 
+    /// The checks of the security settings that need NATSAuth (an nkey that is not a user's public key),
+    /// made before the server starts and by `-t`.
+    public static func checkSecurity(_ options: ServerOptions) throws(ConfigError) {
+        try Authenticator.check(options)
+    }
+
     public init(options: ServerOptions, logger: Logger) throws {
+        try Server.checkSecurity(options)
         self.options = options
         self.logger = logger
         self.loop = try EventLoop()
