@@ -82,4 +82,79 @@ import Testing
         runLoop(peerLoop) { peer.closeCalls == 1 }
         for loop in [acceptLoop, serveLoop, peerLoop] { #expect(loop.shutdown() == 0) }
     }
+    /// A connection in use moves with the bytes it read but did not consume (a route registered in the
+    /// middle of a read): the new loop's delegate gets them first even if the peer sends nothing more,
+    /// then what follows, in order; output queued before the move was written first.
+    @Test func connectionInUseMovesWithItsUnreadInput() throws {
+        let acceptLoop = try EventLoop()
+        let serveLoop = try EventLoop()
+        var accepted: TCPConnection?
+        let firstLine = StopAfterFirstLine()
+        let listener = try TCPListener(loop: acceptLoop, host: "127.0.0.1", port: 0) { connection in
+            accepted = connection
+            connection.delegate = firstLine
+            connection.startReading()
+            connection.write(Array("WELCOME\n".utf8))
+        }
+        let peerLoop = try EventLoop()
+        guard case .success(let client)? = dial(peerLoop, port: listener.port) else {
+            Issue.record("dial failed")
+            return
+        }
+        let peer = RecordingDelegate()
+        client.delegate = peer
+        client.startReading()
+        client.write(Array("HELLO\nREST1 REST2".utf8))
+        for _ in 0..<500 where firstLine.lines.isEmpty || !(accepted?.isOutputIdle ?? false) {
+            peerLoop.runOnce(wait: false)
+            acceptLoop.runOnce(wait: false)
+            usleep(1_000)
+        }
+        #expect(firstLine.lines == ["HELLO"])
+        let connection = try #require(accepted)
+        connection.stopReading()
+        let (descriptor, unread) = try #require(connection.detachSocketKeepingInput())
+        #expect(String(decoding: unread, as: UTF8.self) == "REST1 REST2", "the tail after the line that stopped the read")
+        let served = try TCPConnection(loop: serveLoop, socket: descriptor)
+        let rest = RecordingDelegate()
+        served.delegate = rest
+        served.startReading(replaying: unread)
+        for _ in 0..<500 where rest.received.count < 11 {
+            serveLoop.runOnce(wait: false)
+            usleep(1_000)
+        }
+        #expect(String(decoding: rest.received, as: UTF8.self) == "REST1 REST2", "replayed with nothing new from the peer")
+        client.write(Array(" MORE".utf8))
+        for _ in 0..<500 where rest.received.count < 16 || peer.received.count < 8 {
+            peerLoop.runOnce(wait: false)
+            serveLoop.runOnce(wait: false)
+            usleep(1_000)
+        }
+        #expect(String(decoding: rest.received, as: UTF8.self) == "REST1 REST2 MORE")
+        #expect(String(decoding: peer.received, as: UTF8.self) == "WELCOME\n", "output queued before the move arrived")
+        #expect(firstLine.closeCalls == 0, "the old delegate is not told of the detach")
+        served.close()
+        client.close()
+        listener.close()
+        runLoop(serveLoop) { rest.closeCalls == 1 }
+        runLoop(peerLoop) { peer.closeCalls == 1 }
+        for loop in [acceptLoop, serveLoop, peerLoop] { #expect(loop.shutdown() == 0) }
+    }
+}
+
+/// Consumes the first newline-terminated line of a read and nothing after it (as a route's parser stops
+/// after the INFO that registered it).
+private final class StopAfterFirstLine: TCPConnectionDelegate {
+    var lines: [String] = []
+    var closeCalls = 0
+
+    func connectionDidRead(_ connection: TCPConnection, bytes: UnsafeRawBufferPointer) -> ReadDisposition {
+        guard lines.isEmpty, let newline = bytes.firstIndex(of: UInt8(ascii: "\n")) else {
+            return ReadDisposition(consumed: 0, needed: 0)
+        }
+        lines.append(String(decoding: bytes[..<newline], as: UTF8.self))
+        return ReadDisposition(consumed: newline + 1, needed: 0)
+    }
+
+    func connectionDidClose(_ connection: TCPConnection, error: UVError?) { closeCalls += 1 }
 }
