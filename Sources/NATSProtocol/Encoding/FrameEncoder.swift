@@ -49,6 +49,20 @@ public enum FrameEncoder {
         return length + decimalLength(payloadCount) + 2 + payloadCount + 2
     }
 
+    /// At least the length of the RMSG/HMSG frame `writeRoutedMessage` writes, found by additions only:
+    /// room for the longest decimal sizes instead of counting their digits (the caller reserves this,
+    /// then commits what was written). Exact, via `routedMessageLength`, when queues are named.
+    @inlinable
+    public static func routedMessageSpace(account: ByteSlice, subject: ByteSlice, reply: ByteSlice, queues: UnsafeBufferPointer<ByteSlice>, headerSize: Int, payloadCount: Int) -> Int {
+        guard queues.isEmpty else {
+            return routedMessageLength(account: account, subject: subject, reply: reply, queues: queues, headerSize: headerSize,
+                                       payloadCount: payloadCount)
+        }
+        // "RMSG " + account + " " + subject + " " + reply + " " + header size (≤ 20 digits) + " " +
+        // size (≤ 20 digits) + CRLF + payload + CRLF.
+        return account.count &+ subject.count &+ reply.count &+ payloadCount &+ 56
+    }
+
     /// Writes exactly the frame measured by `routedMessageLength` and returns the byte count written.
     @inlinable
     public static func writeRoutedMessage(to destination: UnsafeMutableRawPointer, account: ByteSlice, subject: ByteSlice, reply: ByteSlice, queues: UnsafeBufferPointer<ByteSlice>, headerSize: Int, payload: ByteSlice) -> Int {

@@ -61,12 +61,11 @@ extension LoopWorker {
     /// `peerKey`, so a route served by another loop is never touched here, and a peer whose interest came
     /// over several pool connections still gets the message once. The subscription is held unretained:
     /// the match result keeps it alive until the message is forwarded.
+    /// Remote interest is in the index only while its route is registered (added on RS+ of a registered
+    /// route, removed first thing when it closes), so the route itself is not looked at here; a route that
+    /// closed during this very publish is skipped when the message is written (`forward(to:)`).
     @inline(__always)
     private func markForward(_ subscription: Subscription, queue: ByteSlice?) -> Int {
-        if subscription.loopIndex == index
-            && subscription.routeReference?._withUnsafeGuaranteedRef({ $0.state }) != .registered {
-            return 0
-        }
         let peerKey = subscription.peerKey
         var target = 0
         while target < forwardTargets.count && forwardTargets[target]._withUnsafeGuaranteedRef({ $0.peerKey }) != peerKey {

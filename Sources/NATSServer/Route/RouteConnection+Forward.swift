@@ -2,13 +2,14 @@ import NATSConfig
 import NATSProtocol
 
 extension RouteConnection {
-    /// Queues one RMSG/HMSG for the peer: payload copied once into the outbound chunk.
+    /// Queues one RMSG/HMSG for the peer: payload copied once into the outbound chunk (space reserved by
+    /// an upper bound, then the bytes written committed).
     @inline(__always)
     func forward(subject: ByteSlice, reply: ByteSlice, queues: UnsafeBufferPointer<ByteSlice>, headerSize: Int, payload: ByteSlice) {
-        let account = cluster.globalAccountSlice
-        let length = FrameEncoder.routedMessageLength(
+        let account = accountSlice
+        let space = FrameEncoder.routedMessageSpace(
             account: account, subject: subject, reply: reply, queues: queues, headerSize: headerSize, payloadCount: payload.count)
-        let destination = connection.reserve(length)
+        let destination = connection.reserve(space)
         let written = FrameEncoder.writeRoutedMessage(
             to: destination, account: account, subject: subject, reply: reply, queues: queues, headerSize: headerSize, payload: payload)
         connection.commit(written)

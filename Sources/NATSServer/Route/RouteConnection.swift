@@ -23,6 +23,9 @@ package final class RouteConnection {
     package let remoteHost: String
     package let remotePort: Int
     package let label: String
+    /// `$G` as RMSG names it (the cluster's bytes, which outlive the route), kept here so a forward
+    /// reads it with one load.
+    let accountSlice: ByteSlice
     package let didSolicit: Bool
     /// Configured route (retried forever) rather than learned by gossip.
     package var isExplicit: Bool
@@ -103,6 +106,7 @@ package final class RouteConnection {
         self.remoteHost = connection.remoteHost
         self.remotePort = connection.remotePort
         self.label = "\(connection.remoteHost):\(connection.remotePort) - rid:\(id)"
+        self.accountSlice = cluster.globalAccountSlice
     }
 
     var logger: Logger { cluster.server.logger }

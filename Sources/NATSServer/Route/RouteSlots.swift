@@ -20,18 +20,30 @@ enum RouteSlots {
     /// - Parameters:
     ///   - poolSize: the pair's pool size (1 in the no-pool dialect).
     ///   - offset: the peer's offset (`loop(ofSlot:offset:loops:)`).
-    /// - Returns: a slot in `0..<poolSize`; with one loop, `client % poolSize`.
+    /// - Returns: a slot in `0..<poolSize`; with one loop, `client % poolSize`; with several, chosen
+    ///   by the client's ordinal on its loop (see `ordinal(ofClient:loops:)`).
     @inline(__always)
     static func slot(forClient client: UInt64, onLoop loop: Int, poolSize: Int, offset: Int, loops: Int) -> Int {
         guard poolSize > 1 else { return 0 }
-        if loops > 1 {
-            // The slots this loop serves are r, r + loops, r + 2·loops, ... below poolSize.
-            let first = (loop &- offset % loops &+ loops) % loops
-            if first < poolSize {
-                let count = (poolSize &- first &+ loops &- 1) / loops
-                return first &+ loops &* Int(truncatingIfNeeded: client % UInt64(truncatingIfNeeded: count))
-            }
+        guard loops > 1 else { return Int(truncatingIfNeeded: client % UInt64(truncatingIfNeeded: poolSize)) }
+        // The ids of one loop's clients step by the loop count: taken as they are, they would all fall on
+        // the same slot.
+        let mixed = ordinal(ofClient: client, loops: loops)
+        // The slots this loop serves are r, r + loops, r + 2·loops, ... below poolSize.
+        let first = (loop &- offset % loops &+ loops) % loops
+        if first < poolSize {
+            let count = (poolSize &- first &+ loops &- 1) / loops
+            return first &+ loops &* Int(truncatingIfNeeded: mixed % UInt64(truncatingIfNeeded: count))
         }
-        return Int(truncatingIfNeeded: client % UInt64(truncatingIfNeeded: poolSize))
+        return Int(truncatingIfNeeded: mixed % UInt64(truncatingIfNeeded: poolSize))
+    }
+
+    /// The ordinal of a client among its loop's clients: client ids and accepting loops both advance
+    /// once per accepted connection (round robin, Server+Accept.swift), so the ids of one loop's clients
+    /// step by the loop count, and the id divided by it counts that loop's clients one by one; taken
+    /// modulo the slots they choose from, consecutive clients of a loop take consecutive slots.
+    @inline(__always)
+    static func ordinal(ofClient id: UInt64, loops: Int) -> UInt64 {
+        id / UInt64(truncatingIfNeeded: loops)
     }
 }
