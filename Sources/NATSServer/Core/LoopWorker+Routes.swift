@@ -3,9 +3,16 @@ import NATSProtocol
 /// One registered route connection a loop serves: its peer (`RouteConnection.peerKey`), its pool slot,
 /// the connection unretained (the cluster holds it; the loop drops the entry when it closes).
 package struct HostedRoute {
-    let peerKey: UInt64
-    let slot: Int
+    /// `HostedRoute.key(peer:slot:)`: one compare per entry when looking up.
+    let key: UInt64
     package let route: Unmanaged<RouteConnection>
+
+    /// Peer and slot in one word: peer keys are route ids (far below 2⁴⁸), slots below 2¹⁶ (pools
+    /// are at most 256 connections).
+    @inline(__always)
+    static func key(peer peerKey: UInt64, slot: Int) -> UInt64 {
+        peerKey << 16 | UInt64(truncatingIfNeeded: slot) & 0xFFFF
+    }
 }
 
 extension LoopWorker {
@@ -13,10 +20,11 @@ extension LoopWorker {
     /// a loop serves a handful of route connections; no hashing, no reference counting.
     @inline(__always)
     func hostedRoute(peer peerKey: UInt64, slot: Int) -> Unmanaged<RouteConnection>? {
-        hostedRoutes.withUnsafeBufferPointer { hosted in
+        let key = HostedRoute.key(peer: peerKey, slot: slot)
+        return hostedRoutes.withUnsafeBufferPointer { hosted in
             var position = 0
             while position < hosted.count {
-                if hosted[position].peerKey == peerKey && hosted[position].slot == slot { return hosted[position].route }
+                if hosted[position].key == key { return hosted[position].route }
                 position &+= 1
             }
             return nil
@@ -26,7 +34,8 @@ extension LoopWorker {
     /// A route connection started being served here (registered, moved to this loop).
     func hostRoute(_ route: RouteConnection) {
         assertOnLoop()
-        hostedRoutes.append(HostedRoute(peerKey: route.peerKey, slot: route.poolSlot ?? 0, route: .passUnretained(route)))
+        hostedRoutes.append(HostedRoute(key: HostedRoute.key(peer: route.peerKey, slot: route.poolSlot ?? 0),
+                                        route: .passUnretained(route)))
     }
 
     /// A route connection served here closed.
