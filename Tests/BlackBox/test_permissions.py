@@ -193,6 +193,34 @@ async def test_queue_deny_filters_deliveries_to_a_wider_queue_subscription(login
         ("other.x", "1"), ("other.x", "2"), ("work.a", "2"), ("work.a", "3")]
 
 
+@pytest.mark.parametrize("loops", [None, 4], ids=["loops-default", "loops4"])
+async def test_a_queue_member_that_may_not_receive_the_subject_is_passed_over(impl, start, loops):
+    # Both members are in queue `bad`; qdeny's deny entry `work.* bad` refuses work.a to it. nats-server
+    # tries the next member of the group, so every message reaches admin's member: none is lost. With
+    # four natsd loops the two members sit on different loops (picked on one, refused on the other).
+    server = start(*(["--loops", str(loops)] if loops and impl == "natsd" else []), config=USERS_CONFIG)
+    clients = [await RawClient.connected(server.port, {"user": user, "pass": "pw"}) for user in ("qdeny", "admin", "admin")]
+    try:
+        refusing, member, publisher = clients
+        for client in (refusing, member):
+            await client.send(b"SUB > bad 1\r\nPING\r\n")
+            await client.expect(b"PONG\r\n")
+        count = 200
+        await publisher.send(b"PUB work.a 1\r\nx\r\n" * count + b"PING\r\n")
+        await publisher.expect(b"PONG\r\n")
+        # A message passed over crosses loops twice: read until all arrived (bounded), then check none more.
+        received = []
+        deadline = asyncio.get_running_loop().time() + 5
+        while len(received) < count and asyncio.get_running_loop().time() < deadline:
+            received += await member.read_messages_until_pong()
+        refused = await refusing.read_messages_until_pong()
+        assert refused == []
+        assert len(received) == count, f"{count - len(received)} messages lost to the refusing member"
+    finally:
+        for client in clients:
+            await client.close()
+
+
 async def test_reserved_system_queue_is_refused(login):
     member = await login("admin")
     await member.send(b"SUB foo _sys_ 1\r\nPING\r\n")

@@ -170,7 +170,7 @@ extension LoopWorker {
         guard let queue = gone.queueBytes else { return }
         let result = matcher.match(subject)
         guard let group = result.queueGroups.first(where: { $0.first?.queueBytes?.slice.elementsEqual(queue.slice) == true }),
-              let member = pickLocalQueueMember(group), let receiver = member.clientReference
+              let member = pickLocalQueueMember(group, subject: subject), let receiver = member.clientReference
         else { return }
         if member.loopIndex == index {
             receiver._withUnsafeGuaranteedRef { receiver in
@@ -251,9 +251,15 @@ extension LoopWorker {
                         return
                     }
                     if let receiver = subscription.clientReference {
-                        receiver._withUnsafeGuaranteedRef { receiver in
-                            _ = deliver(to: subscription, receiver: receiver, subject: subject, reply: reply,
-                                        headerSize: headerSize, payload: payload)
+                        let delivered = receiver._withUnsafeGuaranteedRef { receiver in
+                            deliver(to: subscription, receiver: receiver, subject: subject, reply: reply,
+                                    headerSize: headerSize, payload: payload)
+                        }
+                        // A queue member picked on another loop that could not take it (its deny list, its
+                        // auto-unsubscribe limit): another member gets it, as nats-server tries the next.
+                        if !delivered && pickHops > 0 {
+                            pickAgain(for: subscription, hops: pickHops, subject: subject, reply: reply,
+                                      headerSize: headerSize, payload: payload)
                         }
                     }
                 }

@@ -31,7 +31,7 @@ extension LoopWorker {
         }
         if !result.queueGroups.isEmpty {
             for group in result.queueGroups {
-                guard let member = pickQueueMember(group, publisher: publisher) else { continue }
+                guard let member = pickQueueMember(group, publisher: publisher, subject: subject) else { continue }
                 if let receiver = member.clientReference {
                     if member.loopIndex != index {
                         handOff(member, pickHops: 1, subject: subject, reply: reply, headerSize: headerSize, payload: payload)
@@ -160,10 +160,11 @@ extension LoopWorker {
     }
 
     /// Picks one member of a queue group, remote members weighted by their member count. The start is
-    /// random; a member that cannot take the message is skipped. Members served by another loop are
+    /// random; a member that cannot take the message (closed, the publisher without echo, or one whose
+    /// deny list refuses the subject) is skipped, as nats-server tries the next member. Members served by another loop are
     /// taken as they are (their loop drops the message if the member is gone by then).
     @inline(__always)
-    func pickQueueMember(_ group: ContiguousArray<Subscription>, publisher: ClientConnection?) -> Subscription? {
+    func pickQueueMember(_ group: ContiguousArray<Subscription>, publisher: ClientConnection?, subject: ByteSlice) -> Subscription? {
         let count = group.count
         guard count > 0 else { return nil }
         var start = 0
@@ -180,6 +181,7 @@ extension LoopWorker {
             if member.loopIndex != index { return true }
             if let receiver = member.client {
                 return !receiver.isClosed && (receiver !== publisher || publisher?.echo == true)
+                    && !(receiver.filtersDeliveries && receiver.deniesDelivery(of: subject, to: member))
             }
             return member.route?.state == .registered
         }

@@ -23,7 +23,7 @@ extension LoopWorker {
             guard let queue = group.first?.queueBytes, message.queues.contains(where: { $0.elementsEqual(queue.slice) }) else {
                 continue
             }
-            guard let member = pickLocalQueueMember(group), let receiver = member.clientReference else { continue }
+            guard let member = pickLocalQueueMember(group, subject: message.subject), let receiver = member.clientReference else { continue }
             if member.loopIndex != index {
                 handOff(member, pickHops: 1, subject: message.subject, reply: message.reply, headerSize: message.headerSize,
                         payload: message.payload)
@@ -43,12 +43,14 @@ extension LoopWorker {
     /// loop is never touched here (its client may be closing there, or gone): it counts as eligible,
     /// and its loop picks again if it has gone (`pickAgain`).
     @inline(__always)
-    func pickLocalQueueMember(_ group: ContiguousArray<Subscription>) -> Subscription? {
+    func pickLocalQueueMember(_ group: ContiguousArray<Subscription>, subject: ByteSlice) -> Subscription? {
         let picked = random.uniformIndex(count: group.count) { candidate in
             let member = group[candidate]
             guard let receiver = member.clientReference else { return false }
             if member.loopIndex != index { return true }
-            return !receiver._withUnsafeGuaranteedRef { $0.isClosed }
+            return receiver._withUnsafeGuaranteedRef {
+                !$0.isClosed && !($0.filtersDeliveries && $0.deniesDelivery(of: subject, to: member))
+            }
         }
         return picked.map { group[$0] }
     }
