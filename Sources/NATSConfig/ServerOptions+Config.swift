@@ -108,6 +108,7 @@ extension ClusterOptions {
                     reader.warn("cluster 'ping_interval' will reset to 30s which is the max for routes", at: field.position)
                 }
             case "ping_max": pingMax = try reader.int(field)
+            case "permissions": permissions = try reader.routePermissions(field)
             case let key:
                 if let policy = UnsupportedConfigKey.cluster[key] {
                     try reader.handleUnsupported(field, path: "cluster.\(field.key)", policy: policy)

@@ -105,6 +105,8 @@ public struct ClusterOptions: Sendable, Equatable {
     /// means 3, and a negative size (-1) is the no-pool dialect (one connection per peer, the account named
     /// in every message). See `routePoolSize`.
     public var poolSize = ClusterOptions.defaultPoolSize
+    /// `permissions { import, export }`: which interest and messages cross routes; nil: all of them.
+    public var permissions: RoutePermissions?
 
     public init() {}
 

@@ -59,7 +59,6 @@ import Testing
     @Test(arguments: [
         ("cluster {\n  port: 6222\n  tls { cert_file: x }\n}", "cluster.tls",
          "TLS; it would run routes in plaintext", 3, 3),
-        ("cluster { permissions { import: \">\" } }", "cluster.permissions", "route permissions", 1, 11),
         ("cluster { authorization { user: a, password: b, permissions: {} } }", "cluster.authorization.permissions",
          "route permissions", 1, 49),
         ("cluster { authorization { auth_callout: {} } }", "cluster.authorization.auth_callout", "auth callout", 1, 27),
