@@ -26,6 +26,7 @@ extension LoopWorker {
                     }
                 }
             } else if subscription.routeReference != nil {
+                if subscription.filtersExport && exportDenies(subject) { return }
                 forwardCount &+= markForward(subscription, queue: nil)
             }
         }
@@ -178,6 +179,7 @@ extension LoopWorker {
             }
         }
         return firstMember(of: group, from: start) { member in
+            if member.filtersExport && exportDenies(subject) { return false }
             if member.loopIndex != index { return true }
             if let receiver = member.client {
                 return !receiver.isClosed && (receiver !== publisher || publisher?.echo == true)

@@ -1,3 +1,4 @@
+import NATSAuth
 import NATSConfig
 import NATSProtocol
 import NATSSublist
@@ -56,6 +57,8 @@ package final class LoopWorker {
     var forwardTargets = ScratchBuffer<Unmanaged<Subscription>>(capacity: 16)
     var forwardQueues = ScratchBuffer<(target: Int, queue: ByteSlice)>(capacity: 16)
     var forwardQueueNames = ScratchBuffer<ByteSlice>(capacity: 16)
+    /// This loop's check of messages to peers against `cluster.permissions` export (Cluster+RoutePermissions.swift).
+    lazy var routeExportFilter: RouteExportFilter? = server.cluster.routePermissions?.makeExportFilter()
     /// The queue names of a route target in a batch being delivered.
     var queueScratch = ContiguousArray<ByteSlice>()
     /// The registered route connections this loop serves, by peer and pool slot (LoopWorker+Routes.swift).

@@ -35,6 +35,9 @@ package final class Subscription: SublistEntry {
     let spreadsByClient: Bool
     let poolSize: Int
     let peerOffset: Int
+    /// For remote interest: a wildcard that export-denied subjects match (`cluster.permissions`), so each
+    /// message for it is checked before it is forwarded (`LoopWorker.exportDenies`).
+    let filtersExport: Bool
     /// Set by the owning loop when the subscription leaves the index; a message another loop handed
     /// over for it is then dropped (its client or route may be gone).
     var isRemoved = false
@@ -66,10 +69,11 @@ package final class Subscription: SublistEntry {
         self.spreadsByClient = false
         self.poolSize = 1
         self.peerOffset = 0
+        self.filtersExport = false
         self.weightValue = Atomic(1)
     }
 
-    init(route: RouteConnection, subject: [UInt8], queue: [UInt8]?, weight: Int) {
+    init(route: RouteConnection, subject: [UInt8], queue: [UInt8]?, weight: Int, filtersExport: Bool = false) {
         self.subject = subject
         self.queue = queue
         self.queueBytes = queue.map { OwnedBytes($0) }
@@ -82,6 +86,7 @@ package final class Subscription: SublistEntry {
         self.spreadsByClient = route.spreadsByClient
         self.poolSize = route.poolSize
         self.peerOffset = route.peerOffset
+        self.filtersExport = filtersExport
         self.weightValue = Atomic(max(weight, 1))
     }
 }

@@ -73,7 +73,7 @@ extension Cluster {
             liveRoutes.append(live)
             var batch: [UInt8] = []
             interest.forEachLocal { change in
-                if live.carriesInterest(of: change.owner, onLoop: change.ownerLoop, loops: loops) {
+                if announces(change.subject) && live.carriesInterest(of: change.owner, onLoop: change.ownerLoop, loops: loops) {
                     batch += change.line(account: interest.account)
                 }
             }
@@ -88,6 +88,7 @@ extension Cluster {
 
     /// Queues an RS+/RS- on every live connection that carries its owner's interest (under `interestLock`).
     private func announce(_ change: InterestChange, from worker: LoopWorker) {
+        guard announces(change.subject) else { return }
         let line = change.line(account: interest.account)
         let loops = worker.loopCount
         for live in liveRoutes where live.carriesInterest(of: change.owner, onLoop: change.ownerLoop, loops: loops) {

@@ -36,6 +36,8 @@ package final class Cluster {
     let interestLock = PThreadLock()
     /// Registered connections on their serving loops, as interest announcements see them (`interestLock`).
     var liveRoutes: [LiveRoute] = []
+    /// `cluster.permissions` compiled (Cluster+RoutePermissions.swift); nil: every subject crosses routes.
+    package let routePermissions: RoutePermissionRules?
 
     static let globalAccount: [UInt8] = Array("$G".utf8)
     /// Pending output at which a route peer that stopped reading is dropped: far above a client's
@@ -49,6 +51,7 @@ package final class Cluster {
         self.server = server
         self.options = server.options
         self.localPoolSize = server.options.cluster.routePoolSize
+        self.routePermissions = server.options.cluster.permissions.map(RoutePermissionRules.init)
         self.routeParserLimits = ParserLimits.route(
             maxControlLine: server.options.maxControlLine,
             maxPayload: max(server.options.maxPending, server.options.maxPayload, 64 * 1024 * 1024))

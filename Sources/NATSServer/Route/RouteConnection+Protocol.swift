@@ -71,8 +71,13 @@ extension RouteConnection: ProtocolHandler {
             if existing.queue != nil { existing.weight = max(weight, 1) }
             return true
         }
+        var filtersExport = false
+        if let permissions = cluster.routePermissions {
+            guard let verdict = acceptsExport(subject, permissions) else { return true }
+            filtersExport = verdict
+        }
         let subscription = Subscription(route: self, subject: subject.array, queue: queue.isEmpty ? nil : queue.array,
-                                        weight: weight)
+                                        weight: weight, filtersExport: filtersExport)
         guard cluster.interest.add(subscription) else {
             logger.debug("\(label) - Ignoring invalid remote subscription '\(subject.string)'")
             return true
