@@ -104,6 +104,8 @@ class Node:
     handle: ServerHandle | None = None
     server_id: str = ""
     history: list[ServerHandle] = field(default_factory=list)
+    # `cluster { permissions { ... } }` body (config-file cluster only), e.g. 'import: {deny: "x.>"}'.
+    cluster_permissions: str | None = None
 
     @property
     def url(self) -> str:
@@ -142,6 +144,8 @@ class Node:
                 lines.append(f"  pool_size: {self.pool_size}")
             if self.cluster_user:
                 lines.append(f'  authorization {{ user: "{self.cluster_user}", password: "{self.cluster_password}" }}')
+            if self.cluster_permissions:
+                lines.append(f"  permissions {{ {self.cluster_permissions} }}")
             config += "cluster {\n" + "\n".join(lines) + "\n}\n"
         else:
             args += ["--cluster", self._listen_url()]
@@ -256,13 +260,15 @@ class Cluster:
     def node(self, impl: str, name: str | None = None, routes: list[str] | None = None,
              cluster_name: str = CLUSTER_NAME, extra_args: list[str] | None = None,
              config_cluster: bool = False, pool_size: int | None = None,
-             cluster_user: str | None = None, cluster_password: str | None = None) -> Node:
+             cluster_user: str | None = None, cluster_password: str | None = None,
+             cluster_permissions: str | None = None) -> Node:
         """Declares a node on fresh ports; `start()` or `spawn()` runs it."""
         node = Node(impl=impl, name=name or f"n{len(self.nodes) + 1}", port=free_port(),
                     cluster_port=free_port(), http_port=free_port(), routes=list(routes or []),
                     cluster_name=cluster_name, extra_args=list(extra_args or []),
                     config_cluster=config_cluster, pool_size=pool_size, cluster_user=cluster_user,
-                    cluster_password=cluster_password, workdir=self.workdir)
+                    cluster_password=cluster_password, workdir=self.workdir,
+                    cluster_permissions=cluster_permissions)
         self.nodes.append(node)
         return node
 
