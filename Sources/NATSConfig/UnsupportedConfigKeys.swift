@@ -105,9 +105,9 @@ enum UnsupportedConfigKey: Sendable, Equatable {
 
     /// Keys of `cluster { authorization { … } }` natsd does not implement.
     static let clusterAuthorization: [String: UnsupportedConfigKey] = [
-        "permissions": .refused(missing: "route permissions"),
-        "default_permission": .refused(missing: "route permissions"),
-        "default_permissions": .refused(missing: "route permissions"),
+        "permissions": .refused(missing: "route permissions in cluster authorization, which nats-server deprecates: write them as cluster { permissions }"),
+        "default_permission": .refused(missing: "route permissions in cluster authorization, which nats-server deprecates: write them as cluster { permissions }"),
+        "default_permissions": .refused(missing: "route permissions in cluster authorization, which nats-server deprecates: write them as cluster { permissions }"),
         "auth_callout": .refused(missing: "auth callout"),
         "auth_hook": .refused(missing: "auth callout"),
         "proxy_required": .refusedUnlessOff(missing: "trusted proxies"),

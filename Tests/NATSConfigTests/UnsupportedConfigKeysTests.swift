@@ -60,7 +60,7 @@ import Testing
         ("cluster {\n  port: 6222\n  tls { cert_file: x }\n}", "cluster.tls",
          "TLS; it would run routes in plaintext", 3, 3),
         ("cluster { authorization { user: a, password: b, permissions: {} } }", "cluster.authorization.permissions",
-         "route permissions", 1, 49),
+         "route permissions in cluster authorization, which nats-server deprecates: write them as cluster { permissions }", 1, 49),
         ("cluster { authorization { auth_callout: {} } }", "cluster.authorization.auth_callout", "auth callout", 1, 27),
         ("authorization { auth_callout: {} }", "authorization.auth_callout", "auth callout", 1, 17),
         ("authorization { proxy_required: true }", "authorization.proxy_required", "trusted proxies", 1, 17),
