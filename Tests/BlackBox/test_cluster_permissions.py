@@ -11,6 +11,7 @@ import pytest
 
 from cluster import eventually
 from nats_helpers import flushed
+from test_config import run_to_exit
 
 PERMISSIONS = 'import: {deny: "noimp.>"}, export: {allow: [">"], deny: ["noexp.>", "mixed.secret"]}'
 
@@ -94,3 +95,13 @@ async def test_route_permissions_queue_interest(cluster, connect, pool_size):
     await eventually(lambda: ("ok.work", b"y") in remote, 5, what=lambda: f"ok.work at the peer (got {remote})")
     await asyncio.sleep(0.2)
     assert remote == [("ok.work", b"y")]
+
+
+@pytest.mark.parametrize("permissions, message", [
+    ('import: "a", allow_responses: true', "Cluster permissions do not support dynamic responses"),
+    ('export: "a q"', 'cluster export allow: subject "a q" is not a valid subject'),
+])
+def test_invalid_route_permissions_refused_at_start(impl, tmp_path, permissions, message):
+    result = run_to_exit(impl, tmp_path, f"cluster {{\n  port: -1\n  permissions {{ {permissions} }}\n}}\n")
+    assert result.returncode != 0
+    assert message in result.stderr, result.stderr

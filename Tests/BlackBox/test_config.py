@@ -145,7 +145,9 @@ async def test_tls_block_never_serves_plaintext(impl, tmp_path):
     ("port: 4222\ntls {}\n", "tls", "2:1"),
     ("tls {\n  cert_file: \"server.pem\"\n  key_file: \"key.pem\"\n}\n", "tls", "1:1"),
     ("cluster {\n  port: -1\n  tls {}\n}\n", "cluster.tls", "3:3"),
-    ("cluster {\n  port: -1\n  permissions { import: \">\" }\n}\n", "cluster.permissions", "3:3"),
+    # cluster.permissions is supported (test_cluster_permissions.py); nats-server's deprecated spelling is not.
+    ("cluster {\n  port: -1\n  authorization {\n    user: a\n    password: b\n    permissions { import: \">\" }\n  }\n}\n",
+     "cluster.authorization.permissions", "6:5"),
     # Security keys natsd does not implement beside the users and permissions it does (issue 8, point 5).
     ("authorization {\n  users = [ {user: a, password: b} ]\n  auth_callout {\n    issuer: x\n  }\n}\n",
      "authorization.auth_callout", "3:3"),
