@@ -26,8 +26,8 @@ extension LoopWorker {
                     }
                 }
             } else if subscription.routeReference != nil {
-                if subscription.filtersExport && exportDenies(subject) { return }
-                forwardCount &+= markForward(subscription, queue: nil)
+                forwardCount &+= subscription.filtersExport
+                    ? markForwardIfExported(subscription, subject: subject) : markForward(subscription, queue: nil)
             }
         }
         if !result.queueGroups.isEmpty {
@@ -55,6 +55,13 @@ extension LoopWorker {
         if deliveries == 0 && !reply.isEmpty && publisher.connectOptions.noResponders && publisher.supportsHeaders {
             sendNoResponders(to: publisher, reply: reply, subject: subject)
         }
+    }
+
+    /// `markForward` for remote interest that export-denied subjects match (`cluster.permissions`): only
+    /// when `subject` may be exported. Out of line, so the common path carries none of it.
+    @inline(never)
+    private func markForwardIfExported(_ subscription: Subscription, subject: ByteSlice) -> Int {
+        exportDenies(subject) ? 0 : markForward(subscription, queue: nil)
     }
 
     /// Adds the peer behind a remote subscription to this message's forward targets once (with the
