@@ -4,15 +4,12 @@ import CLibUV
 /// on, so the socket itself moves: the accepting loop duplicates the descriptor and closes its handle,
 /// the serving loop opens the duplicate in a handle of its own. The peer sees nothing of it.
 extension TCPConnection {
-    /// Gives up this connection's socket: returns a close-on-exec duplicate of its descriptor and closes
-    /// the handle (the delegate, if any, sees an ordinary close). Only for a connection that has not
-    /// started reading or writing; nil (and the connection closed) when the descriptor cannot be copied.
+    /// Gives up the socket of a connection that has not started reading or writing (just accepted):
+    /// `detachSocketKeepingInput()` with no input to keep. Nil (and the connection closed) when the
+    /// descriptor cannot be copied.
     public func detachSocket() -> Int32? {
-        precondition(!isReading && pendingByteCount == 0 && !writeInFlight, "detachSocket on a connection in use")
-        guard !isClosing else { return nil }
-        let copy = CLibUV_tcp_dup_socket(handle)
-        close()
-        return copy >= 0 ? copy : nil
+        precondition(!isReading && isOutputIdle, "detachSocket on a connection in use")
+        return detachSocketKeepingInput()?.descriptor
     }
 
     /// Serves the connected socket `descriptor` (from `detachSocket()`) on `loop`; takes ownership of it.

@@ -52,7 +52,7 @@ extension ClientConnection: ProtocolHandler {
                 return true
             }
             subscriptions[key] = subscription
-            server.localInterestAdded(subscription, on: worker)
+            server.cluster.localInterestAdded(subscription, on: worker)
         }
         if connectOptions.verbose { sendOK() }
         return true
@@ -134,7 +134,7 @@ extension ClientConnection {
     func removeSubscription(_ subscription: Subscription) {
         guard subscriptions.removeValue(forKey: subscription.sid.array) != nil else { return }
         server.interest.remove(subscription)
-        server.localInterestRemoved(subscription, on: worker)
+        server.cluster.localInterestRemoved(subscription, on: worker)
     }
 
     func removeAllSubscriptions() {
@@ -142,7 +142,7 @@ extension ClientConnection {
         subscriptions.removeAll()
         for subscription in all {
             server.interest.remove(subscription)
-            server.localInterestRemoved(subscription, on: worker)
+            server.cluster.localInterestRemoved(subscription, on: worker)
         }
     }
 }
