@@ -326,13 +326,20 @@ class Cluster:
 
     # ---- observations -----------------------------------------------------------------------------
 
+    def settled_routes(self, node: Node) -> list[dict]:
+        """`node`'s /routez routes without nats-server's connection pinned to $SYS towards a natsd peer:
+        nats-server registers it before natsd's refusal arrives and redials it every second, so /routez
+        shows it for a few milliseconds at a time (natsd has no system account, see pins_system_account)."""
+        natsd_ids = {n.server_id for n in self.nodes if n.impl == "natsd"}
+        return [r for r in node.route_list() if not (r.get("account") and r["remote_id"] in natsd_ids)]
+
     def mesh_problems(self, nodes: list[Node]) -> list[str]:
         """Differences from a full mesh among `nodes` (every pair routed, the right route count);
         empty when the mesh is complete. Routes to nodes outside `nodes` are problems too."""
         problems = []
         ids = {node.server_id: node for node in nodes}
         for node in nodes:
-            counts = node.route_counts()
+            counts = Counter(route["remote_id"] for route in self.settled_routes(node))
             for other in nodes:
                 if other is node:
                     continue

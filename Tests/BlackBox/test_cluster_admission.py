@@ -59,18 +59,18 @@ async def test_route_credentials_wrong_or_missing_are_refused(cluster):
     await assert_never_routed([acceptor], [wrong, missing])
 
 
-def route_snapshot(node) -> list[tuple]:
-    return sorted((r["rid"], r["remote_id"], r["start"]) for r in node.route_list())
+def route_snapshot(cluster, node) -> list[tuple]:
+    return sorted((r["rid"], r["remote_id"], r["start"]) for r in cluster.settled_routes(node))
 
 
 async def check_one_stable_route_per_pair(cluster, nodes) -> None:
     # Once the mesh is complete the routes stay as they are: a duplicate dialed later must be
     # refused, not swapped in for the established route (that would be reconnect churn).
     await cluster.wait_mesh(nodes, timeout=10)
-    before = {node.name: route_snapshot(node) for node in nodes}
+    before = {node.name: route_snapshot(cluster, node) for node in nodes}
     await asyncio.sleep(3)
     assert not cluster.mesh_problems(nodes)
-    assert {node.name: route_snapshot(node) for node in nodes} == before, "routes reconnected (churn)"
+    assert {node.name: route_snapshot(cluster, node) for node in nodes} == before, "routes reconnected (churn)"
 
 
 async def test_duplicate_route_race_between_two_nodes(cluster):
