@@ -6,11 +6,14 @@ extension ServerOptions {
         public var password: String
         /// The entry's own `permissions`, else the block's `default_permissions`; nil: no restriction.
         public var permissions: Permissions?
+        /// The `accounts` entry the user belongs to; empty: the global account `$G`.
+        public var account: String
 
-        public init(username: String, password: String, permissions: Permissions? = nil) {
+        public init(username: String, password: String, permissions: Permissions? = nil, account: String = "") {
             self.username = username
             self.password = password
             self.permissions = permissions
+            self.account = account
         }
     }
 
@@ -23,11 +26,14 @@ extension ServerOptions {
         public var permissions: Permissions?
         /// Where the entry was, for the error about a malformed key; nil when built by hand.
         public var position: ConfigPosition?
+        /// The `accounts` entry the user belongs to; empty: the global account `$G`.
+        public var account: String
 
-        public init(publicKey: String, permissions: Permissions? = nil, position: ConfigPosition? = nil) {
+        public init(publicKey: String, permissions: Permissions? = nil, position: ConfigPosition? = nil, account: String = "") {
             self.publicKey = publicKey
             self.permissions = permissions
             self.position = position
+            self.account = account
         }
     }
 }
@@ -88,7 +94,7 @@ struct AuthorizationBlock {
 
     /// `users = [ {user, password, permissions} | {nkey, permissions}, … ]`, with nats-server's checks and
     /// messages (opts.go `parseUsers`); the nkey entries come back apart.
-    private static func users(
+    static func users(
         _ field: ConfigEntry, path: String, _ reader: inout ConfigReader
     ) throws(ConfigError) -> ([ServerOptions.User], [ServerOptions.NkeyUser]) {
         guard case .array(let values) = field.value else {
@@ -173,8 +179,9 @@ extension ServerOptions {
             if !block.token.isEmpty {
                 throw ConfigError("Can not have a token and a users array", at: entry.position)
             }
-            self.users = users
-            nkeyUsers = block.nkeyUsers
+            // Accounts' users may have been read already (the blocks come in file order).
+            self.users += users
+            nkeyUsers += block.nkeyUsers
         } else if let position = block.defaultPermissionsPosition {
             // nats-server reads the block's permissions and then applies them to nobody when there is no users
             // list, so its single user, token holder or anonymous client may do anything. Ignoring them would

@@ -13,6 +13,7 @@ extension ServerOptions {
         for entry in config.entries {
             try applyTopLevel(entry, &reader)
         }
+        try checkAccountSharing()
         return reader.warnings
     }
 
@@ -52,6 +53,8 @@ extension ServerOptions {
         case "no_header_support": noHeaderSupport = try reader.bool(entry)
         case "authorization": try applyAuthorization(entry, &reader)
         case "no_auth_user": noAuthUser = try reader.string(entry)
+        case "accounts": try applyAccounts(entry, &reader)
+        case "system_account", "system": systemAccount = try reader.string(entry)
         case "cluster": try cluster.apply(entry, &reader)
         case "loops":
             let count = try reader.int(entry)

@@ -7,13 +7,24 @@ extension ServerOptions {
     ///   refuses these combinations inside one config file and silently drops one side when a flag brings them
     ///   together; natsd refuses every such combination, so no credential an operator set is ever ignored.
     /// - `no_auth_user` must name an entry of the users list (a user name or an nkey): nats-server's
-    ///   `validateNoAuthUser` (auth.go), with its messages. (With `accounts`, which natsd refuses, it could also name an account's user.)
+    ///   `validateNoAuthUser` (auth.go), with its messages. It may name an account's user: that account is then the anonymous client's.
     /// - Throws: the first problem, as a `ConfigError` without a position.
     public func validate() throws(ConfigError) {
         if maxPayload > maxPending {
             throw ConfigError("max_payload (\(maxPayload)) cannot be higher than max_pending (\(maxPending))", at: nil)
         }
         let hasUsersList = !users.isEmpty || !nkeyUsers.isEmpty
+        let hasAccountUsers = users.contains { !$0.account.isEmpty } || nkeyUsers.contains { !$0.account.isEmpty }
+        if hasAccountUsers && !username.isEmpty {
+            throw ConfigError("Can not have a single user/pass and accounts", at: nil)
+        }
+        if hasAccountUsers && !authToken.isEmpty {
+            throw ConfigError("Can not have a token and accounts", at: nil)
+        }
+        var names: Set<String> = []
+        for name in users.map(\.username) + nkeyUsers.map(\.publicKey) where !names.insert(name).inserted {
+            throw ConfigError("Duplicate user \"\(name)\" detected", at: nil)
+        }
         if hasUsersList && !username.isEmpty {
             throw ConfigError("Can not have a single user/pass and a users array", at: nil)
         }

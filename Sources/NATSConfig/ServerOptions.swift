@@ -38,6 +38,11 @@ public struct ServerOptions: Sendable, Equatable {
     /// `no_auth_user`: the entry of `users` a client without credentials is logged in as (empty: none).
     public var noAuthUser = ""
     public var authTimeoutSeconds: Double = 2
+    /// `accounts { … }`: the accounts besides the global `$G`, in file order (their users are in `users` and
+    /// `nkeyUsers`, with `account` set).
+    public var accounts: [AccountConfig] = []
+    /// `system_account`: accepted and reported (`/varz`); natsd runs no system services in it. Empty: none.
+    public var systemAccount = ""
 
     // Cluster (routes).
     public var cluster = ClusterOptions()

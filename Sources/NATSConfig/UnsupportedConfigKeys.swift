@@ -27,7 +27,6 @@ enum UnsupportedConfigKey: Sendable, Equatable {
     /// Top-level keys of nats-server's `processConfigFileLine` that natsd does not implement, lowercased.
     static let topLevel: [String: UnsupportedConfigKey] = [
         // Access: accounts, JWT/operator mode, identities and who may log in.
-        "accounts": .refused(missing: "accounts"),
         "operator": .refused(missing: "operator mode"),
         "operators": .refused(missing: "operator mode"),
         "root": .refused(missing: "operator mode"),
@@ -43,8 +42,6 @@ enum UnsupportedConfigKey: Sendable, Equatable {
         "resolver_preload": .refused(missing: "account resolver"),
         "resolver_pinned_accounts": .refused(missing: "account resolver"),
         "default_sentinel": .refused(missing: "operator mode"),
-        "system_account": .refused(missing: "system account"),
-        "system": .refused(missing: "system account"),
         "proxies": .refused(missing: "trusted proxies"),
         // Encryption.
         "tls": .refused(missing: "TLS; it would serve clients in plaintext"),
@@ -90,6 +87,26 @@ enum UnsupportedConfigKey: Sendable, Equatable {
         "connection_types": .refused(missing: "connection type restrictions"),
         "clients": .refused(missing: "connection type restrictions"),
         "proxy_required": .refusedUnlessOff(missing: "trusted proxies"),
+    ]
+
+    /// Keys of an `accounts { NAME { … } }` entry natsd does not implement.
+    static let accountEntry: [String: UnsupportedConfigKey] = [
+        // The account's identity in operator mode: nothing to check without JWTs.
+        "nkey": .refused(missing: "operator mode (account nkeys)"),
+        "jetstream": .refusedUnlessOff(missing: "JetStream"),
+        "limits": .refused(missing: "account limits"),
+        "mappings": .refused(missing: "subject mappings"),
+        "maps": .refused(missing: "subject mappings"),
+        "msg_trace": .ignored,
+        "trace_dest": .ignored,
+    ]
+
+    /// Keys of an `exports`/`imports` entry natsd does not implement.
+    static let shareEntry: [String: UnsupportedConfigKey] = [
+        "latency": .refused(missing: "service latency tracking (it needs the system account's services)"),
+        "account_token_position": .refused(missing: "account token positions"),
+        "allow_trace": .ignored,
+        "share": .ignored,
     ]
 
     /// Keys of the `cluster { … }` block natsd does not implement.

@@ -27,14 +27,12 @@ import Testing
     /// Every top-level key that grants or restricts access or encrypts, written out here (not read from the
     /// table) so that dropping one from the table fails this test.
     @Test(arguments: [
-        ("accounts", "accounts"),
         ("operator", "operator mode"), ("operators", "operator mode"), ("root", "operator mode"),
         ("roots", "operator mode"), ("root_operator", "operator mode"), ("root_operators", "operator mode"),
         ("trusted", "operator mode"), ("trusted_keys", "operator mode"), ("default_sentinel", "operator mode"),
         ("resolver", "account resolver"), ("account_resolver", "account resolver"),
         ("accounts_resolver", "account resolver"), ("resolver_tls", "account resolver"),
         ("resolver_preload", "account resolver"), ("resolver_pinned_accounts", "account resolver"),
-        ("system_account", "system account"), ("system", "system account"),
         ("proxies", "trusted proxies"),
         ("tls", "TLS; it would serve clients in plaintext"),
         ("https", "TLS for monitoring"), ("https_port", "TLS for monitoring"), ("ocsp", "TLS"),
@@ -46,14 +44,33 @@ import Testing
     }
 
     @Test func theIssuesExamplesAreRefused() {
-        expectRefused(
-            "port: 4222\naccounts { A { users = [ {user: a, password: b} ] } }\nno_auth_user: a",
-            refusal("accounts", "accounts", line: 2, column: 1))
-        // no_auth_user itself is supported with a plain users list; with accounts, those are refused.
-        expectRefused(
-            "no_auth_user: a\naccounts { A { users = [ {user: a, password: b} ] } }",
-            refusal("accounts", "accounts", line: 2, column: 1))
         expectRefused("tls {}", refusal("tls", "TLS; it would serve clients in plaintext", line: 1, column: 1))
+    }
+
+    /// Issue 8, point 5: inside `accounts`, what natsd cannot enforce (operator-mode identities, limits,
+    /// mappings, latency tracking) is refused with its position, never silently dropped.
+    @Test(arguments: [
+        ("accounts { A { nkey: ABC } }", "accounts.A.nkey", "operator mode (account nkeys)", 1, 16),
+        ("accounts { A { jetstream: enabled } }", "accounts.A.jetstream", "JetStream", 1, 16),
+        ("accounts { A { limits: { max_connections: 1 } } }", "accounts.A.limits", "account limits", 1, 16),
+        ("accounts { A { mappings: { a: b } } }", "accounts.A.mappings", "subject mappings", 1, 16),
+        ("accounts { A { exports = [ {service: s, latency: lat} ] } }", "accounts.A.exports.latency",
+         "service latency tracking (it needs the system account's services)", 1, 41),
+    ])
+    func accountKeysNatsdCannotEnforceAreRefused(
+        _ text: String, _ path: String, _ missing: String, _ line: Int, _ column: Int
+    ) {
+        expectRefused(text, refusal(path, missing, line: line, column: column))
+    }
+
+    /// Issue 8's example config, which issue 6 refused, now starts.
+    @Test func accountsAndTheSystemAccountAreAccepted() throws {
+        let (options, warnings) = try apply(
+            "port: 4222\naccounts { A { users = [ {user: a, password: b} ], jetstream: disabled }, SYS {} }\n"
+                + "no_auth_user: a\nsystem_account: SYS")
+        #expect(options.accounts.map(\.name) == ["A", "SYS"])
+        #expect(options.systemAccount == "SYS")
+        #expect(warnings.isEmpty)
     }
 
     @Test(arguments: [
