@@ -13,6 +13,8 @@ package struct Authenticator {
     package let users: [String: String]
     /// Compiled permissions by user name, for the users that have some.
     let userRules: [String: PermissionRules]
+    /// The account of each user that belongs to an `accounts` entry, by user name (others are in `$G`).
+    let userAccounts: [String: String]
     /// The nkey entries of `users`, by public key (as written).
     let nkeys: [String: NkeyEntry]
     /// The `authorization` block's permissions, for logins that are not `users` entries (the single user,
@@ -25,15 +27,23 @@ package struct Authenticator {
         /// The 32 raw ed25519 key bytes; nil for a malformed key (`check` refuses such a config).
         let publicKey: [UInt8]?
         let rules: PermissionRules?
+        let account: String
     }
 
     /// Who a client logged in as, and what it may do.
     package struct Login: Sendable {
         /// nil: no restriction.
         package let rules: PermissionRules?
+        /// The account the client is bound to; empty: the global account `$G`.
+        package let account: String
+        /// The user name (or nkey) it logged in as; empty without a users list (`/connz?auth=1`'s
+        /// `authorized_user`).
+        package let user: String
 
-        package init(rules: PermissionRules?) {
+        package init(rules: PermissionRules?, account: String = "", user: String = "") {
             self.rules = rules
+            self.account = account
+            self.user = user
         }
     }
 
@@ -48,8 +58,10 @@ package struct Authenticator {
                                uniquingKeysWith: { $1 })
         nkeys = Dictionary(options.nkeyUsers.map { user in
             (user.publicKey, NkeyEntry(publicKey: NKey.publicKey(user.publicKey, role: .user),
-                                       rules: user.permissions.map(PermissionRules.init)))
+                                       rules: user.permissions.map(PermissionRules.init), account: user.account))
         }, uniquingKeysWith: { $1 })
+        userAccounts = Dictionary(options.users.compactMap { $0.account.isEmpty ? nil : ($0.username, $0.account) },
+                                  uniquingKeysWith: { $1 })
         defaultRules = options.defaultPermissions.map(PermissionRules.init)
         noAuthUser = options.noAuthUser
     }
@@ -93,16 +105,16 @@ package struct Authenticator {
                 if key != noAuthUser || !offersNothing {
                     guard NonceSignature.isValid(signature, of: nonce, by: publicKey) else { return nil }
                 }
-                return Login(rules: entry.rules)
+                return Login(rules: entry.rules, account: entry.account, user: key)
             }
             if users.isEmpty { return nil }
         }
         guard authorize(user: user, pass: pass, authToken: authToken) else { return nil }
         if !users.isEmpty {
             let name = user.isEmpty && pass.isEmpty && authToken.isEmpty && hasNoAuthUser ? noAuthUser : user
-            return Login(rules: userRules[name])
+            return Login(rules: userRules[name], account: userAccounts[name] ?? "", user: name)
         }
-        return Login(rules: defaultRules)
+        return Login(rules: defaultRules, user: username.isEmpty ? "" : user)
     }
 
     /// Whether a client's CONNECT credentials log it in (nats-server's rules: with a users list the name picks

@@ -106,6 +106,8 @@ class Node:
     history: list[ServerHandle] = field(default_factory=list)
     # `cluster { permissions { ... } }` body (config-file cluster only), e.g. 'import: {deny: "x.>"}'.
     cluster_permissions: str | None = None
+    # Config text appended as it is (an `accounts` block, `no_auth_user`).
+    extra_config: str = ""
 
     @property
     def url(self) -> str:
@@ -134,7 +136,7 @@ class Node:
         return f"nats://{credentials}127.0.0.1:{self.cluster_port}"
 
     def _argv_and_config(self) -> tuple[list[str], str]:
-        config = f'http: "127.0.0.1:{self.http_port}"\n'
+        config = f'http: "127.0.0.1:{self.http_port}"\n' + self.extra_config + "\n"
         args = ["-n", self.name]
         if self.config_cluster:
             lines = [f"  name: {self.cluster_name}", f'  listen: "127.0.0.1:{self.cluster_port}"']
@@ -261,14 +263,14 @@ class Cluster:
              cluster_name: str = CLUSTER_NAME, extra_args: list[str] | None = None,
              config_cluster: bool = False, pool_size: int | None = None,
              cluster_user: str | None = None, cluster_password: str | None = None,
-             cluster_permissions: str | None = None) -> Node:
+             cluster_permissions: str | None = None, extra_config: str = "") -> Node:
         """Declares a node on fresh ports; `start()` or `spawn()` runs it."""
         node = Node(impl=impl, name=name or f"n{len(self.nodes) + 1}", port=free_port(),
                     cluster_port=free_port(), http_port=free_port(), routes=list(routes or []),
                     cluster_name=cluster_name, extra_args=list(extra_args or []),
                     config_cluster=config_cluster, pool_size=pool_size, cluster_user=cluster_user,
                     cluster_password=cluster_password, workdir=self.workdir,
-                    cluster_permissions=cluster_permissions)
+                    cluster_permissions=cluster_permissions, extra_config=extra_config)
         self.nodes.append(node)
         return node
 

@@ -110,11 +110,9 @@ ACCOUNT_USERS = "accounts {\n  A {\n    users = [ {user: a, password: b} ]\n  }\
 
 
 async def test_account_users_never_admit_anonymous_clients(impl, tmp_path):
-    # nats-server enforces accounts; natsd has none and must refuse to start rather than run open.
+    # Accounts with users require authentication: an anonymous client is refused.
     server = started_or_refused(impl, tmp_path, ACCOUNT_USERS)
-    if server is None:
-        assert impl == "natsd", "nats-server supports accounts"
-        return
+    assert server is not None, "both servers support accounts"
     try:
         client = await RawClient.open(server.port)
         await client.send(b'CONNECT {"verbose":false}\r\nPING\r\n')
@@ -140,8 +138,9 @@ async def test_tls_block_never_serves_plaintext(impl, tmp_path):
 
 
 @pytest.mark.parametrize("config, key, position", [
-    (ACCOUNT_USERS, "accounts", "1:1"),
-    (ACCOUNT_USERS + "no_auth_user: a\n", "accounts", "1:1"),
+    # Inside accounts, what natsd cannot enforce (issue 8, point 5).
+    ("accounts {\n  A {\n    limits { max_connections: 1 }\n  }\n}\n", "accounts.A.limits", "3:5"),
+    ("accounts {\n  A {\n    exports = [ {service: s, latency: lat} ]\n  }\n}\n", "accounts.A.exports.latency", "3:30"),
     ("port: 4222\ntls {}\n", "tls", "2:1"),
     ("tls {\n  cert_file: \"server.pem\"\n  key_file: \"key.pem\"\n}\n", "tls", "1:1"),
     ("cluster {\n  port: -1\n  tls {}\n}\n", "cluster.tls", "3:3"),
@@ -160,7 +159,6 @@ async def test_tls_block_never_serves_plaintext(impl, tmp_path):
     ("operator: \"op.jwt\"\n", "operator", "1:1"),
     ("resolver: MEMORY\n", "resolver", "1:1"),
     ("trusted_keys: [\"OABC\"]\n", "trusted_keys", "1:1"),
-    ("system_account: SYS\n", "system_account", "1:1"),
     ("jetstream: enabled\n", "jetstream", "1:1"),
 ])
 def test_unsupported_security_setting_refused_at_start(impl, tmp_path, config, key, position):

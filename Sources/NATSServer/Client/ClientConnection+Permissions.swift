@@ -9,6 +9,18 @@ extension ClientConnection {
     /// as nats-server's `RegisterUser` sets them up anew on every CONNECT.
     /// Subscriptions made before a re-login are kept (as nats-server keeps them); with a subscribe deny list
     /// their deliveries are filtered from now on, whatever their subjects.
+    /// Takes on what the client's login gave it: its account (this loop's matcher of it), its user name and
+    /// its permissions. A client that logs in again into another account keeps its earlier subscriptions in
+    /// the account they were made in (each subscription knows its account).
+    func adoptLogin() {
+        if let bound = server.accounts.account(named: handshake.account), bound !== account {
+            account = bound
+            matcher = bound.matcher(onLoop: worker.index)
+        }
+        authorizedUser = handshake.user
+        adoptPermissions(handshake.rules)
+    }
+
     func adoptPermissions(_ rules: PermissionRules?) {
         permissions = rules.map { ClientPermissions(rules: $0) }
         filtersDeliveries = rules?.hasSubscribeDeny == true && !subscriptions.isEmpty

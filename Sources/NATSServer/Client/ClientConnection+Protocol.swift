@@ -47,12 +47,13 @@ extension ClientConnection: ProtocolHandler {
                 return true
             }
             let subscription = Subscription(client: self, subject: subject, queue: queue, sid: sid)
-            guard server.interest.add(subscription) else {
+            guard account.interest.add(subscription) else {
                 sendErr("Invalid Subject")
                 return true
             }
             subscriptions[key] = subscription
             server.cluster.localInterestAdded(subscription, on: worker)
+            if !account.sharing.streamImports.isEmpty { addShadows(of: subscription) }
         }
         if connectOptions.verbose { sendOK() }
         return true
@@ -80,7 +81,7 @@ extension ClientConnection: ProtocolHandler {
         switch action {
         case .accept(let options):
             connectOptions = options
-            adoptPermissions(handshake.rules)
+            adoptLogin()
             if options.verbose { sendOK() }
             return true
         case .reject(let rejection):
@@ -133,16 +134,18 @@ extension ClientConnection {
     /// Drops one subscription from the index and tells the cluster when it was the last interest.
     func removeSubscription(_ subscription: Subscription) {
         guard subscriptions.removeValue(forKey: subscription.sid.array) != nil else { return }
-        server.interest.remove(subscription)
+        subscription.account.interest.remove(subscription)
         server.cluster.localInterestRemoved(subscription, on: worker)
+        removeShadows(of: subscription)
     }
 
     func removeAllSubscriptions() {
         let all = subscriptions.values
         subscriptions.removeAll()
         for subscription in all {
-            server.interest.remove(subscription)
+            subscription.account.interest.remove(subscription)
             server.cluster.localInterestRemoved(subscription, on: worker)
+            removeShadows(of: subscription)
         }
     }
 }
@@ -153,5 +156,29 @@ extension ClientConnection {
     func tracePublish(subject: ByteSlice, reply: ByteSlice, headerSize: Int, payload: ByteSlice) {
         server.traceIn(label, (headerSize >= 0 ? "HPUB " : "PUB ") + Server.messageArguments(subject, reply, headerSize: headerSize, size: payload.count))
         server.tracePayload(label, payload)
+    }
+}
+
+extension ClientConnection {
+    /// A new subscription in an account with stream imports: one shadow in each exporting account whose
+    /// imported subjects it can match (nats-server's `addShadowSubscriptions`), counted there as local
+    /// interest so routes bring that account's messages here too.
+    func addShadows(of subscription: Subscription) {
+        for streamImport in account.sharing.streamImports {
+            guard let subject = streamImport.shadowSubject(for: subscription.subject) else { continue }
+            let shadow = Subscription(shadowOf: subscription, client: self, streamImport: streamImport, subject: subject)
+            guard streamImport.exporter.interest.add(shadow) else { continue }
+            subscription.shadows.append(shadow)
+            server.cluster.localInterestAdded(shadow, on: worker)
+        }
+    }
+
+    func removeShadows(of subscription: Subscription) {
+        guard !subscription.shadows.isEmpty else { return }
+        for shadow in subscription.shadows {
+            shadow.account.interest.remove(shadow)
+            server.cluster.localInterestRemoved(shadow, on: worker)
+        }
+        subscription.shadows.removeAll()
     }
 }

@@ -3,6 +3,7 @@ import NATSConfig
 import NATSJSON
 import Logging
 import NATSProtocol
+import NATSSublist
 import UVLoop
 
 /// One client connection: the protocol state of a NATS client on top of a `TCPConnection`.
@@ -37,6 +38,13 @@ package final class ClientConnection {
     /// The `nonce` of this client's INFO, which an nkey user signs in CONNECT; empty without nkey users.
     let nonce: [UInt8]
 
+    /// The account the client is bound to (`$G` until a login names another), and this loop's matcher of
+    /// it, read per PUB. Accounts live as long as the server.
+    package unowned(unsafe) var account: Account
+    unowned(unsafe) var matcher: SublistMatcher<Subscription>
+    /// The user the client logged in as (`/connz?auth=1`'s `authorized_user`); empty without a users list.
+    package var authorizedUser = ""
+
     /// Subscriptions by sid. SUB/UNSUB are not on the per-message path, so a plain dictionary is fine.
     package var subscriptions: [[UInt8]: Subscription] = [:]
 
@@ -70,6 +78,8 @@ package final class ClientConnection {
         self.id = id
         self.connection = connection
         self.maxPending = server.options.maxPending
+        self.account = server.accounts.global
+        self.matcher = server.accounts.global.matcher(onLoop: worker.index)
         let now = connection.loop.now
         self.startedAt = now
         self.lastActivity = now
@@ -167,7 +177,7 @@ extension ClientConnection: TCPConnectionDelegate {
                 return ReadDisposition(consumed: bytes.count, needed: 0)
             }
             // Let in as the no_auth_user by an op other than CONNECT: that user's permissions hold.
-            if handshake.isConnected { adoptPermissions(handshake.rules) }
+            if handshake.isConnected { adoptLogin() }
         }
         let messagesBefore = counters.inMessages
         let disposition = dispatchRead(bytes)

@@ -54,6 +54,9 @@ package struct ClientHandshake {
     package private(set) var state: State
     /// The permissions of the user the client logged in as (nil: none), set with every accepted login.
     package private(set) var rules: PermissionRules?
+    /// The account of that user (empty: `$G`) and its name, set with every accepted login.
+    package private(set) var account = ""
+    package private(set) var user = ""
 
     /// A new client's handshake. `now` is the loop time of accept; with `authenticationRequired` the
     /// client has `authTimeoutMilliseconds` from then to send an accepted CONNECT.
@@ -80,6 +83,8 @@ package struct ClientHandshake {
             return .reject(Rejection(errorText: "Authorization Violation", reason: .authenticationViolation, logMessage: nil))
         }
         rules = login.rules
+        account = login.account
+        user = login.user
         state = .connected
         return .proceed
     }
@@ -112,6 +117,8 @@ package struct ClientHandshake {
         // Logged in, whatever follows: nats-server clears the auth timer before the header check.
         state = .connected
         rules = login.rules
+        account = login.account
+        user = login.user
         if options.noResponders && !(options.headers && headersSupported) {
             return .reject(Rejection(errorText: "no responders requires headers support",
                                      reason: .noRespondersRequiresHeaders, logMessage: nil))

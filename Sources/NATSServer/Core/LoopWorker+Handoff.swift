@@ -168,7 +168,7 @@ extension LoopWorker {
     private func pickAgain(for gone: Subscription, hops: Int, subject: ByteSlice, reply: ByteSlice, headerSize: Int,
                            payload: ByteSlice) {
         guard let queue = gone.queueBytes else { return }
-        let result = matcher.match(subject)
+        let result = gone.account.matcher(onLoop: index).match(subject)
         guard let group = result.queueGroups.first(where: { $0.first?.queueBytes?.slice.elementsEqual(queue.slice) == true }),
               let member = pickLocalQueueMember(group, subject: subject), let receiver = member.clientReference
         else { return }
@@ -286,7 +286,7 @@ extension LoopWorker {
                                            offset: subscription.peerOffset, loops: loopCount)
                 if let route = hostedRoute(peer: subscription.peerKey, slot: slot) {
                     route._withUnsafeGuaranteedRef {
-                        $0.forward(subject: subject, reply: reply, queues: queues, headerSize: headerSize, payload: payload)
+                        $0.forward(account: subscription.account.nameBytes.slice, subject: subject, reply: reply, queues: queues, headerSize: headerSize, payload: payload)
                     }
                     return
                 }

@@ -28,6 +28,10 @@ extension LoopWorker {
                 expired.append((client, .ping))
             }
         }
+        if index == 0 && now >= nextResponseSweep {
+            nextResponseSweep = now + 1000
+            for account in server.accounts.all { account.sharing.responses?.sweep(now: now) }
+        }
         // Acting may close clients, which changes `clients`: collect first, act after.
         for (client, deadline) in expired where !client.isClosed {
             switch deadline {

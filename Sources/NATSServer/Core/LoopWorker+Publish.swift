@@ -3,11 +3,35 @@ import NATSSublist
 
 extension LoopWorker {
     /// Routes one message published by a local client: every matching local plain subscriber, one
-    /// member of every matching queue group cluster-wide, one RMSG per peer that has interest, and —
-    /// if nobody received it — a no-responders status to the requester. Receivers served by another
-    /// loop get the message through that loop's handoff batch (`HandoffBatch`).
+    /// member of every matching queue group cluster-wide, one RMSG per peer that has interest, the
+    /// service imports the subject triggers, and — if nobody received it — a no-responders status to the
+    /// requester. Receivers served by another loop get the message through that loop's handoff batch
+    /// (`HandoffBatch`).
     func publish(from publisher: ClientConnection, subject: ByteSlice, reply: ByteSlice, headerSize: Int, payload: ByteSlice) {
-        let result = matcher.match(subject)
+        let result = publisher.matcher.match(subject)
+        var deliveries = deliverPublished(result, publisher: publisher, publisherID: publisher.id, subject: subject, reply: reply,
+                                          headerSize: headerSize, payload: payload)
+        if pendingServiceCalls != 0 { deliveries &+= runServiceCalls() }
+        if deliveries == 0 && !reply.isEmpty && publisher.connectOptions.noResponders && publisher.supportsHeaders {
+            sendNoResponders(to: publisher, reply: reply, subject: subject)
+        }
+    }
+
+    /// A message published into `account` by a service or stream import rather than by a client of it
+    /// (nats-server's `processServiceImport`): delivered and forwarded as a client's would be, with no
+    /// publisher to skip. Returns the deliveries. `publisherID` keeps the original client's pool slot.
+    func publishImported(in account: Account, publisherID: UInt64, subject: ByteSlice, reply: ByteSlice, headerSize: Int,
+                         payload: ByteSlice) -> Int {
+        let result = account.matcher(onLoop: index).match(subject)
+        return deliverPublished(result, publisher: nil, publisherID: publisherID, subject: subject, reply: reply,
+                                headerSize: headerSize, payload: payload)
+    }
+
+    /// Delivers one published message to what `result` matched; returns the deliveries (local receivers,
+    /// peers forwarded to, service imports triggered).
+    @inline(__always)
+    private func deliverPublished(_ result: SublistResult<Subscription>, publisher: ClientConnection?, publisherID: UInt64,
+                                  subject: ByteSlice, reply: ByteSlice, headerSize: Int, payload: ByteSlice) -> Int {
         publishSerial &+= 1
         var deliveries = 0
         var forwardCount = 0
@@ -19,7 +43,7 @@ extension LoopWorker {
                     return
                 }
                 receiver._withUnsafeGuaranteedRef { receiver in
-                    if receiver === publisher && !publisher.echo { return }
+                    if let publisher, receiver === publisher && !publisher.echo { return }
                     if deliver(to: subscription, receiver: receiver, subject: subject, reply: reply, headerSize: headerSize,
                                payload: payload) {
                         deliveries &+= 1
@@ -28,6 +52,9 @@ extension LoopWorker {
             } else if subscription.routeReference != nil {
                 forwardCount &+= subscription.filtersExport
                     ? markForwardIfExported(subscription, subject: subject) : markForward(subscription, queue: nil)
+            } else {
+                deliveries &+= queueServiceCall(subscription, publisherID: publisherID, subject: subject, reply: reply,
+                                                headerSize: headerSize, payload: payload)
             }
         }
         if !result.queueGroups.isEmpty {
@@ -50,11 +77,9 @@ extension LoopWorker {
         }
         if forwardCount > 0 {
             deliveries &+= forwardCount
-            forwardToRoutes(publisher: publisher.id, subject: subject, reply: reply, headerSize: headerSize, payload: payload)
+            forwardToRoutes(publisher: publisherID, subject: subject, reply: reply, headerSize: headerSize, payload: payload)
         }
-        if deliveries == 0 && !reply.isEmpty && publisher.connectOptions.noResponders && publisher.supportsHeaders {
-            sendNoResponders(to: publisher, reply: reply, subject: subject)
-        }
+        return deliveries
     }
 
     /// `markForward` for remote interest that export-denied subjects match (`cluster.permissions`): only
@@ -129,7 +154,7 @@ extension LoopWorker {
                 }
                 if let route = hostedRoute(peer: subscription.peerKey, slot: slot) {
                     route._withUnsafeGuaranteedRef {
-                        $0.forward(subject: subject, reply: reply, queues: queues, headerSize: headerSize, payload: payload)
+                        $0.forward(account: subscription.account.nameBytes.slice, subject: subject, reply: reply, queues: queues, headerSize: headerSize, payload: payload)
                     }
                     return
                 }
@@ -150,7 +175,7 @@ extension LoopWorker {
             guard !subscription.isRemoved, let route = subscription.routeReference else { return }
             route._withUnsafeGuaranteedRef { route in
                 guard route.state == .registered else { return }
-                route.forward(subject: subject, reply: reply, queues: queues, headerSize: headerSize, payload: payload)
+                route.forward(account: subscription.account.nameBytes.slice, subject: subject, reply: reply, queues: queues, headerSize: headerSize, payload: payload)
             }
         } else {
             handOffToPeer(subscription, to: subscription.loopIndex, mode: LoopWorker.interestRouteTarget, queues: queues,
@@ -216,6 +241,20 @@ extension LoopWorker {
     func deliver(to subscription: Subscription, receiver: ClientConnection, subject: ByteSlice, reply: ByteSlice,
                  headerSize: Int, payload: ByteSlice) -> Bool {
         if receiver.isClosed { return false }
+        // A stream import's shadow: the message goes out under the imported subject (LoopWorker+Imports).
+        if subscription.importRole != nil {
+            return deliverImported(to: subscription, receiver: receiver, subject: subject, reply: reply, headerSize: headerSize,
+                                   payload: payload)
+        }
+        return deliverCounted(to: subscription, receiver: receiver, subject: subject, reply: reply, headerSize: headerSize,
+                              payload: payload)
+    }
+
+    /// Delivers `subject` (as the receiver sees it) for `subscription`, a client's own: its subscribe deny
+    /// list, then its auto-unsubscribe limit. False when skipped.
+    @inline(__always)
+    func deliverCounted(to subscription: Subscription, receiver: ClientConnection, subject: ByteSlice, reply: ByteSlice,
+                        headerSize: Int, payload: ByteSlice) -> Bool {
         // Subscribe deny list of the receiver (issue 8, ClientConnection+Permissions.swift).
         if receiver.filtersDeliveries && receiver.deniesDelivery(of: subject, to: subscription) { return false }
         // Every delivery is counted: a later `UNSUB sid max` compares max with it.
@@ -233,7 +272,7 @@ extension LoopWorker {
     /// Only a plain subscription counts: a requester whose only subscription on the reply subject is a
     /// queue subscription gets nothing, as from nats-server (its `subForReply` looks at plain ones only).
     func sendNoResponders(to publisher: ClientConnection, reply: ByteSlice, subject: ByteSlice) {
-        let result = matcher.matchUncached(reply)
+        let result = publisher.matcher.matchUncached(reply)
         // Compared by address: a subscription of another loop's client is never touched (it may be gone).
         let publisherAddress = Unmanaged.passUnretained(publisher).toOpaque()
         guard let subscription = result.plain.first(where: { $0.clientReference?.toOpaque() == publisherAddress }) else {

@@ -2,12 +2,21 @@ import NATSProtocol
 
 extension LoopWorker {
     /// A message that arrived over a route: delivered to local clients only (one hop). Queue groups
-    /// get it only when the sender named them, and then one local member each.
-    func deliverRouted(_ message: RoutedMessage) {
-        let result = matcher.match(message.subject)
+    /// get it only when the sender named them, and then one local member each. `account` is the one the
+    /// message names.
+    func deliverRouted(_ message: RoutedMessage, in account: Account) {
+        let result = account.matcher(onLoop: index).match(message.subject)
         publishSerial &+= 1
         result.plain.forEachBorrowed { subscription in
-            guard let receiver = subscription.clientReference else { return }
+            guard let receiver = subscription.clientReference else {
+                // Responses for a service this node imported come back here; a service import's own
+                // subscription is never triggered from a route (the publishing node ran it).
+                if subscription.importRole?.responses != nil {
+                    _ = queueServiceCall(subscription, publisherID: 0, subject: message.subject, reply: message.reply,
+                                         headerSize: message.headerSize, payload: message.payload)
+                }
+                return
+            }
             if subscription.loopIndex != index {
                 handOff(subscription, subject: message.subject, reply: message.reply, headerSize: message.headerSize,
                         payload: message.payload)
@@ -18,6 +27,7 @@ extension LoopWorker {
                             headerSize: message.headerSize, payload: message.payload)
             }
         }
+        if pendingServiceCalls != 0 { _ = runServiceCalls() }
         guard !message.queues.isEmpty else { return }
         for group in result.queueGroups {
             guard let queue = group.first?.queueBytes, message.queues.contains(where: { $0.elementsEqual(queue.slice) }) else {

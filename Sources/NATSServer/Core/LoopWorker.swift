@@ -61,6 +61,15 @@ package final class LoopWorker {
     lazy var routeExportFilter: RouteExportFilter? = server.cluster.routePermissions?.makeExportFilter()
     /// The queue names of a route target in a batch being delivered.
     var queueScratch = ContiguousArray<ByteSlice>()
+    /// Requests and responses that service imports carry into another account, run once the message that
+    /// triggered them is delivered (LoopWorker+Imports.swift); `pendingServiceCalls` is their count, the
+    /// one figure the publish path reads.
+    var serviceCalls: [PendingServiceCall] = []
+    var pendingServiceCalls = 0
+    /// When the main loop next drops service response mappings nobody answered (loop milliseconds).
+    var nextResponseSweep: UInt64 = 0
+    /// The subject a stream import's message is delivered under, written per delivery.
+    var importedSubject = ScratchBuffer<UInt8>(capacity: 256)
     /// The registered route connections this loop serves, by peer and pool slot (LoopWorker+Routes.swift).
     package var hostedRoutes = ContiguousArray<HostedRoute>()
 
@@ -94,7 +103,7 @@ package final class LoopWorker {
         self.index = index
         self.loop = loop
         self.loopCount = loopCount
-        self.matcher = index == 0 ? server.sublist.matcher : SublistMatcher(server.sublist.shared)
+        self.matcher = server.accounts.global.matcher(onLoop: index)
         self.stallThreshold = server.stallThreshold
         self.isTracing = server.isTracing
         self.handoffBytesLimit = LoopWorker.handoffBytesLimit(maxPending: server.options.maxPending)
@@ -105,6 +114,7 @@ package final class LoopWorker {
         forwardTargets.deallocate()
         forwardQueues.deallocate()
         forwardQueueNames.deallocate()
+        importedSubject.deallocate()
     }
 
     /// Traps in debug builds when called off this worker's loop thread.

@@ -26,6 +26,11 @@ struct ScratchBuffer<Element> {
         count &+= 1
     }
 
+    /// Makes room for at least `wanted` elements (those in use are kept).
+    mutating func reserve(_ wanted: Int) {
+        while capacity < wanted { grow() }
+    }
+
     @inline(never)
     private mutating func grow() {
         let larger = UnsafeMutablePointer<Element>.allocate(capacity: capacity * 2)

@@ -69,7 +69,7 @@ extension Server {
         info.nonce = String(decoding: nonce, as: UTF8.self)
         if connectInfo {
             info.connectInfo = true
-            info.remoteAccount = "$G"
+            info.remoteAccount = client.account.name
         }
         return info.line()
     }

@@ -23,11 +23,10 @@ public final class Server {
     package let serverID: String
     package let serverName: String
     package let authenticator: Authenticator
-    /// The global account's subscriptions and interest (`$G`; natsd has no other account yet).
-    package let interest = InterestIndex(account: Cluster.globalAccount)
-    /// The subscription index every loop matches against (through its worker's matcher); the main
-    /// loop's matcher is the facade's own.
-    package var sublist: Sublist<Subscription> { interest.sublist }
+    /// Every account (`$G` and the `accounts` block's), each with its subscriptions and interest.
+    package let accounts: AccountRegistry
+    /// The global account's subscription index (clients outside every `accounts` entry).
+    package var sublist: Sublist<Subscription> { accounts.global.interest.sublist }
     package let startDate = Date()
     package let startLoopTime: UInt64
     /// The monitoring listener, built by `monitoringFactory` when `-m` is set.
@@ -85,18 +84,21 @@ public final class Server {
         self.serverID = ServerIdentity.newServerID()
         self.serverName = options.serverName.isEmpty ? serverID : options.serverName
         self.authenticator = Authenticator(options: options)
+        self.accounts = AccountRegistry(options: options)
         self.clientParserLimits = ParserLimits(maxControlLine: options.maxControlLine, maxPayload: options.maxPayload)
         self.startLoopTime = loop.now
         self.stallThreshold = min(options.maxPending / 4 * 3, Server.stallCeiling)
         self.isTracing = options.trace
         self.cluster = Cluster(server: self)
         let loopCount = options.effectiveLoops(onlineCores: ProcessInfo.processInfo.activeProcessorCount)
+        accounts.attachLoops(loopCount)
         var workers = [LoopWorker(server: self, index: 0, loop: loop, loopCount: loopCount)]
         for index in 1..<loopCount {
             workers.append(LoopWorker(server: self, index: index, loop: try EventLoop(), loopCount: loopCount))
         }
         self.workers = workers
         if loopCount > 1 { try connectLoops() }
+        accounts.installServiceSubscriptions(cluster: cluster, on: workers[0])
         control = try ServerControl(server: self)
     }
 

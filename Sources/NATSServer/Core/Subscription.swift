@@ -7,6 +7,8 @@ import Synchronization
 package final class Subscription: SublistEntry {
     package let subject: [UInt8]
     package let queue: [UInt8]?
+    /// The account whose index holds the subscription (accounts live as long as the server).
+    package unowned(unsafe) let account: Account
     /// The queue name at a stable address, for naming won groups in an RMSG without copying.
     let queueBytes: OwnedBytes?
     /// The client's sid (local subscriptions) — echoed verbatim in MSG.
@@ -52,42 +54,71 @@ package final class Subscription: SublistEntry {
     /// for this subscription: those loops pause the readers that feed it until it clears (only the
     /// producers of this subscription, not every reader of the loop).
     let isBackedUp = Atomic<Bool>(false)
+    /// What the subscription does for accounts that share subjects (nil for ordinary subscriptions): a
+    /// shadow of an importing client's subscription in the exporting account, or the internal subscription
+    /// of a service import or of an account's service responses (neither client nor route set).
+    let importRole: ImportRole?
+    /// The shadows this (client) subscription has in exporting accounts (stream imports); its loop only.
+    var shadows: [Subscription] = []
     /// Auto-unsubscribe limit (`UNSUB sid max`); 0 = unlimited.
     package var maxMessages = 0
     package var delivered = 0
 
-    init(client: ClientConnection, subject: ByteSlice, queue: ByteSlice, sid: ByteSlice) {
-        self.subject = subject.array
-        self.queue = queue.isEmpty ? nil : queue.array
-        self.queueBytes = queue.isEmpty ? nil : OwnedBytes(queue)
-        self.sid = OwnedBytes(sid)
-        self.clientReference = Unmanaged.passUnretained(client)
-        self.routeReference = nil
-        self.loopIndex = client.worker.index
-        self.peerKey = 0
-        self.clientID = client.id
-        self.spreadsByClient = false
-        self.poolSize = 1
-        self.peerOffset = 0
-        self.filtersExport = false
-        self.weightValue = Atomic(1)
-    }
-
-    init(route: RouteConnection, subject: [UInt8], queue: [UInt8]?, weight: Int, filtersExport: Bool = false) {
+    /// Every field; the entry points below name what kind of subscription they make.
+    private init(
+        subject: [UInt8], queue: [UInt8]?, queueBytes: OwnedBytes?, sid: OwnedBytes, account: Account,
+        client: ClientConnection? = nil, route: RouteConnection? = nil, loopIndex: Int, peerKey: UInt64 = 0,
+        clientID: UInt64 = 0, spreadsByClient: Bool = false, poolSize: Int = 1, peerOffset: Int = 0,
+        filtersExport: Bool = false, weight: Int = 1, importRole: ImportRole? = nil
+    ) {
         self.subject = subject
         self.queue = queue
-        self.queueBytes = queue.map { OwnedBytes($0) }
-        self.sid = OwnedBytes([])
-        self.clientReference = nil
-        self.routeReference = Unmanaged.passUnretained(route)
-        self.loopIndex = route.worker.index
-        self.peerKey = route.peerKey
-        self.clientID = 0
-        self.spreadsByClient = route.spreadsByClient
-        self.poolSize = route.poolSize
-        self.peerOffset = route.peerOffset
+        self.queueBytes = queueBytes
+        self.sid = sid
+        self.account = account
+        self.clientReference = client.map { Unmanaged.passUnretained($0) }
+        self.routeReference = route.map { Unmanaged.passUnretained($0) }
+        self.loopIndex = loopIndex
+        self.peerKey = peerKey
+        self.clientID = clientID
+        self.spreadsByClient = spreadsByClient
+        self.poolSize = poolSize
+        self.peerOffset = peerOffset
         self.filtersExport = filtersExport
         self.weightValue = Atomic(max(weight, 1))
+        self.importRole = importRole
+    }
+
+    /// A local client's subscription (`SUB`), in the client's account.
+    convenience init(client: ClientConnection, subject: ByteSlice, queue: ByteSlice, sid: ByteSlice) {
+        self.init(subject: subject.array, queue: queue.isEmpty ? nil : queue.array,
+                  queueBytes: queue.isEmpty ? nil : OwnedBytes(queue), sid: OwnedBytes(sid), account: client.account,
+                  client: client, loopIndex: client.worker.index, clientID: client.id)
+    }
+
+    /// A shadow of `primary` (a client's subscription in the importing account) in the exporting account
+    /// of `streamImport`, on `subject`: messages matching it there reach the client under the imported
+    /// subject, counted against `primary`'s limit.
+    convenience init(shadowOf primary: Subscription, client: ClientConnection, streamImport: StreamImport, subject: [UInt8]) {
+        self.init(subject: subject, queue: primary.queue, queueBytes: primary.queueBytes, sid: primary.sid,
+                  account: streamImport.exporter, client: client, loopIndex: client.worker.index, clientID: client.id,
+                  importRole: ImportRole(primary: primary, streamImport: streamImport))
+    }
+
+    /// An internal subscription of `account` on `subject`: a service import's (requests, never announced
+    /// to routes) or the account's service responses (announced, so responses from anywhere come back).
+    convenience init(internalIn account: Account, subject: [UInt8], role: ImportRole) {
+        self.init(subject: subject, queue: nil, queueBytes: nil, sid: OwnedBytes([]), account: account, loopIndex: 0,
+                  importRole: role)
+    }
+
+    /// Interest a route peer announced (`RS+`) in `account`.
+    convenience init(route: RouteConnection, account: Account, subject: [UInt8], queue: [UInt8]?, weight: Int,
+                     filtersExport: Bool = false) {
+        self.init(subject: subject, queue: queue, queueBytes: queue.map { OwnedBytes($0) }, sid: OwnedBytes([]),
+                  account: account, route: route, loopIndex: route.worker.index, peerKey: route.peerKey,
+                  spreadsByClient: route.spreadsByClient, poolSize: route.poolSize, peerOffset: route.peerOffset,
+                  filtersExport: filtersExport, weight: weight)
     }
 }
 
@@ -103,5 +134,44 @@ extension ContiguousArray where Element: AnyObject {
                 position &+= 1
             }
         }
+    }
+}
+
+/// What a subscription does for sharing between accounts (`Subscription.importRole`).
+final class ImportRole {
+    /// Shadow: the importing client's own subscription, and the stream import it listens through.
+    unowned(unsafe) let primary: Subscription?
+    let streamImport: StreamImport?
+    /// Internal: requests for this service import.
+    let serviceImport: ServiceImport?
+    /// Internal: responses to requests this account serves for importers.
+    let responses: ServiceResponses?
+
+    /// The primary's subject as tokens: a shadow may listen more broadly than its primary, so every
+    /// imported subject is checked against it.
+    let primaryPattern: [[UInt8]]
+
+    init(primary: Subscription, streamImport: StreamImport) {
+        self.primary = primary
+        self.primaryPattern = SubjectTokens.split(primary.subject)
+        self.streamImport = streamImport
+        self.serviceImport = nil
+        self.responses = nil
+    }
+
+    init(serviceImport: ServiceImport) {
+        self.primary = nil
+        self.primaryPattern = []
+        self.streamImport = nil
+        self.serviceImport = serviceImport
+        self.responses = nil
+    }
+
+    init(responses: ServiceResponses) {
+        self.primary = nil
+        self.primaryPattern = []
+        self.streamImport = nil
+        self.serviceImport = nil
+        self.responses = responses
     }
 }

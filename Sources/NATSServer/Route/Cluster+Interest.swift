@@ -7,8 +7,8 @@ enum RouteInterestRule: Equatable {
     case single
     /// A natsd peer with several slots: the client's own slot (`RouteSlots`).
     case byClient
-    /// A nats-server peer: every interest of `$G` on the account's slot.
-    case account(slot: Int)
+    /// A nats-server peer: every interest of an account on the account's slot (`Account.slot`).
+    case account(poolSize: Int)
 }
 
 /// A live route connection as interest announcements see it.
@@ -21,11 +21,12 @@ struct LiveRoute {
     let poolSize: Int
     let peerOffset: Int
 
-    /// Whether a client of loop `ownerLoop` with id `owner` announces its interest on this connection.
-    func carriesInterest(of owner: UInt64, onLoop ownerLoop: Int, loops: Int) -> Bool {
+    /// Whether a client of loop `ownerLoop` with id `owner` announces its interest in `account` on this
+    /// connection.
+    func carriesInterest(of owner: UInt64, onLoop ownerLoop: Int, in account: Account, loops: Int) -> Bool {
         switch rule {
         case .single: return true
-        case .account(let accountSlot): return slot == accountSlot
+        case .account(let poolSize): return slot == account.slot(poolSize: poolSize)
         case .byClient:
             return slot == RouteSlots.slot(forClient: owner, onLoop: ownerLoop, poolSize: poolSize, offset: peerOffset, loops: loops)
         }
@@ -42,23 +43,23 @@ struct LiveRoute {
 /// RS+ is queued before anything it publishes afterwards (its messages take the same connection, directly
 /// or through the same inbox, behind it).
 extension Cluster {
-    var interest: InterestIndex { server.interest }
-
-    /// A local subscription was added on `worker`'s loop.
+    /// A local subscription was added on `worker`'s loop (in the subscription's account).
     func localInterestAdded(_ subscription: Subscription, on worker: LoopWorker) {
+        let account = subscription.account
         interestLock.withLock {
-            if let change = interest.localAdded(subject: subscription.subject, queue: subscription.queue,
-                                                owner: subscription.clientID, ownerLoop: subscription.loopIndex) {
-                announce(change, from: worker)
+            if let change = account.interest.localAdded(subject: subscription.subject, queue: subscription.queue,
+                                                        owner: subscription.clientID, ownerLoop: subscription.loopIndex) {
+                announce(change, in: account, from: worker)
             }
         }
     }
 
     /// A local subscription was removed on `worker`'s loop.
     func localInterestRemoved(_ subscription: Subscription, on worker: LoopWorker) {
+        let account = subscription.account
         interestLock.withLock {
-            if let change = interest.localRemoved(subject: subscription.subject, queue: subscription.queue) {
-                announce(change, from: worker)
+            if let change = account.interest.localRemoved(subject: subscription.subject, queue: subscription.queue) {
+                announce(change, in: account, from: worker)
             }
         }
     }
@@ -72,9 +73,12 @@ extension Cluster {
         interestLock.withLock {
             liveRoutes.append(live)
             var batch: [UInt8] = []
-            interest.forEachLocal { change in
-                if announces(change.subject) && live.carriesInterest(of: change.owner, onLoop: change.ownerLoop, loops: loops) {
-                    batch += change.line(account: interest.account)
+            for account in server.accounts.all {
+                account.interest.forEachLocal { change in
+                    if announces(change.subject)
+                        && live.carriesInterest(of: change.owner, onLoop: change.ownerLoop, in: account, loops: loops) {
+                        batch += change.line(account: account.interest.account)
+                    }
                 }
             }
             if !batch.isEmpty { route.send(batch) }
@@ -87,11 +91,11 @@ extension Cluster {
     }
 
     /// Queues an RS+/RS- on every live connection that carries its owner's interest (under `interestLock`).
-    private func announce(_ change: InterestChange, from worker: LoopWorker) {
+    private func announce(_ change: InterestChange, in account: Account, from worker: LoopWorker) {
         guard announces(change.subject) else { return }
-        let line = change.line(account: interest.account)
+        let line = change.line(account: account.interest.account)
         let loops = worker.loopCount
-        for live in liveRoutes where live.carriesInterest(of: change.owner, onLoop: change.ownerLoop, loops: loops) {
+        for live in liveRoutes where live.carriesInterest(of: change.owner, onLoop: change.ownerLoop, in: account, loops: loops) {
             if live.loop == worker.index {
                 live.route.send(line)
             } else {

@@ -39,13 +39,9 @@ package final class Cluster {
     /// `cluster.permissions` compiled (Cluster+RoutePermissions.swift); nil: every subject crosses routes.
     package let routePermissions: RoutePermissionRules?
 
-    static let globalAccount: [UInt8] = Array("$G".utf8)
     /// Pending output at which a route peer that stopped reading is dropped: far above a client's
     /// max_pending, since a route carries many clients' traffic and is redialled.
     var routeMaxPending: Int { max(options.maxPending * 4, 256 * 1024 * 1024) }
-    /// `$G` at a stable address for the per-message RMSG header (owned here, so the slice stays valid).
-    private let globalAccountBytes = OwnedBytes(Cluster.globalAccount)
-    var globalAccountSlice: ByteSlice { globalAccountBytes.slice }
 
     init(server: Server) {
         self.server = server
@@ -172,13 +168,5 @@ package final class Cluster {
         name = newName
         nameIsDynamic = dynamic
         server.refreshClientInfo()
-    }
-
-    /// `$G`, or no account (the no-pool dialect names it, a pinned connection may leave it out).
-    /// Compares the two bytes in place: this runs for every routed message.
-    @inline(__always)
-    static func isGlobalAccount(_ account: ByteSlice) -> Bool {
-        account.isEmpty
-            || (account.count == 2 && account.start[0] == UInt8(ascii: "$") && account.start[1] == UInt8(ascii: "G"))
     }
 }

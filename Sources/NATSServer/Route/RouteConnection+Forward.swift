@@ -3,10 +3,11 @@ import NATSProtocol
 
 extension RouteConnection {
     /// Queues one RMSG/HMSG for the peer: payload copied once into the outbound chunk (space reserved by
-    /// an upper bound, then the bytes written committed).
+    /// an upper bound, then the bytes written committed). `account` is the name the message travels under
+    /// (the account of the interest it matched).
     @inline(__always)
-    func forward(subject: ByteSlice, reply: ByteSlice, queues: UnsafeBufferPointer<ByteSlice>, headerSize: Int, payload: ByteSlice) {
-        let account = accountSlice
+    func forward(account: ByteSlice, subject: ByteSlice, reply: ByteSlice, queues: UnsafeBufferPointer<ByteSlice>, headerSize: Int,
+                 payload: ByteSlice) {
         let space = FrameEncoder.routedMessageSpace(
             account: account, subject: subject, reply: reply, queues: queues, headerSize: headerSize, payloadCount: payload.count)
         let destination = connection.reserve(space)

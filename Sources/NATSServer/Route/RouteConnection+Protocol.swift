@@ -65,8 +65,11 @@ extension RouteConnection: ProtocolHandler {
             cluster.server.traceIn(label, "RS+ \(account) \(subject)" + (queue.isEmpty ? "" : " \(queue) \(weight)"))
         }
         guard state == .registered else { return true }
-        guard Cluster.isGlobalAccount(account) else { return true }
-        let key = InterestIndex.key(subject: subject, queue: queue)
+        guard let bound = resolveAccount(account) else {
+            logger.debug("\(label) - Ignoring interest of unknown account '\(account.string)'")
+            return true
+        }
+        let key = RouteConnection.interestKey(account: bound, subject: subject, queue: queue)
         if let existing = remoteSubscriptions[key] {
             if existing.queue != nil { existing.weight = max(weight, 1) }
             return true
@@ -76,9 +79,9 @@ extension RouteConnection: ProtocolHandler {
             guard let verdict = acceptsExport(subject, permissions) else { return true }
             filtersExport = verdict
         }
-        let subscription = Subscription(route: self, subject: subject.array, queue: queue.isEmpty ? nil : queue.array,
+        let subscription = Subscription(route: self, account: bound, subject: subject.array, queue: queue.isEmpty ? nil : queue.array,
                                         weight: weight, filtersExport: filtersExport)
-        guard cluster.interest.add(subscription) else {
+        guard bound.interest.add(subscription) else {
             logger.debug("\(label) - Ignoring invalid remote subscription '\(subject.string)'")
             return true
         }
@@ -88,9 +91,9 @@ extension RouteConnection: ProtocolHandler {
 
     package func handleRouteUnsub(account: ByteSlice, subject: ByteSlice, queue: ByteSlice) -> Bool {
         if cluster.server.isTracing { cluster.server.traceIn(label, "RS- \(account) \(subject)" + (queue.isEmpty ? "" : " \(queue)")) }
-        guard state == .registered, Cluster.isGlobalAccount(account) else { return true }
-        if let subscription = remoteSubscriptions.removeValue(forKey: InterestIndex.key(subject: subject, queue: queue)) {
-            cluster.interest.remove(subscription)
+        guard state == .registered, let bound = resolveAccount(account) else { return true }
+        if let subscription = remoteSubscriptions.removeValue(forKey: RouteConnection.interestKey(account: bound, subject: subject, queue: queue)) {
+            bound.interest.remove(subscription)
         }
         return true
     }
@@ -102,8 +105,8 @@ extension RouteConnection: ProtocolHandler {
         counters.inBytes &+= message.payload.count
         worker.statistics.inMessages &+= 1
         worker.statistics.inBytes &+= message.payload.count
-        guard Cluster.isGlobalAccount(message.account) else { return true }
-        worker.deliverRouted(message)
+        guard let account = resolveAccount(message.account) else { return true }
+        worker.deliverRouted(message, in: account)
         return !isClosed
     }
 
@@ -121,4 +124,29 @@ extension RouteConnection: ProtocolHandler {
     package func handlePub(subject: ByteSlice, reply: ByteSlice, headerSize: Int, payload: ByteSlice) -> Bool { false }
     package func handleSub(subject: ByteSlice, queue: ByteSlice, sid: ByteSlice) -> Bool { false }
     package func handleUnsub(sid: ByteSlice, max: Int) -> Bool { false }
+}
+
+extension RouteConnection {
+    /// The account a route line names: the last one again (one comparison), else looked up; nil for an
+    /// account this server does not have (its interest is ignored and its messages dropped, as nats-server
+    /// does). An empty name is `$G` (lines of the no-account form).
+    @inline(__always)
+    func resolveAccount(_ name: ByteSlice) -> Account? {
+        if lastAccount.isNamed(name) { return lastAccount }
+        return lookUpAccount(name)
+    }
+
+    @inline(never)
+    private func lookUpAccount(_ name: ByteSlice) -> Account? {
+        guard let found = cluster.server.accounts.account(named: name) else { return nil }
+        lastAccount = found
+        return found
+    }
+
+    /// How `remoteSubscriptions` is keyed: `account subject` or `account subject queue` (no space occurs
+    /// in a subject or queue name; an account name with one would only make keys longer, never collide
+    /// with another account's, as the subject starts after the first space of the account's own spelling).
+    static func interestKey(account: Account, subject: ByteSlice, queue: ByteSlice) -> [UInt8] {
+        account.interest.account + [0] + InterestIndex.key(subject: subject, queue: queue)
+    }
 }

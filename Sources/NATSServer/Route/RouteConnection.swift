@@ -23,9 +23,9 @@ package final class RouteConnection {
     package let remoteHost: String
     package let remotePort: Int
     package let label: String
-    /// `$G` as RMSG names it (the cluster's bytes, which outlive the route), kept here so a forward
-    /// reads it with one load.
-    let accountSlice: ByteSlice
+    /// The account the last RS+/RMSG named (most connections carry one account, or a few in turn):
+    /// resolving a name is then one byte comparison, with no lookup or allocation per message.
+    unowned(unsafe) var lastAccount: Account
     package let didSolicit: Bool
     /// Configured route (retried forever) rather than learned by gossip.
     package var isExplicit: Bool
@@ -75,7 +75,7 @@ package final class RouteConnection {
     /// The slot its peer hears a local client's interest on (set when placed).
     var interestRule = RouteInterestRule.single
 
-    /// Interest the peer announced on this connection, keyed by `subject` or `subject queue`.
+    /// Interest the peer announced on this connection, keyed by `RouteConnection.interestKey`.
     package var remoteSubscriptions: [[UInt8]: Subscription] = [:]
 
     // Keep-alive. The route's timers capture it unowned, not weak: a weak reference would give the route a
@@ -106,7 +106,7 @@ package final class RouteConnection {
         self.remoteHost = connection.remoteHost
         self.remotePort = connection.remotePort
         self.label = "\(connection.remoteHost):\(connection.remotePort) - rid:\(id)"
-        self.accountSlice = cluster.globalAccountSlice
+        self.lastAccount = cluster.server.accounts.global
     }
 
     var logger: Logger { cluster.server.logger }
@@ -241,7 +241,7 @@ package final class RouteConnection {
     func removeAllRemoteInterest() {
         let all = remoteSubscriptions.values
         remoteSubscriptions.removeAll()
-        for subscription in all { cluster.interest.remove(subscription) }
+        for subscription in all { subscription.account.interest.remove(subscription) }
     }
 }
 

@@ -6,8 +6,8 @@ import NATSJSON
 /// connection keeps the interest that arrived on it, and the peer's interest is the union of them.
 ///
 /// Which connection carries what:
-/// - towards nats-server, everything of an account travels on the account's slot (`globalAccountSlot`
-///   for `$G`, computed with our pool size as nats-server computes its own); a message goes back on the
+/// - towards nats-server, everything of an account travels on the account's slot (FNV-1a of its name
+///   modulo our pool size, as nats-server computes its own: `Account.slot`); a message goes back on the
 ///   connection the matching interest arrived on, which is nats-server's slot;
 /// - towards a natsd peer with several slots, everything one local client causes (its messages and the
 ///   interest its subscriptions create) travels on that client's slot (`RouteSlots`, which also puts
@@ -27,8 +27,9 @@ package final class RoutePeer {
     package let isPooled: Bool
     /// A natsd peer with several slots: local clients spread over them (see above).
     let spreadsByClient: Bool
-    /// The slot of `$G` towards a nats-server peer.
-    let globalAccountSlot: Int
+    /// The pool size account slots are computed with towards a nats-server peer (our own, as nats-server
+    /// uses its own).
+    let accountPoolSize: Int
     /// Dialers that keep this peer connected: they refill a slot that drops and redial when the peer goes.
     var dialers: [RouteDialer] = []
     /// The peer has accepted our CONNECT, so it may hear whom we are routed to (Cluster+PeerList).
@@ -47,7 +48,7 @@ package final class RoutePeer {
         self.isPooled = poolSize != nil
         self.pool = RoutePool(size: poolSize ?? 1)
         self.spreadsByClient = remoteInfo.isNatsd && (poolSize ?? 1) > 1
-        self.globalAccountSlot = RoutePooling.accountSlot(Cluster.globalAccount, poolSize: localPoolSize ?? 1)
+        self.accountPoolSize = localPoolSize ?? 1
     }
 
     package var connections: [RouteConnection] { pool.members }
@@ -69,7 +70,7 @@ package final class RoutePeer {
     /// The slot that carries the interest a local client's subscriptions create (Cluster+Interest.swift).
     var interestRule: RouteInterestRule {
         if !isPooled { return .single }
-        return spreadsByClient ? .byClient : .account(slot: globalAccountSlot)
+        return spreadsByClient ? .byClient : .account(poolSize: accountPoolSize)
     }
 
     var hasExplicitDialer: Bool { dialers.contains { $0.isExplicit } }

@@ -1,3 +1,5 @@
+import NATSProtocol
+
 /// nats-server's route pool rules as pure functions (nats-protocol.md §2.10 and §2.7; nats-server
 /// route.go `computeRoutePoolIdx` and `addRoute`).
 ///
@@ -9,14 +11,26 @@ enum RoutePooling {
     /// The slot of an account: FNV-1a (32 bit) of its name modulo the pool size, 0 for a pool of one.
     /// nats-server computes it with its own configured size, so with pool 3 `$G` is slot 2 and `$SYS`
     /// slot 0 (nats-protocol.md §2.10).
-    static func accountSlot<Name: Sequence<UInt8>>(_ account: Name, poolSize: Int) -> Int {
-        guard poolSize > 1 else { return 0 }
+    static func accountSlot(_ account: [UInt8], poolSize: Int) -> Int {
+        slot(ofHash: account.withUnsafeBytes { accountHash(ByteSlice($0)) }, poolSize: poolSize)
+    }
+
+    static func slot(ofHash hash: UInt32, poolSize: Int) -> Int {
+        poolSize > 1 ? Int(hash % UInt32(poolSize)) : 0
+    }
+
+    /// FNV-1a (32 bit) of an account name, byte by byte in place: a route looks accounts up by it per
+    /// message (`AccountRegistry.account(named:)`).
+    @inline(__always)
+    static func accountHash(_ name: ByteSlice) -> UInt32 {
         var hash: UInt32 = 2_166_136_261
-        for byte in account {
-            hash ^= UInt32(byte)
+        var position = 0
+        while position < name.count {
+            hash ^= UInt32(name.start[position])
             hash = hash &* 16_777_619
+            position &+= 1
         }
-        return Int(hash % UInt32(poolSize))
+        return hash
     }
 
     enum Negotiation: Equatable {

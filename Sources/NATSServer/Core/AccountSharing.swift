@@ -1,0 +1,173 @@
+import NATSConfig
+import NATSProtocol
+import UVLoop
+
+/// What an account takes from others: its stream imports (a subscription in the importing account gets a
+/// shadow subscription in the exporting one, nats-server's `addShadowSubscriptions`) and its service
+/// imports (an internal subscription on the import's subject that republishes requests into the exporting
+/// account, their replies mapped back through `ServiceResponses`). Built once when the server starts.
+package struct AccountSharing {
+    package internal(set) var streamImports: [StreamImport] = []
+    package internal(set) var serviceImports: [ServiceImport] = []
+    /// The configured exports (for /accountz).
+    package internal(set) var exports: [AccountExport] = []
+    /// Where responses to requests this account serves for importers come back (nil: it serves none).
+    package internal(set) var responses: ServiceResponses?
+
+    /// Gives every account its imports and exports from the config (checked by `checkAccountSharing`).
+    static func build(accounts: [Account], options: ServerOptions) {
+        func named(_ name: String) -> Account? { accounts.first { $0.name == name } }
+        for config in options.accounts {
+            guard let importer = named(config.name) else { continue }
+            importer.sharing.exports = config.exports
+            for entry in config.imports {
+                guard let exporter = named(entry.account) else { continue }
+                switch entry.kind {
+                case .stream:
+                    importer.sharing.streamImports.append(StreamImport(entry, exporter: exporter, importer: importer))
+                case .service:
+                    let export = config.exportFor(entry, in: options)
+                    if exporter.sharing.responses == nil { exporter.sharing.responses = ServiceResponses() }
+                    importer.sharing.serviceImports.append(ServiceImport(entry, exporter: exporter, importer: importer,
+                                                                         responseType: export?.responseType ?? .singleton,
+                                                                         threshold: export?.responseThresholdSeconds ?? 120))
+                }
+            }
+        }
+    }
+}
+
+extension AccountConfig {
+    /// The export of `entry.account` that admits this account's import `entry`.
+    func exportFor(_ entry: AccountImport, in options: ServerOptions) -> AccountExport? {
+        let exporter = options.accounts.first { $0.name == entry.account }
+        let wanted = SubjectTokens.split(Array(entry.subject.utf8))
+        return exporter?.exports.first { export in
+            export.kind == entry.kind && export.admits(name)
+                && SubjectTokens.covers(SubjectTokens.split(Array(export.subject.utf8)), wanted)
+        }
+    }
+}
+
+/// One stream import: messages of `exporter` on `exported` reach `importer`'s subscriptions on the local
+/// subject (`prefix.subject`, `to`, or the subject itself).
+package final class StreamImport {
+    package unowned(unsafe) let exporter: Account
+    package unowned(unsafe) let importer: Account
+    package let config: AccountImport
+    /// The subject in the exporting account and the one the importing account sees, as tokens.
+    let exported: [[UInt8]]
+    let local: [[UInt8]]
+    private let prefix: [[UInt8]]
+    /// Exporting-account subject → importing-account subject, per delivered message.
+    let transform: SubjectTransform
+
+    init(_ config: AccountImport, exporter: Account, importer: Account) {
+        self.config = config
+        self.exporter = exporter
+        self.importer = importer
+        exported = SubjectTokens.split(Array(config.subject.utf8))
+        local = SubjectTokens.split(Array(config.localSubject.utf8))
+        prefix = config.prefix.isEmpty ? [] : SubjectTokens.split(Array(config.prefix.utf8))
+        transform = SubjectTransform(source: config.subject, prefix: config.prefix, to: config.to)
+    }
+
+    /// The subject a subscription on `subject` in the importing account listens to in the exporting one,
+    /// or nil when no imported message can match it. It may be broader than needed (a wildcard `to`):
+    /// each delivery is checked against the subscription's own subject (`LoopWorker.deliverImported`).
+    func shadowSubject(for subject: [UInt8]) -> [UInt8]? {
+        let tokens = SubjectTokens.split(subject)
+        guard SubjectTokens.intersect(local, tokens) else { return nil }
+        if !prefix.isEmpty {
+            // local = prefix + exported: the part of the subscription after the prefix, unless a `>` already
+            // swallowed it.
+            if tokens.prefix(prefix.count).contains(SubjectTokens.rest) { return SubjectTokens.join(exported) }
+            let rest = Array(tokens.dropFirst(prefix.count))
+            return SubjectTokens.covers(exported, rest) ? SubjectTokens.join(rest) : SubjectTokens.join(exported)
+        }
+        if transform.isIdentity && SubjectTokens.covers(exported, tokens) { return subject }
+        return SubjectTokens.join(exported)
+    }
+}
+
+/// One service import: requests the importing account's clients publish on `to` go to the exporting
+/// account on the exported subject, with a reply subject there that routes the responses back.
+package final class ServiceImport {
+    package unowned(unsafe) let exporter: Account
+    package unowned(unsafe) let importer: Account
+    package let config: AccountImport
+    /// Importing-account subject (`to`) → exported subject.
+    let transform: SubjectTransform
+    let responseType: ServiceResponseType
+    /// How long a mapping of `stream`/`chunked` responses lives, in milliseconds (singleton: until the
+    /// first response, or this long at most).
+    let thresholdMilliseconds: UInt64
+
+    init(_ config: AccountImport, exporter: Account, importer: Account, responseType: ServiceResponseType, threshold: Double) {
+        self.config = config
+        self.exporter = exporter
+        self.importer = importer
+        self.transform = SubjectTransform(source: config.to, to: config.subject)
+        self.responseType = responseType
+        self.thresholdMilliseconds = UInt64(max(threshold, 0.001) * 1000)
+    }
+}
+
+/// The reply subjects an exporting account hands out for imported requests (`_R_.<prefix>.<token>`, as
+/// nats-server names them) and where each one's responses go. One wildcard interest `_R_.<prefix>.>` in
+/// the exporting account draws responses from any node of the cluster back to this one.
+///
+/// `@unchecked Sendable`: every member is guarded by `lock` (requests and responses are handled on
+/// whichever loop they arrive; this is the import path, not the per-message one).
+package final class ServiceResponses: @unchecked Sendable {
+    /// `_R_.XXXXXX.`: random per account and server.
+    let prefix: [UInt8]
+    private let lock = PThreadLock()
+    private var routes: [[UInt8]: ResponseRoute] = [:]
+    private var counter: UInt64 = 0
+
+    struct ResponseRoute {
+        unowned(unsafe) let importer: Account
+        let reply: [UInt8]
+        let singleton: Bool
+        let expiresAt: UInt64
+    }
+
+    init() {
+        prefix = Array(("_R_." + ServerIdentity.newNonce(length: 6) + ".").utf8)
+    }
+
+    /// The wildcard subject of this account's responses.
+    var wildcard: [UInt8] { prefix + [UInt8(ascii: ">")] }
+
+    /// A new reply subject for a request of `serviceImport` whose requester listens on `reply`.
+    func newReply(for serviceImport: ServiceImport, reply: [UInt8], now: UInt64) -> [UInt8] {
+        lock.withLock {
+            counter &+= 1
+            let subject = prefix + Array(String(counter, radix: 36).utf8)
+            routes[subject] = ResponseRoute(importer: serviceImport.importer, reply: reply,
+                                            singleton: serviceImport.responseType == .singleton,
+                                            expiresAt: now &+ serviceImport.thresholdMilliseconds)
+            return subject
+        }
+    }
+
+    /// Where a response on `subject` goes (a singleton's mapping is used up by it); nil when unknown or
+    /// expired.
+    func route(for subject: ByteSlice, now: UInt64) -> ResponseRoute? {
+        let key = subject.array
+        return lock.withLock {
+            guard let route = routes[key] else { return nil }
+            if route.singleton || route.expiresAt <= now { routes.removeValue(forKey: key) }
+            return route.expiresAt <= now ? nil : route
+        }
+    }
+
+    /// Drops mappings past their threshold (requests nobody answered); called by housekeeping.
+    func sweep(now: UInt64) {
+        lock.withLock { routes = routes.filter { $0.value.expiresAt > now } }
+    }
+
+    /// Mappings waiting for responses (/accountz).
+    var pendingCount: Int { lock.withLock { routes.count } }
+}
