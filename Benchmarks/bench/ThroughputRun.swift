@@ -52,6 +52,10 @@ struct ThroughputRun {
     let timeoutSeconds: Double
     /// CONNECT fields of both clients (`"user":"u","pass":"p"`); empty for none.
     var credentials = ""
+    /// The subject published and subscribed to, and the one probed until interest has arrived: runs side
+    /// by side in one account keep apart by giving each its own.
+    var dataSubject = Self.dataSubject
+    var probeSubject = Self.probeSubject
 
     static let dataSubject = "bench.data"
     static let probeSubject = "bench.probe"
@@ -66,9 +70,10 @@ struct ThroughputRun {
             let count = messageCount
             let runTimeout = timeoutSeconds
             let credentials = credentials
+            let subscriptions = "SUB \(dataSubject) 1\r\nSUB \(probeSubject) 2\r\n"
             Thread.detachNewThread {
                 Self.subscribe(port: subscriberPort, count: count, timeoutSeconds: runTimeout, credentials: credentials,
-                               progress: progress)
+                               subscriptions: subscriptions, progress: progress)
             }
             guard progress.ready.wait(timeout: .now() + 15) == .success else {
                 throw BenchError("subscriber not ready")
@@ -86,12 +91,12 @@ struct ThroughputRun {
             while !progress.probeSeen.load(ordering: .acquiring) {
                 if let failure = progress.outcome.withLock({ $0 }), case .failure(let error) = failure { throw error }
                 guard monotonicNanos() < probeLimit else { throw BenchError("subscription never reached the publisher's server") }
-                try publisher.write("PUB \(Self.probeSubject) 0\r\n\r\n")
+                try publisher.write("PUB \(probeSubject) 0\r\n\r\n")
                 usleep(5_000)
             }
         }
 
-        let batch = PublishBatch(subject: Self.dataSubject, payloadSize: payloadSize)
+        let batch = PublishBatch(subject: dataSubject, payloadSize: payloadSize)
 
         let start = monotonicNanos()
         try batch.bytes.withUnsafeBytes { bytes in
@@ -123,7 +128,7 @@ struct ThroughputRun {
 
     /// Subscriber thread body: subscribe, flush, then count data messages until `count`.
     private static func subscribe(port: Int, count: Int, timeoutSeconds: Double, credentials: String,
-                                  progress: SubscriberProgress) {
+                                  subscriptions: String, progress: SubscriberProgress) {
         var signalledReady = false
         defer {
             if !signalledReady { progress.ready.signal() }
@@ -133,7 +138,7 @@ struct ThroughputRun {
             let socket = try ClientSocket(port: port, timeoutSeconds: 1)
             var scanner = InboundScanner()
             try socket.handshake(
-                extra: "SUB \(dataSubject) 1\r\nSUB \(probeSubject) 2\r\n", credentials: credentials, scanner: &scanner
+                extra: subscriptions, credentials: credentials, scanner: &scanner
             )
             signalledReady = true
             progress.ready.signal()

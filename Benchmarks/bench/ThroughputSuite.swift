@@ -1,3 +1,7 @@
+import Dispatch
+import Foundation
+import Synchronization
+
 /// The default mode: every scenario on every contender, runs interleaved, as a markdown table.
 final class ThroughputSuite {
     /// A measurement that fills one or more consecutive rows from a single run.
@@ -50,19 +54,74 @@ final class ThroughputSuite {
         if !cluster.isEmpty {
             run(cluster, topology: "3-node cluster") { try Deployment.chainedCluster($0, logDirectory: self.logDirectory) }
         }
+        if groups.contains(.cluster) {
+            // Issue 8, point 7: three tenants through the chain, first as three subjects of one account, then
+            // as three accounts on the same subject (each account's traffic named on the routes).
+            let title = "3-node chain: 3 pub s1 → 3 sub s3, 16 B"
+            run([tenants("\(title), one account, 3 subjects", accounts: false)], topology: "3-node cluster") {
+                try Deployment.chainedCluster($0, logDirectory: self.logDirectory)
+            }
+            run([tenants("\(title), 3 accounts, same subject", accounts: true)], topology: "3-node cluster with accounts") {
+                let config = try self.writeConfig("accounts.conf", Self.tenantAccounts)
+                return try Deployment.chainedCluster($0, logDirectory: self.logDirectory,
+                                                     tuning: NodeTuning(arguments: ["-c", config]))
+            }
+        }
+    }
+
+    /// Three accounts, one user each (`t0`…`t2`, password `bench`).
+    static let tenantAccounts = """
+        accounts {
+          T0 { users = [ {user: t0, password: bench} ] }
+          T1 { users = [ {user: t1, password: bench} ] }
+          T2 { users = [ {user: t2, password: bench} ] }
+        }
+
+        """
+
+    /// Three publisher → subscriber pairs at once (s1 → s3), the rate their sum. With `accounts`, pair
+    /// `i` logs in as account `Ti` and all use the same subject; without, pair `i` uses subject `bench.ti`.
+    private func tenants(_ title: String, accounts: Bool) -> Scenario {
+        let count = options.messageCount(for: 16) / 3
+        let timeout = options.timeout(for: count * 3)
+        return Scenario(rows: [("\(title) (msgs/s)", .higherIsBetter, .rate)]) { deployment in
+            let results = Mutex<[Result<Double, BenchError>]>([])
+            let (publisherPort, subscriberPort) = (deployment.port(0), deployment.port(2))
+            DispatchQueue.concurrentPerform(iterations: 3) { tenant in
+                var run = ThroughputRun(publisherPort: publisherPort, subscriberPort: subscriberPort,
+                                        payloadSize: 16, messageCount: count, timeoutSeconds: timeout)
+                if accounts {
+                    run.credentials = "\"user\":\"t\(tenant)\",\"pass\":\"bench\""
+                } else {
+                    run.dataSubject = "bench.t\(tenant)"
+                    run.probeSubject = "bench.probe\(tenant)"
+                }
+                let outcome: Result<Double, BenchError>
+                do { outcome = .success(try run.run()) } catch { outcome = .failure(error as? BenchError ?? BenchError("\(error)")) }
+                results.withLock { $0.append(outcome) }
+            }
+            var total = 0.0
+            for outcome in results.withLock({ $0 }) { total += try outcome.get() }
+            return [total]
+        }
     }
 
     static let permittedUserCredentials = "\"user\":\"bench\",\"pass\":\"bench\""
 
     /// One user allowed to publish and subscribe to the bench's subjects (`bench.>`), read by both servers.
     private func writePermissionsConfig() throws -> String {
-        let path = "\(logDirectory)/permissions.conf"
-        try """
+        try writeConfig("permissions.conf", """
             authorization {
               users = [ {user: bench, password: bench, permissions: {publish: "bench.>", subscribe: "bench.>"}} ]
             }
 
-            """.write(toFile: path, atomically: true, encoding: .utf8)
+            """)
+    }
+
+    /// Writes `text` as `name` into the log folder; returns its path.
+    private func writeConfig(_ name: String, _ text: String) throws -> String {
+        let path = "\(logDirectory)/\(name)"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
 
