@@ -1,3 +1,4 @@
+import NATSJSON
 import NATSServer
 
 /// What /connz and /subsz show of one client, copied on the loop that serves it: monitoring runs on the
@@ -16,6 +17,10 @@ struct ClientSnapshot: Sendable {
     var version: String
     /// Subscription subjects, sorted; empty unless asked for.
     var subjects: [String]
+    /// The account the client is bound to.
+    var accountName: String
+    /// What /connz?auth=1 shows as `authorized_user` (see `authorizedUser(connect:login:)`).
+    var authorizedUser: String
 
     init(_ client: ClientConnection, now: UInt64, withSubjects: Bool) {
         metrics = ConnzMetrics(cid: client.id, subscriptions: client.subscriptions.count,
@@ -31,6 +36,20 @@ struct ClientSnapshot: Sendable {
         lang = client.connectOptions.lang
         version = client.connectOptions.version
         subjects = withSubjects ? client.subscriptions.values.map { String(decoding: $0.subject, as: UTF8.self) }.sorted() : []
+        accountName = client.account.name
+        authorizedUser = ClientSnapshot.authorizedUser(connect: client.connectOptions, login: client.authorizedUser)
+    }
+
+    /// The user a client authenticated as, the way nats-server names it (`getRawAuthUser`): from what the
+    /// client's CONNECT offered, whether or not the server checks it (a user name sent to a server without
+    /// authentication is shown), in this order: the nkey, the user name, `[REDACTED]` for a token. A client
+    /// that offered none of them and was let in as `no_auth_user` shows that user (`login`; nats-server
+    /// writes it into the client's options); otherwise it is empty, and /connz leaves the field out.
+    static func authorizedUser(connect: ConnectOptions, login: String) -> String {
+        if !connect.nkey.isEmpty { return connect.nkey }
+        if !connect.user.isEmpty { return connect.user }
+        if !connect.authToken.isEmpty { return "[REDACTED]" }
+        return login
     }
 }
 
@@ -52,6 +71,12 @@ struct RouteSnapshot: Sendable {
 
 /// One subscription as /subsz lists it, copied on the loop that owns it.
 struct SubscriptionSnapshot: Sendable {
+    /// The account whose subscriptions hold it (for `acc`): the exporting account for the shadow of a
+    /// stream import's subscriber.
+    var account: String
+    /// The account of the subscribing client, which nats-server shows as the subscription's `account`
+    /// (so a shadow shows the importing account).
+    var clientAccount: String
     var subject: String
     var queue: String?
     var sid: String
@@ -82,16 +107,22 @@ extension Server {
         return snapshots
     }
 
-    /// Every client subscription of every loop.
+    /// Every client subscription of every loop, and the shadows of stream import subscribers in the
+    /// exporting accounts (nats-server lists those too: they sit in that account's sublist with the client
+    /// as owner). A shadow carries its subscription's sid, queue and counts. Internal subscriptions (service
+    /// imports, responses) have no client and are left out, as nats-server leaves out client-less ones.
     func subscriptionSnapshots() -> [SubscriptionSnapshot] {
         onEveryLoop { worker in
             worker.clients.values.flatMap { client in
-                client.subscriptions.values.map { subscription in
-                    SubscriptionSnapshot(
-                        subject: String(decoding: subscription.subject, as: UTF8.self),
-                        queue: subscription.queue.map { String(decoding: $0, as: UTF8.self) },
-                        sid: subscription.sid.string, delivered: subscription.delivered,
-                        maxMessages: subscription.maxMessages, cid: client.id)
+                client.subscriptions.values.flatMap { subscription in
+                    ([subscription] + subscription.shadows).map { held in
+                        SubscriptionSnapshot(
+                            account: held.account.name, clientAccount: client.account.name,
+                            subject: String(decoding: held.subject, as: UTF8.self),
+                            queue: subscription.queue.map { String(decoding: $0, as: UTF8.self) },
+                            sid: subscription.sid.string, delivered: subscription.delivered,
+                            maxMessages: subscription.maxMessages, cid: client.id)
+                    }
                 }
             }
         }.flatMap { $0 }

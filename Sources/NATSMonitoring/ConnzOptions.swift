@@ -34,17 +34,25 @@ struct ConnzOptions: Equatable, Sendable {
     var offset = 0
     /// Page size; `cid` forces 1.
     var limit = ConnzOptions.defaultLimit
-    /// Only this connection when set (non-zero).
+    /// Only this connection when set (non-zero); looked up among every connection, whatever `account`
+    /// says, as nats-server does.
     var cid: UInt64?
+    /// `auth`: show each connection's `authorized_user`, `account` (unless `$G`) and `name_tag`.
+    var showsAuthorization = false
+    /// `user`: only connections whose authorized user is this one.
+    var user: String?
+    /// `acc`: only the connections bound to this account; `total` then counts only them.
+    var account: String?
 
     init() {}
 
-    /// Decodes `subs`, `offset`, `limit`, `cid` and `sort`, in nats-server's order, so the first bad one
-    /// is the one reported.
+    /// Decodes `auth`, `subs`, `offset`, `limit`, `cid`, `user`, `acc` and `sort`, in nats-server's order,
+    /// so the first bad one is the one reported.
     /// - Throws: `MonitorRequestError` with nats-server's text: a parameter that does not decode
     ///   (`Error decoding int for 'offset': …`), an unknown key (`invalid sorting option: foo`), or
     ///   `stop`/`reason` (`sort by stop only valid on closed connections`).
     init(query: MonitorQuery) throws(MonitorRequestError) {
+        showsAuthorization = try query.bool("auth")
         listsSubscriptions = try query.listsSubscriptions()
         offset = max(try query.int("offset") ?? 0, 0)
         if let limit = try query.int("limit"), limit > 0 { self.limit = limit }
@@ -52,6 +60,9 @@ struct ConnzOptions: Equatable, Sendable {
             self.cid = cid
             limit = 1
         }
+        let user = query.value("user"), account = query.value("acc")
+        self.user = user.isEmpty ? nil : user
+        self.account = account.isEmpty ? nil : account
         let sortText = query.value("sort")
         if !sortText.isEmpty {
             guard let key = ConnzSortKey(rawValue: sortText) else {
@@ -100,10 +111,6 @@ struct ConnzOptions: Equatable, Sendable {
         }
     }
 
-    /// The index range of the requested page among `total` sorted connections: empty when `offset`
-    /// is past the end, shorter than `limit` at the end (nats-server's `minoff`/`maxoff`).
-    func page(total: Int) -> Range<Int> {
-        let start = min(max(offset, 0), total)
-        return start..<(start + min(limit, total - start))
-    }
+    /// The index range of the requested page among `total` sorted connections (`MonitorPage`).
+    func page(total: Int) -> Range<Int> { MonitorPage.range(offset: offset, limit: limit, total: total) }
 }

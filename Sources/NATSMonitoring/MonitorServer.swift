@@ -82,7 +82,10 @@ package final class MonitorServer: MonitoringEndpoint {
                 return .json(server.routez(listsSubscriptions: try query.listsSubscriptions()).rendered())
             case "/subsz", "/subscriptionsz":
                 count("/subsz")
-                return .json(server.subsz(listsSubscriptions: try query.bool("subs")).rendered())
+                return .json(server.subsz(options: try SubszOptions(query: query)).rendered())
+            case "/accountz":
+                count(target.path)
+                return .json(try server.accountz(accountName: query.value("acc")).rendered())
             case "/healthz":
                 count(target.path)
                 return .json(JSON.object([("status", .string("ok"))]).rendered())
@@ -104,7 +107,8 @@ package final class MonitorServer: MonitoringEndpoint {
     static let indexPage = """
     <html><body><h1>natsd monitoring</h1><ul>
     <li><a href="varz">varz</a></li><li><a href="connz">connz</a></li><li><a href="routez">routez</a></li>
-    <li><a href="subsz">subsz</a></li><li><a href="healthz">healthz</a></li></ul></body></html>
+    <li><a href="subsz">subsz</a></li><li><a href="accountz">accountz</a></li><li><a href="healthz">healthz</a></li>
+    </ul></body></html>
 
     """
 }

@@ -51,20 +51,37 @@ extension Server {
             ("in_msgs", .int(statistics.inMessages)), ("out_msgs", .int(statistics.outMessages)),
             ("in_bytes", .int(statistics.inBytes)), ("out_bytes", .int(statistics.outBytes)),
             ("slow_consumers", .int(statistics.slowConsumers)), ("stale_connections", .int(statistics.staleConnections)),
-            ("subscriptions", .int(sublist.count)),
+            ("subscriptions", .int(subscriptionCount)),
             ("http_req_stats", .object(requestCounts.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })),
         ]
+        // nats-server always has a system account (`$SYS` unless configured) and names it here; natsd makes
+        // one only when `system_account` names it, and runs no system services in it, so without one the
+        // field is left out (as nats-server leaves it out when it has none).
+        if let system = systemAccountName { fields.append(("system_account", .string(system))) }
         return .object(fields)
     }
 
     /// /connz: the open client connections, sorted and paged by `options`. `total` counts every open
-    /// client connection (also with a `cid` filter, as nats-server does); `offset` and `limit` echo the
-    /// effective options; `num_connections` is the size of the page.
+    /// client connection, or with `acc` every one of that account (also with a `cid` or `user` filter, as
+    /// nats-server does); `offset` and `limit` echo the effective options; `num_connections` is the size
+    /// of the page. An unknown `acc` is answered as nats-server answers it: no server id and a null list.
     func connz(options: ConnzOptions) -> JSON {
         let showSubscriptions = options.listsSubscriptions
+        if let name = options.account, accounts.account(named: name) == nil {
+            return .object([
+                ("server_id", .string("")), ("now", .string(MonitorTime.rfc3339(Date()))),
+                ("num_connections", .int(0)), ("total", .int(0)),
+                ("offset", .int(options.offset)), ("limit", .int(options.limit)), ("connections", .null),
+            ])
+        }
         let all = clientSnapshots(withSubjects: showSubscriptions)
-        var selected = all
-        if let cid = options.cid { selected = selected.filter { $0.metrics.cid == cid } }
+        let inAccount = options.account.map { name in all.filter { $0.accountName == name } } ?? all
+        var selected = inAccount
+        if let cid = options.cid {
+            selected = all.filter { $0.metrics.cid == cid }
+        } else if let user = options.user {
+            selected = selected.filter { $0.authorizedUser == user }
+        }
         let sorted = options.sorted(selected) { $0.metrics }
         let page = sorted[options.page(total: sorted.count)]
         let connections: [JSON] = page.map { client in
@@ -85,14 +102,21 @@ extension Server {
             if !client.name.isEmpty { fields.append(("name", .string(client.name))) }
             if !client.lang.isEmpty { fields.append(("lang", .string(client.lang))) }
             if !client.version.isEmpty { fields.append(("version", .string(client.version))) }
+            if options.showsAuthorization {
+                if !client.authorizedUser.isEmpty { fields.append(("authorized_user", .string(client.authorizedUser))) }
+                // nats-server names the account only when it is not the global one.
+                if client.accountName != AccountConfig.globalName { fields.append(("account", .string(client.accountName))) }
+            }
             if showSubscriptions && !client.subjects.isEmpty {
                 fields.append(("subscriptions_list", .array(client.subjects.map { .string($0) })))
             }
+            // Accounts have no name tags in natsd (no JWT): nats-server's tag is then the account name.
+            if options.showsAuthorization { fields.append(("name_tag", .string(client.accountName))) }
             return .object(fields)
         }
         return .object([
             ("server_id", .string(serverID)), ("now", .string(MonitorTime.rfc3339(Date()))),
-            ("num_connections", .int(connections.count)), ("total", .int(all.count)),
+            ("num_connections", .int(connections.count)), ("total", .int(inAccount.count)),
             ("offset", .int(options.offset)), ("limit", .int(options.limit)), ("connections", .array(connections)),
         ])
     }
@@ -130,48 +154,6 @@ extension Server {
             ("server_id", .string(serverID)), ("server_name", .string(serverName)),
             ("now", .string(MonitorTime.rfc3339(Date()))), ("num_routes", .int(routes.count)), ("routes", .array(routes)),
         ])
-    }
-
-    /// /subsz; `listsSubscriptions` adds `subscriptions_list`.
-    func subsz(listsSubscriptions: Bool) -> JSON {
-        let stats = subscriptionStatistics()
-        let hitRate = stats.matches == 0 ? 0 : Double(stats.cacheHits) / Double(stats.matches)
-        var fields: [(String, JSON)] = [
-            ("server_id", .string(serverID)), ("now", .string(MonitorTime.rfc3339(Date()))),
-            ("num_subscriptions", .int(stats.count)), ("num_cache", .int(stats.cacheEntries)),
-            ("num_inserts", .int(Int(stats.inserts))), ("num_removes", .int(Int(stats.removes))),
-            ("num_matches", .int(Int(stats.matches))), ("cache_hit_rate", .double(hitRate)),
-            ("max_fanout", .int(stats.maxFanout)), ("avg_fanout", .double(stats.averageFanout)),
-        ]
-        if listsSubscriptions {
-            var list: [JSON] = []
-            for subscription in subscriptionSnapshots() {
-                var entry: [(String, JSON)] = [("account", .string("$G")), ("subject", .string(subscription.subject))]
-                if let queue = subscription.queue { entry.append(("qgroup", .string(queue))) }
-                entry += [("sid", .string(subscription.sid)), ("msgs", .int(subscription.delivered)),
-                          ("cid", .int(Int(subscription.cid)))]
-                if subscription.maxMessages > 0 { entry.append(("max", .int(subscription.maxMessages))) }
-                list.append(.object(entry))
-            }
-            fields += [("total", .int(list.count)), ("offset", .int(0)), ("limit", .int(list.count)), ("subscriptions_list", .array(list))]
-        }
-        return .object(fields)
-    }
-
-    /// The sublist's figures with every loop's matcher (matches, cache) added up.
-    func subscriptionStatistics() -> SublistStats {
-        let parts = onEveryLoop { $0.matcher.stats }
-        var total = parts.first ?? SublistStats()
-        var fanoutSum = total.averageFanout * Double(total.cacheEntries)
-        for part in parts.dropFirst() {
-            total.matches += part.matches
-            total.cacheHits += part.cacheHits
-            total.cacheEntries += part.cacheEntries
-            total.maxFanout = max(total.maxFanout, part.maxFanout)
-            fanoutSum += part.averageFanout * Double(part.cacheEntries)
-        }
-        total.averageFanout = total.cacheEntries == 0 ? 0 : fanoutSum / Double(total.cacheEntries)
-        return total
     }
 
     /// Resident set size from /proc (what /varz `mem` reports).

@@ -3,20 +3,11 @@ import Testing
 
 /// /connz options: defaults, nats-server's errors, sort order per key, paging.
 @Suite struct ConnzOptionsTests {
-    private func options(_ query: String) throws -> ConnzOptions {
-        try ConnzOptions(query: #require(MonitorTarget("/connz" + query)).query)
+    private func options(_ text: String) throws -> ConnzOptions {
+        try ConnzOptions(query: query("/connz" + text))
     }
 
-    private func error(_ query: String) -> String? {
-        do {
-            _ = try options(query)
-            return nil
-        } catch let error as MonitorRequestError {
-            return error.message
-        } catch {
-            return "\(error)"
-        }
-    }
+    private func error(_ text: String) -> String? { refusal { try options(text) } }
 
     @Test func defaults() throws {
         let decoded = try options("")
@@ -46,6 +37,14 @@ import Testing
         #expect(try options("?cid=0").cid == nil)
     }
 
+    @Test func authorizationUserAndAccount() throws {
+        let decoded = try options("?auth=1&user=alice&acc=A")
+        #expect(decoded.showsAuthorization && decoded.user == "alice" && decoded.account == "A")
+        let plain = try options("?auth=false&user=&acc=")
+        #expect(!plain.showsAuthorization && plain.user == nil && plain.account == nil)
+        #expect(try options("?acc=$G").account == "$G")
+    }
+
     @Test func errorsCarryNatsServerText() {
         #expect(error("?sort=foo") == "invalid sorting option: foo")
         #expect(error("?sort=CID") == "invalid sorting option: CID")
@@ -57,8 +56,10 @@ import Testing
         #expect(error("?subs=x") == #"Error decoding boolean for 'subs': strconv.ParseBool: parsing "x": invalid syntax"#)
     }
 
-    /// nats-server decodes subs, offset, limit, cid, then checks sort: the first bad one is reported.
+    /// nats-server decodes auth, subs, offset, limit, cid, then checks sort: the first bad one is reported.
     @Test func firstBadParameterInNatsServerOrderIsReported() {
+        #expect(error("?sort=foo&cid=x&limit=x&offset=x&subs=x&auth=x") ==
+            #"Error decoding boolean for 'auth': strconv.ParseBool: parsing "x": invalid syntax"#)
         #expect(error("?sort=foo&cid=x&limit=x&offset=x&subs=x")?.contains("'subs'") == true)
         #expect(error("?sort=foo&cid=x&limit=x&offset=x")?.contains("'offset'") == true)
         #expect(error("?sort=foo&cid=x&limit=x")?.contains("'limit'") == true)

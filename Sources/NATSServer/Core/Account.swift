@@ -37,7 +37,7 @@ package final class Account {
 
     /// The matcher of loop `index`.
     @inline(__always)
-    func matcher(onLoop index: Int) -> SublistMatcher<Subscription> { matchers[index] }
+    package func matcher(onLoop index: Int) -> SublistMatcher<Subscription> { matchers[index] }
 
     /// The account's slot in a pool of `poolSize` connections towards a nats-server peer.
     func slot(poolSize: Int) -> Int { RoutePooling.slot(ofHash: nameHash, poolSize: poolSize) }

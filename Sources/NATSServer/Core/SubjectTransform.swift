@@ -101,8 +101,8 @@ struct SubjectTransform {
 /// Subject patterns as token lists: the set arithmetic imports need when a subscription is made (how a
 /// subscription in the importing account maps onto the exporting account), and the per-delivery check
 /// that a mapped subject matches the subscription.
-enum SubjectTokens {
-    static func split(_ subject: [UInt8]) -> [[UInt8]] {
+package enum SubjectTokens {
+    package static func split(_ subject: [UInt8]) -> [[UInt8]] {
         subject.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false).map(Array.init)
     }
 
@@ -156,7 +156,7 @@ enum SubjectTokens {
     }
 
     /// Whether the literal `subject` matches `pattern` (tokens), byte by byte with no allocation.
-    static func matches(_ pattern: [[UInt8]], _ subject: ByteSlice) -> Bool {
+    package static func matches(_ pattern: [[UInt8]], _ subject: ByteSlice) -> Bool {
         var tokenIndex = 0
         var start = 0
         var position = 0

@@ -59,7 +59,7 @@ package final class Subscription: SublistEntry {
     /// of a service import or of an account's service responses (neither client nor route set).
     let importRole: ImportRole?
     /// The shadows this (client) subscription has in exporting accounts (stream imports); its loop only.
-    var shadows: [Subscription] = []
+    package internal(set) var shadows: [Subscription] = []
     /// Auto-unsubscribe limit (`UNSUB sid max`); 0 = unlimited.
     package var maxMessages = 0
     package var delivered = 0
