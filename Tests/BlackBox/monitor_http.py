@@ -1,4 +1,5 @@
-"""GETs of the HTTP monitoring endpoints (`/varz`, `/connz`, `/routez`, `/healthz`) that answer JSON.
+"""GETs of the HTTP monitoring endpoints (`/varz`, `/connz`, `/routez`, `/healthz`…) that answer JSON, and
+of their error answers.
 
 Hostile or malformed requests are written on raw sockets instead (test_monitoring.py)."""
 
@@ -18,6 +19,16 @@ def monitor_json(port: int, target: str, host: str = "127.0.0.1", timeout: float
     with urllib.request.urlopen(f"http://{netloc}:{port}{target}", timeout=timeout) as response:
         assert response.status == 200, response.status
         return json.loads(response.read())
+
+
+def monitor_error(port: int, target: str, host: str = "127.0.0.1", timeout: float = 5.0) -> tuple[int, str]:
+    """GETs `target`, which must be refused, and returns the status and the body text; fails on a 2xx."""
+    netloc = f"[{host}]" if ":" in host else host
+    try:
+        with urllib.request.urlopen(f"http://{netloc}:{port}{target}", timeout=timeout) as response:
+            raise AssertionError(f"{target} answered {response.status}: {response.read()[:200]!r}")
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
 
 
 def wait_monitor_json(port: int, target: str, host: str = "127.0.0.1", timeout: float = 5.0) -> dict:
