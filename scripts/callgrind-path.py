@@ -14,6 +14,8 @@ the difference in messages is the per-message cost, free of start-up and shutdow
   permissions  `local` with both clients logged in as a user whose permissions allow the subject (issue 8):
            publish allow list, subscribe deny list, and a wildcard subscription, so every PUB is checked
            (cached) and every delivery goes through the subscribe deny filter
+  account-route, account-routed  `route` and `routed` with both clients in account T1 of an accounts
+           config on both nodes (issue 8): the account named on the route, looked up per routed message
 
 With --allocations the same runs go through valgrind's memcheck instead, and the figure is heap
 allocations per message (memcheck's "total heap usage: N allocs"); --max-allocations makes the script
@@ -73,6 +75,12 @@ PERMISSIONS_CONFIG = """authorization {
 }
 """
 CREDENTIALS = b',"user":"bench","pass":"bench"'
+# Two accounts besides $G: the account paths run in T1, whose name the routes carry on every RS+ and RMSG.
+ACCOUNTS_CONFIG = """accounts {
+  T0 { users = [ {user: t0, password: bench} ] }
+  T1 { users = [ {user: bench, password: bench} ] }
+}
+"""
 
 
 def connect(port: int, credentials: bytes = b"") -> socket.socket:
@@ -159,19 +167,25 @@ def measure(binary: str, path: str, count: int, size: int) -> int:
                 other_dir = workdir / "b"
                 measured_dir.mkdir()
                 other_dir.mkdir()
-                other, other_ports = start(binary, ["--loops", "1", "--cluster", "nats://127.0.0.1:-1"], other_dir, None)
+                extra, credentials = [], b""
+                if path.startswith("account-"):
+                    config = workdir / "accounts.conf"
+                    config.write_text(ACCOUNTS_CONFIG)
+                    extra, credentials = ["-c", str(config)], CREDENTIALS
+                other, other_ports = start(binary, ["--loops", "1", "--cluster", "nats://127.0.0.1:-1"] + extra, other_dir,
+                                           None)
                 others.append(other)
                 route_url = other_ports["cluster"][0].replace("nats://", "nats-route://")
-                proc, ports = start(binary, ["--loops", "1", "--cluster", "nats://127.0.0.1:-1", "--routes", route_url],
-                                    measured_dir, out)
+                proc, ports = start(binary, ["--loops", "1", "--cluster", "nats://127.0.0.1:-1", "--routes", route_url]
+                                    + extra, measured_dir, out)
                 measured_port = port_of(ports["nats"])
                 other_port = port_of(other_ports["nats"])
                 settle = lambda: time.sleep(3)  # RS+ reaches the publishing node
                 time.sleep(3)  # the route is up
-                if path == "route":
-                    drive(measured_port, other_port, count, size, settle)
+                if path.endswith("routed"):
+                    drive(other_port, measured_port, count, size, settle, credentials)
                 else:
-                    drive(other_port, measured_port, count, size, settle)
+                    drive(measured_port, other_port, count, size, settle, credentials)
             proc.terminate()
             proc.wait(120)
         finally:
@@ -190,7 +204,7 @@ def main() -> int:
     parser.add_argument("--allocations", action="store_true", help="count heap allocations (memcheck)")
     parser.add_argument("--max-allocations", type=float, default=None,
                         help="with --allocations: exit 1 when a path allocates more per message")
-    parser.add_argument("paths", nargs="+", choices=["local", "crossloop", "route", "routed", "permissions"])
+    parser.add_argument("paths", nargs="+", choices=["local", "crossloop", "route", "routed", "permissions", "account-route", "account-routed"])
     options = parser.parse_args()
     global TOOL
     TOOL = "memcheck" if options.allocations else "callgrind"

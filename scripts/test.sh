@@ -143,13 +143,14 @@ fi
 
 # --- Allocations: the release natsd under valgrind's memcheck, heap allocations per message on each path
 # (pub→sub on one loop and across loops, forward to a route, delivery from a route, and pub→sub on one
-# loop by a user with permissions: cached PUB check and delivery deny filter). The hot path's rule
+# loop by a user with permissions: cached PUB check and delivery deny filter; forward to and delivery from
+# a route in an account other than $G: the per-route account cache). The hot path's rule
 # is none per message; 0.01 leaves room for timers and the like spread over the run. About a minute.
 alloc_summary="allocations: not run"
 if [ "$RELEASE_BLACKBOX" != "none" ] && [ -n "${RELEASE_DIR:-}" ]; then
     echo "== heap allocations per message (scripts/callgrind-path.py --allocations)"
     if python3 scripts/callgrind-path.py --binary "$RELEASE_DIR/natsd" --allocations --max-allocations 0.01 \
-        local crossloop route routed permissions 2>&1 | tee "$LOGS/alloc.log"; then
+        local crossloop route routed permissions account-route account-routed 2>&1 | tee "$LOGS/alloc.log"; then
         passed=$((passed + 1))
         alloc_summary="allocations: $(tr '\n' ';' <"$LOGS/alloc.log" | sed 's/;$//')"
     else

@@ -1,11 +1,12 @@
 import NATSProtocol
+import NATSSublist
 
 extension LoopWorker {
     /// A message that arrived over a route: delivered to local clients only (one hop). Queue groups
-    /// get it only when the sender named them, and then one local member each. `account` is the one the
-    /// message names.
-    func deliverRouted(_ message: RoutedMessage, in account: Account) {
-        let result = account.matcher(onLoop: index).match(message.subject)
+    /// get it only when the sender named them, and then one local member each. `matcher` is this loop's
+    /// matcher of the account the message names.
+    func deliverRouted(_ message: RoutedMessage, matcher: SublistMatcher<Subscription>) {
+        let result = matcher.match(message.subject)
         publishSerial &+= 1
         result.plain.forEachBorrowed { subscription in
             guard let receiver = subscription.clientReference else {

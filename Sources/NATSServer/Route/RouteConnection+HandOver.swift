@@ -86,6 +86,7 @@ extension RouteConnection {
     /// the registering INFO.
     private func adopt(socket descriptor: Int32, input: [UInt8], on target: LoopWorker) {
         worker = target
+        bind(lastAccount.takeUnretainedValue())  // the account's matcher of the new loop
         guard !isClosed else { return TCPConnection.closeDetachedSocket(descriptor) }
         let moved: TCPConnection
         do {

@@ -105,8 +105,8 @@ extension RouteConnection: ProtocolHandler {
         counters.inBytes &+= message.payload.count
         worker.statistics.inMessages &+= 1
         worker.statistics.inBytes &+= message.payload.count
-        guard let account = resolveAccount(message.account) else { return true }
-        worker.deliverRouted(message, in: account)
+        guard bindAccount(message.account) else { return true }
+        lastMatcher._withUnsafeGuaranteedRef { worker.deliverRouted(message, matcher: $0) }
         return !isClosed
     }
 
@@ -132,15 +132,28 @@ extension RouteConnection {
     /// does). An empty name is `$G` (lines of the no-account form).
     @inline(__always)
     func resolveAccount(_ name: ByteSlice) -> Account? {
-        if lastAccount.isNamed(name) { return lastAccount }
-        return lookUpAccount(name)
+        bindAccount(name) ? lastAccount.takeUnretainedValue() : nil
+    }
+
+    /// Makes the account `name` names the last one (`lastAccount`, `lastMatcher`); false when unknown.
+    /// Per routed message: one byte comparison with the last account, no reference counting.
+    @inline(__always)
+    func bindAccount(_ name: ByteSlice) -> Bool {
+        if lastAccount._withUnsafeGuaranteedRef({ $0.isNamed(name) }) { return true }
+        return rebindAccount(name)
     }
 
     @inline(never)
-    private func lookUpAccount(_ name: ByteSlice) -> Account? {
-        guard let found = cluster.server.accounts.account(named: name) else { return nil }
-        lastAccount = found
-        return found
+    private func rebindAccount(_ name: ByteSlice) -> Bool {
+        guard let found = cluster.server.accounts.account(named: name) else { return false }
+        bind(found)
+        return true
+    }
+
+    /// Makes `account` the last one, with its matcher on the route's current loop (again after a move).
+    func bind(_ account: Account) {
+        lastAccount = .passUnretained(account)
+        lastMatcher = .passUnretained(account.matcher(onLoop: worker.index))
     }
 
     /// How `remoteSubscriptions` is keyed: `account subject` or `account subject queue` (no space occurs

@@ -2,6 +2,7 @@ import NATSConfig
 import NATSJSON
 import Logging
 import NATSProtocol
+import NATSSublist
 import UVLoop
 
 /// A connection to another server of the cluster: a peer's only connection in the no-pool dialect, or
@@ -24,8 +25,11 @@ package final class RouteConnection {
     package let remotePort: Int
     package let label: String
     /// The account the last RS+/RMSG named (most connections carry one account, or a few in turn):
-    /// resolving a name is then one byte comparison, with no lookup or allocation per message.
-    unowned(unsafe) var lastAccount: Account
+    /// resolving a name is then one byte comparison, with no lookup or allocation per message. Held
+    /// unretained with its matcher on `worker`'s loop (accounts live as long as the server), so a
+    /// routed message reaches the sublist without reference counting (`RouteConnection+Protocol`).
+    var lastAccount: Unmanaged<Account>
+    var lastMatcher: Unmanaged<SublistMatcher<Subscription>>
     package let didSolicit: Bool
     /// Configured route (retried forever) rather than learned by gossip.
     package var isExplicit: Bool
@@ -106,7 +110,9 @@ package final class RouteConnection {
         self.remoteHost = connection.remoteHost
         self.remotePort = connection.remotePort
         self.label = "\(connection.remoteHost):\(connection.remotePort) - rid:\(id)"
-        self.lastAccount = cluster.server.accounts.global
+        let global = cluster.server.accounts.global
+        self.lastAccount = .passUnretained(global)
+        self.lastMatcher = .passUnretained(global.matcher(onLoop: cluster.server.mainWorker.index))
     }
 
     var logger: Logger { cluster.server.logger }
