@@ -29,10 +29,11 @@ extension ServerOptions {
         if account.name == AccountConfig.globalName {
             throw ConfigError("\"\(account.name)\" is a Reserved Account", at: position)
         }
-        if accounts.contains(where: { $0.name == account.name }) {
+        if accountNames.contains(account.name) {
             throw ConfigError("Duplicate Account Entry: \(account.name)", at: position)
         }
         accounts.append(account)
+        accountNames.insert(account.name)
     }
 
     private mutating func applyAccount(
@@ -194,6 +195,16 @@ extension ServerOptions {
             try checkSubject(subject, at: position)
             try checkSubject(entry.localSubject, at: position)
             if kind == .service && entry.to.isEmpty { entry.to = subject }
+            if prefix.split(separator: ".").contains(where: { $0 == "*" || $0 == ">" }) {
+                throw ConfigError("Error adding stream import \"\(subject)\": prefix \"\(prefix)\" can not contain wildcards",
+                                  at: position)
+            }
+            // Streams map the exported subject onto `to`, services `to` onto the exported subject.
+            let (source, destination) = kind == .stream ? (subject, entry.to) : (entry.to, subject)
+            if !destination.isEmpty && !ImportMapping.isValid(source: source, destination: destination) {
+                throw ConfigError("Error adding \(kind.rawValue) import \"\(subject)\": invalid mapping destination \"\(destination)\" "
+                                  + "for \"\(source)\" (its wildcards must stand for the source's, one each)", at: position)
+            }
             if kind == .service, result.contains(where: { $0.kind == .service && $0.to == entry.to && $0.account == account }) {
                 throw ConfigError("Duplicate service import subject \"\(entry.to)\", previously used in import for account \"\(account)\", subject \"\(subject)\"",
                                   at: position)
@@ -260,10 +271,80 @@ extension ServerOptions {
                 }
             }
         }
+        try checkImportCycles()
         if !systemAccount.isEmpty && systemAccount != "$SYS" && byName[systemAccount] == nil {
             throw ConfigError("error resolving system account: account missing (\"\(systemAccount)\" is not in the accounts block)",
                               at: nil)
         }
+    }
+}
+
+extension ServerOptions {
+    /// nats-server's checks as each import is added, in file order (accounts.go `AddStreamImport`,
+    /// `serviceImportFormsCycle`): an import the account already has is refused, and so is one through
+    /// which messages (streams) or requests (services) could come back to the importing account, following
+    /// the imports added before it (at most 32 accounts deep, nats-server's search depth).
+    func checkImportCycles() throws(ConfigError) {
+        var added: [(importer: String, entry: AccountImport)] = []
+        for account in accounts {
+            for entry in account.imports {
+                let duplicate = entry.kind == .stream && added.contains {
+                    $0.importer == account.name && $0.entry.kind == .stream && $0.entry.account == entry.account
+                        && $0.entry.subject == entry.subject && $0.entry.localSubject == entry.localSubject
+                }
+                if duplicate {
+                    throw ConfigError("Error adding stream import \"\(entry.subject)\": stream import already exists",
+                                      at: entry.position)
+                }
+                if leadsBack(to: account.name, from: entry.account, subject: entry.subject, kind: entry.kind, among: added, depth: 0) {
+                    throw ConfigError("Error adding \(entry.kind.rawValue) import \"\(entry.subject)\": import forms a cycle",
+                                      at: entry.position)
+                }
+                added.append((account.name, entry))
+            }
+        }
+    }
+
+    /// Whether `subject` of account `current`, followed through the imports in `added` (each one's local
+    /// subject colliding with it), reaches `target`.
+    private func leadsBack(to target: String, from current: String, subject: String, kind: AccountShareKind,
+                           among added: [(importer: String, entry: AccountImport)], depth: Int) -> Bool {
+        guard depth < 32 else { return true }
+        for (importer, entry) in added where importer == current && entry.kind == kind {
+            guard SubjectCoverage.collide(subject, entry.localSubject) else { continue }
+            if entry.account == target { return true }
+            if leadsBack(to: target, from: entry.account, subject: entry.subject, kind: kind, among: added, depth: depth + 1) {
+                return true
+            }
+        }
+        return false
+    }
+}
+
+/// The subject mappings imports make (nats-server's legacy and `$N`/`{{wildcard(N)}}` transforms, strict as
+/// for imports): a destination's wildcards stand for the source's wildcards, every one used.
+public enum ImportMapping {
+    /// The source wildcard (1-based) a destination token names: `$N` or `{{wildcard(N)}}`; nil otherwise.
+    public static func reference(_ token: Substring) -> Int? {
+        if token.hasPrefix("$"), let number = Int(token.dropFirst()) { return number }
+        let compact = token.filter { $0 != " " }
+        if compact.hasPrefix("{{wildcard("), compact.hasSuffix(")}}") {
+            return Int(compact.dropFirst("{{wildcard(".count).dropLast(")}}".count))
+        }
+        return nil
+    }
+
+    static func isValid(source: String, destination: String) -> Bool {
+        let sourceTokens = source.split(separator: ".", omittingEmptySubsequences: false)
+        let destinationTokens = destination.split(separator: ".", omittingEmptySubsequences: false)
+        let stars = sourceTokens.filter { $0 == "*" }.count
+        let sourceRest = sourceTokens.last == ">"
+        guard (destinationTokens.last == ">") == sourceRest else { return false }
+        let legacy = destinationTokens.filter { $0 == "*" }.count
+        let references = destinationTokens.compactMap(reference)
+        if references.isEmpty { return legacy == stars }
+        return legacy == 0 && references.allSatisfy { (1...max(stars, 1)).contains($0) && stars > 0 }
+            && Set(references).count == stars
     }
 }
 
@@ -284,5 +365,18 @@ enum SubjectCoverage {
             if token != other { return false }
         }
         return patternTokens.count == subjectTokens.count
+    }
+
+    /// Whether some subject matches both patterns (nats-server's `SubjectsCollide`).
+    static func collide(_ first: String, _ second: String) -> Bool {
+        let a = first.split(separator: ".", omittingEmptySubsequences: false)
+        let b = second.split(separator: ".", omittingEmptySubsequences: false)
+        var index = 0
+        while index < a.count && index < b.count {
+            if a[index] == ">" || b[index] == ">" { return true }
+            if a[index] != "*" && b[index] != "*" && a[index] != b[index] { return false }
+            index += 1
+        }
+        return a.count == b.count
     }
 }

@@ -41,6 +41,8 @@ public struct ServerOptions: Sendable, Equatable {
     /// `accounts { … }`: the accounts besides the global `$G`, in file order (their users are in `users` and
     /// `nkeyUsers`, with `account` set).
     public var accounts: [AccountConfig] = []
+    /// The names in `accounts`, for the duplicate check as they are read.
+    var accountNames: Set<String> = []
     /// `system_account`: accepted and reported (`/varz`); natsd runs no system services in it. Empty: none.
     public var systemAccount = ""
 

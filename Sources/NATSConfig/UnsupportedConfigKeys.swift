@@ -112,8 +112,9 @@ enum UnsupportedConfigKey: Sendable, Equatable {
     /// Keys of the `cluster { … }` block natsd does not implement.
     static let cluster: [String: UnsupportedConfigKey] = [
         "tls": .refused(missing: "TLS; it would run routes in plaintext"),
-        // Accounts pinned to dedicated routes: natsd has only the global account, which rides the pool.
-        "accounts": .ignored,
+        // Accounts pinned to dedicated routes: natsd carries every account on the pool (a nats-server peer with
+        // pinned accounts would send them where natsd does not look, so refuse rather than lose messages).
+        "accounts": .refused(missing: "pinned account routes (every account shares the route pool)"),
         "compression": .ignored,
         "connect_backoff": .ignored,
         "write_deadline": .ignored,

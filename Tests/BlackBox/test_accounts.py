@@ -271,8 +271,90 @@ async def test_stream_service_gets_every_response(user):
     ("accounts { A: { users = [ {user: u, password: p} ] }, B: { users = [ {user: u, password: q} ] } }",
      'Duplicate user "u" detected'),
     ("system_account: SYS", "error resolving system account: account missing"),
+    ("accounts { A { exports = [ {service: q} ], imports = [ {service: {account: B, subject: q}} ] }, "
+     "B { exports = [ {service: q} ], imports = [ {service: {account: A, subject: q}} ] } }",
+     'Error adding service import "q": import forms a cycle'),
+    ("accounts { A { exports = [ {stream: s} ] }, B { imports = [ {stream: {account: A, subject: s}}, "
+     "{stream: {account: A, subject: s}} ] } }", 'Error adding stream import "s": stream import already exists'),
 ])
 def test_sharing_config_errors(impl, tmp_path, config, message):
     result = run_to_exit(impl, tmp_path, config)
     assert result.returncode != 0
     assert message in result.stdout + result.stderr
+
+
+# ---- found by a fresh user (wildcard imports, cycles, unanswered requests) --------------------------
+
+WILDCARD_QUEUE = """
+accounts {
+  A { users = [ {user: a, password: pw} ], exports = [ {stream: "wild.*.x"} ] }
+  B { users = [ {user: b, password: pw} ], imports = [ {stream: {account: A, subject: "wild.*.x"}, to: "w.*.x"} ] }
+}
+"""
+
+
+async def test_queue_members_on_different_imported_subjects_each_get_theirs(start):
+    # Two members of one queue group subscribe to different subjects of a wildcard `to` import: each
+    # subject's messages go to the member subscribed to it, none is lost to the other.
+    server = start(config=WILDCARD_QUEUE)
+    url = f"127.0.0.1:{server.port}"
+    b1 = await nats.connect(f"nats://b:pw@{url}", allow_reconnect=False)
+    b2 = await nats.connect(f"nats://b:pw@{url}", allow_reconnect=False)
+    a = await nats.connect(f"nats://a:pw@{url}", allow_reconnect=False)
+    try:
+        at_1, at_2 = [], []
+        await b1.subscribe("w.q.x", queue="g", cb=collector(at_1))
+        await b2.subscribe("w.z.x", queue="g", cb=collector(at_2))
+        await settle(b1, b2)
+        for index in range(50):
+            await a.publish("wild.q.x", b"%d" % index)
+            await a.publish("wild.z.x", b"%d" % index)
+        await settle(a, b1, b2)
+        for _ in range(20):
+            if len(at_1) == 50 and len(at_2) == 50:
+                break
+            await settle(b1, b2)
+        assert [s for s, _ in at_1] == ["w.q.x"] * 50
+        assert [s for s, _ in at_2] == ["w.z.x"] * 50
+    finally:
+        for nc in (a, b1, b2):
+            await nc.close()
+
+
+async def test_an_accounts_import_of_its_own_service_carries_a_request_once(start):
+    # nats-server accepts one import of an account's own service: the responder gets the request once
+    # directly and once through the import, never more.
+    server = start(config="accounts { A { users = [ {user: a, password: pw} ], exports = [ {service: x} ], "
+                          "imports = [ {service: {account: A, subject: x}} ] } }")
+    nc = await nats.connect(f"nats://a:pw@127.0.0.1:{server.port}", allow_reconnect=False)
+    try:
+        got = []
+        await nc.subscribe("x", cb=collector(got))
+        await settle(nc)
+        await nc.publish("x", b"once")
+        for _ in range(10):
+            await settle(nc)
+        assert got == [("x", b"once")] * 2
+    finally:
+        await nc.close()
+
+
+async def test_numbered_wildcards_in_to_reorder_tokens(start):
+    server = start(config='accounts { A { users = [ {user: a, password: pw} ], exports = [ {stream: "a.*.*"} ] }, '
+                          'B { users = [ {user: b, password: pw} ], '
+                          'imports = [ {stream: {account: A, subject: "a.*.*"}, to: "b.$2.$1"} ] } }')
+    url = f"127.0.0.1:{server.port}"
+    a = await nats.connect(f"nats://a:pw@{url}", allow_reconnect=False)
+    b = await nats.connect(f"nats://b:pw@{url}", allow_reconnect=False)
+    try:
+        got = []
+        await b.subscribe("b.2.*", cb=collector(got))
+        await settle(b)
+        await a.publish("a.1.2", b"m")
+        await a.publish("a.2.1", b"other")
+        await settle(a, b)
+        await settle(a, b)
+        assert got == [("b.2.1", b"m")]
+    finally:
+        await a.close()
+        await b.close()

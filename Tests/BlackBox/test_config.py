@@ -144,6 +144,8 @@ async def test_tls_block_never_serves_plaintext(impl, tmp_path):
     ("port: 4222\ntls {}\n", "tls", "2:1"),
     ("tls {\n  cert_file: \"server.pem\"\n  key_file: \"key.pem\"\n}\n", "tls", "1:1"),
     ("cluster {\n  port: -1\n  tls {}\n}\n", "cluster.tls", "3:3"),
+    # Pinned account routes: a nats-server peer would send a pinned account where natsd does not look.
+    ("accounts: [A]\ncluster {\n  port: -1\n  accounts: [A]\n}\n", "cluster.accounts", "4:3"),
     # cluster.permissions is supported (test_cluster_permissions.py); nats-server's deprecated spelling is not.
     ("cluster {\n  port: -1\n  authorization {\n    user: a\n    password: b\n    permissions { import: \">\" }\n  }\n}\n",
      "cluster.authorization.permissions", "6:5"),

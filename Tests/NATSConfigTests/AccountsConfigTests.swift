@@ -107,9 +107,58 @@ import Testing
         ("accounts: [A]\nsystem_account: NOPE", "error resolving system account: account missing (\"NOPE\" is not in the accounts block)"),
         ("accounts { A: 1 }", "Expected map entries for accounts"),
         ("accounts { A { colour: red } }", "unknown field \"colour\""),
+        // Mappings whose wildcards do not stand for the source's (nats-server refuses them too).
+        ("accounts { A { exports = [ {stream: a.>} ] }, B { imports = [ {stream: {account: A, subject: a.>}, to: b} ] } }",
+         "Error adding stream import \"a.>\": invalid mapping destination \"b\" for \"a.>\" (its wildcards must stand for the source's, one each)"),
+        ("accounts { A { exports = [ {stream: a.*} ] }, B { imports = [ {stream: {account: A, subject: a.*}, to: b.*.*} ] } }",
+         "Error adding stream import \"a.*\": invalid mapping destination \"b.*.*\" for \"a.*\" (its wildcards must stand for the source's, one each)"),
+        ("accounts { A { exports = [ {stream: a.>} ] }, B { imports = [ {stream: {account: A, subject: a.>}, prefix: p.*} ] } }",
+         "Error adding stream import \"a.>\": prefix \"p.*\" can not contain wildcards"),
+        ("accounts { A { exports = [ {service: a.*.*} ] }, B { imports = [ {service: {account: A, subject: a.*.*}, to: b.*} ] } }",
+         "Error adding service import \"a.*.*\": invalid mapping destination \"a.*.*\" for \"b.*\" (its wildcards must stand for the source's, one each)"),
+        // Imports that lead back to the importer, in file order as nats-server adds them.
+        ("accounts { A { exports = [ {service: \">\"} ], imports = [ {service: {account: A, subject: q.x}}, "
+            + "{service: {account: A, subject: q.>}} ] } }",
+         "Error adding service import \"q.>\": import forms a cycle"),
+        ("accounts { A { exports = [ {service: q} ], imports = [ {service: {account: B, subject: q}} ] }, "
+            + "B { exports = [ {service: q} ], imports = [ {service: {account: A, subject: q}} ] } }",
+         "Error adding service import \"q\": import forms a cycle"),
+        ("accounts { A { exports = [ {stream: \">\"} ], imports = [ {stream: {account: B, subject: \">\"}} ] }, "
+            + "B { exports = [ {stream: \">\"} ], imports = [ {stream: {account: A, subject: \">\"}} ] } }",
+         "Error adding stream import \">\": import forms a cycle"),
+        ("accounts { A { exports = [ {stream: s} ] }, B { imports = [ {stream: {account: A, subject: s}}, "
+            + "{stream: {account: A, subject: s}} ] } }",
+         "Error adding stream import \"s\": stream import already exists"),
     ])
     func mistakesAreRefusedWithNatsServersWords(_ text: String, _ message: String) {
         expectError(text, message)
+    }
+
+    /// nats-server adds an import before the next one is checked: an account's first import of its own
+    /// service is no cycle yet (and, at run time, a request goes through it once).
+    @Test func oneImportOfAnAccountsOwnServiceIsAccepted() throws {
+        let o = try apply("accounts { A { exports = [ {service: x} ], imports = [ {service: {account: A, subject: x}} ] } }")
+        #expect(o.accounts[0].imports.count == 1)
+    }
+
+    @Test func numberedWildcardReferencesAreAccepted() throws {
+        let o = try apply("""
+            accounts {
+              A { exports = [ {stream: "a.*.*"} ] }
+              B { imports = [ {stream: {account: A, subject: "a.*.*"}, to: "b.$2.$1"},
+                              {stream: {account: A, subject: "a.*.*"}, to: "c.{{wildcard(1)}}.{{wildcard(2)}}"} ] }
+            }
+            """)
+        #expect(o.accounts[1].imports.map(\.to) == ["b.$2.$1", "c.{{wildcard(1)}}.{{wildcard(2)}}"])
+    }
+
+    @Test func importsThatDoNotCollideFormNoCycle() throws {
+        _ = try apply("""
+            accounts {
+              A { exports = [ {service: a.>} ], imports = [ {service: {account: B, subject: b.x}} ] }
+              B { exports = [ {service: b.>} ], imports = [ {service: {account: A, subject: a.x}} ] }
+            }
+            """)
     }
 
     @Test func theSystemAccountMayBeTheImplicitSYS() throws {

@@ -69,3 +69,23 @@ import NATSProtocol
         #expect(result == expected)
     }
 }
+
+/// nats-server's numbered wildcard references in an import's `to`.
+@Suite struct SubjectTransformReferenceTests {
+    @Test(arguments: [
+        ("a.*.*", "b.$2.$1", "a.1.2", "b.2.1"),
+        ("a.*.*", "b.{{wildcard(2)}}.{{ wildcard(1) }}", "a.x.y", "b.y.x"),
+        ("a.*.>", "z.$1.>", "a.q.r.s", "z.q.r.s"),
+    ])
+    func numberedReferences(_ source: String, _ to: String, _ subject: String, _ expected: String) {
+        let transform = SubjectTransform(source: source, to: to)
+        var bytes = Array(subject.utf8)
+        let result = bytes.withUnsafeMutableBufferPointer { input in
+            let slice = ByteSlice(start: UnsafePointer(input.baseAddress!), count: input.count)
+            let output = UnsafeMutablePointer<UInt8>.allocate(capacity: transform.maximumLength(slice))
+            defer { output.deallocate() }
+            return String(decoding: UnsafeBufferPointer(start: output, count: transform.apply(slice, into: output)), as: UTF8.self)
+        }
+        #expect(result == expected)
+    }
+}

@@ -16,7 +16,11 @@ package struct AccountSharing {
 
     /// Gives every account its imports and exports from the config (checked by `checkAccountSharing`).
     static func build(accounts: [Account], options: ServerOptions) {
-        func named(_ name: String) -> Account? { accounts.first { $0.name == name } }
+        var byName: [String: Account] = [:]
+        for account in accounts { byName[account.name] = account }
+        var configs: [String: AccountConfig] = [:]
+        for config in options.accounts { configs[config.name] = config }
+        func named(_ name: String) -> Account? { byName[name] }
         for config in options.accounts {
             guard let importer = named(config.name) else { continue }
             importer.sharing.exports = config.exports
@@ -26,7 +30,7 @@ package struct AccountSharing {
                 case .stream:
                     importer.sharing.streamImports.append(StreamImport(entry, exporter: exporter, importer: importer))
                 case .service:
-                    let export = config.exportFor(entry, in: options)
+                    let export = config.exportFor(entry, exporter: configs[entry.account])
                     if exporter.sharing.responses == nil { exporter.sharing.responses = ServiceResponses() }
                     importer.sharing.serviceImports.append(ServiceImport(entry, exporter: exporter, importer: importer,
                                                                          responseType: export?.responseType ?? .singleton,
@@ -39,8 +43,7 @@ package struct AccountSharing {
 
 extension AccountConfig {
     /// The export of `entry.account` that admits this account's import `entry`.
-    func exportFor(_ entry: AccountImport, in options: ServerOptions) -> AccountExport? {
-        let exporter = options.accounts.first { $0.name == entry.account }
+    func exportFor(_ entry: AccountImport, exporter: AccountConfig?) -> AccountExport? {
         let wanted = SubjectTokens.split(Array(entry.subject.utf8))
         return exporter?.exports.first { export in
             export.kind == entry.kind && export.admits(name)
@@ -67,7 +70,10 @@ package final class StreamImport {
         self.exporter = exporter
         self.importer = importer
         exported = SubjectTokens.split(Array(config.subject.utf8))
-        local = SubjectTokens.split(Array(config.localSubject.utf8))
+        // `$N` and `{{wildcard(N)}}` in `to` match any token, as `*` does.
+        local = SubjectTokens.split(Array(config.localSubject.utf8)).map { token in
+            ImportMapping.reference(Substring(decoding: token, as: UTF8.self)) == nil ? token : SubjectTokens.star
+        }
         prefix = config.prefix.isEmpty ? [] : SubjectTokens.split(Array(config.prefix.utf8))
         transform = SubjectTransform(source: config.subject, prefix: config.prefix, to: config.to)
     }
@@ -86,7 +92,33 @@ package final class StreamImport {
             return SubjectTokens.covers(exported, rest) ? SubjectTokens.join(rest) : SubjectTokens.join(exported)
         }
         if transform.isIdentity && SubjectTokens.covers(exported, tokens) { return subject }
+        if let narrowed = narrowedByWildcards(tokens) { return SubjectTokens.join(narrowed) }
         return SubjectTokens.join(exported)
+    }
+
+    /// For a `to` whose `*` tokens stand for the exported subject's, in order: the exported subject with
+    /// each `*` replaced by what the subscription has at the matching place of `to` (so queue members on
+    /// different imported subjects do not share one shadow group). Nil when a `>` makes that unknowable.
+    private func narrowedByWildcards(_ tokens: [[UInt8]]) -> [[UInt8]]? {
+        guard !config.to.isEmpty, tokens.count == local.count, !local.contains(SubjectTokens.rest),
+              !exported.contains(SubjectTokens.rest), !tokens.contains(SubjectTokens.rest) else { return nil }
+        let exportedStars = exported.indices.filter { exported[$0] == SubjectTokens.star }
+        var narrowed = exported
+        var nextStar = 0
+        for (localIndex, token) in local.enumerated() {
+            // `to` names a source wildcard by number ($N) or takes them in order (`*`).
+            var star: Int?
+            if localIndex < transform.references.count, let reference = transform.references[localIndex] {
+                star = reference
+            } else if token == SubjectTokens.star {
+                star = nextStar
+                nextStar += 1
+            }
+            guard let star else { continue }
+            guard star < exportedStars.count else { return nil }
+            narrowed[exportedStars[star]] = tokens[localIndex]
+        }
+        return narrowed
     }
 }
 
@@ -161,6 +193,11 @@ package final class ServiceResponses: @unchecked Sendable {
             if route.singleton || route.expiresAt <= now { routes.removeValue(forKey: key) }
             return route.expiresAt <= now ? nil : route
         }
+    }
+
+    /// Forgets the mapping of `subject` (a request nobody received: nats-server drops it at once too).
+    func discard(_ subject: [UInt8]) {
+        _ = lock.withLock { routes.removeValue(forKey: subject) }
     }
 
     /// Drops mappings past their threshold (requests nobody answered); called by housekeeping.

@@ -5,6 +5,9 @@ import NATSProtocol
 /// reuse the forwarding scratch space).
 struct PendingServiceCall {
     let role: ImportRole
+    /// The service imports the message already went through: none of them takes it again (an import of
+    /// an account's own service, or imports that lead back, would otherwise multiply it every round).
+    let chain: [ObjectIdentifier]
     let subject: [UInt8]
     let reply: [UInt8]
     let headerSize: Int
@@ -39,8 +42,9 @@ extension LoopWorker {
     func queueServiceCall(_ subscription: Subscription, publisherID: UInt64, subject: ByteSlice, reply: ByteSlice,
                           headerSize: Int, payload: ByteSlice) -> Int {
         guard let role = subscription.importRole, role.serviceImport != nil || role.responses != nil else { return 0 }
-        serviceCalls.append(PendingServiceCall(role: role, subject: subject.array, reply: reply.array, headerSize: headerSize,
-                                               payload: payload.array, publisherID: publisherID))
+        if let serviceImport = role.serviceImport, serviceChain.contains(ObjectIdentifier(serviceImport)) { return 0 }
+        serviceCalls.append(PendingServiceCall(role: role, chain: serviceChain, subject: subject.array, reply: reply.array,
+                                               headerSize: headerSize, payload: payload.array, publisherID: publisherID))
         pendingServiceCalls = serviceCalls.count
         return 0
     }
@@ -59,11 +63,14 @@ extension LoopWorker {
         }
         serviceCalls.removeAll()
         pendingServiceCalls = 0
+        serviceChain = []
         return deliveries
     }
 
     private func perform(_ call: PendingServiceCall) -> Int {
-        call.subject.withUnsafeBytes { subjectBytes in
+        serviceChain = call.chain
+        if let serviceImport = call.role.serviceImport { serviceChain.append(ObjectIdentifier(serviceImport)) }
+        return call.subject.withUnsafeBytes { subjectBytes in
             call.payload.withUnsafeBytes { payloadBytes in
                 let subject = ByteSlice(subjectBytes)
                 let payload = ByteSlice(payloadBytes)
@@ -92,11 +99,24 @@ extension LoopWorker {
         if !call.reply.isEmpty, let responses = serviceImport.exporter.sharing.responses {
             reply = responses.newReply(for: serviceImport, reply: call.reply, now: loop.now)
         }
-        return mapped.withUnsafeBytes { subjectBytes in
+        let deliveries = mapped.withUnsafeBytes { subjectBytes in
             reply.withUnsafeBytes { replyBytes in
                 publishImported(in: serviceImport.exporter, publisherID: call.publisherID, subject: ByteSlice(subjectBytes),
                                 reply: ByteSlice(replyBytes), headerSize: call.headerSize, payload: payload)
             }
         }
+        // Nobody took the request: no response can come, so the mapping would only wait for its threshold.
+        if deliveries == 0 && !reply.isEmpty { serviceImport.exporter.sharing.responses?.discard(reply) }
+        return deliveries
+    }
+
+    /// Whether a stream import's shadow would deliver `subject` (its client's subscription matches the
+    /// imported subject): a queue member that would not is never picked.
+    func shadowAccepts(_ shadow: Subscription, subject: ByteSlice) -> Bool {
+        guard let role = shadow.importRole, let streamImport = role.streamImport else { return true }
+        let transform = streamImport.transform
+        importedSubject.reserve(transform.maximumLength(subject))
+        let mapped = ByteSlice(start: importedSubject.base, count: transform.apply(subject, into: importedSubject.base))
+        return SubjectTokens.matches(role.primaryPattern, mapped)
     }
 }

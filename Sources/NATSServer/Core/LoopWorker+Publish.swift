@@ -212,6 +212,7 @@ extension LoopWorker {
         }
         return firstMember(of: group, from: start) { member in
             if member.filtersExport && exportDenies(subject) { return false }
+            if member.importRole != nil && !shadowAccepts(member, subject: subject) { return false }
             if member.loopIndex != index { return true }
             if let receiver = member.client {
                 return !receiver.isClosed && (receiver !== publisher || publisher?.echo == true)

@@ -58,6 +58,7 @@ extension LoopWorker {
         let picked = random.uniformIndex(count: group.count) { candidate in
             let member = group[candidate]
             guard let receiver = member.clientReference else { return false }
+            if member.importRole != nil && !shadowAccepts(member, subject: subject) { return false }
             if member.loopIndex != index { return true }
             return receiver._withUnsafeGuaranteedRef {
                 !$0.isClosed && !($0.filtersDeliveries && $0.deniesDelivery(of: subject, to: member))

@@ -66,6 +66,8 @@ package final class LoopWorker {
     /// one figure the publish path reads.
     var serviceCalls: [PendingServiceCall] = []
     var pendingServiceCalls = 0
+    /// The service imports the call being performed went through (`PendingServiceCall.chain`).
+    var serviceChain: [ObjectIdentifier] = []
     /// When the main loop next drops service response mappings nobody answered (loop milliseconds).
     var nextResponseSweep: UInt64 = 0
     /// The subject a stream import's message is delivered under, written per delivery.

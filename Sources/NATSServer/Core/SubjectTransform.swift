@@ -1,3 +1,4 @@
+import NATSConfig
 import NATSProtocol
 
 /// Rewrites the subjects that cross between accounts: a stream import's `prefix` or `to`, a service
@@ -15,6 +16,9 @@ struct SubjectTransform {
     let fillsWildcards: Bool
     /// The source pattern's tokens: which tokens of a subject are its wildcard parts.
     let source: [[UInt8]]
+    /// Per destination token, the source wildcard (0-based) a `$N` or `{{wildcard(N)}}` names; nil for a
+    /// literal or a legacy `*` (which take the source's wildcards in order).
+    let references: [Int?]
 
     /// A transform from subjects matching `source` to `prefix.subject` (when `prefix` is set), `to`, or
     /// the subject itself.
@@ -22,7 +26,10 @@ struct SubjectTransform {
         self.source = SubjectTokens.split(Array(source.utf8))
         self.prefix = Array(prefix.utf8)
         self.destination = prefix.isEmpty && !to.isEmpty && to != source ? SubjectTokens.split(Array(to.utf8)) : []
+        let references = destination.map { ImportMapping.reference(Substring(decoding: $0, as: UTF8.self)).map { $0 - 1 } }
+        self.references = references
         self.fillsWildcards = destination.contains { $0 == SubjectTokens.star || $0 == SubjectTokens.rest }
+            || references.contains { $0 != nil }
     }
 
     /// Whether subjects pass unchanged.
@@ -51,7 +58,9 @@ struct SubjectTransform {
                 output[written] = UInt8(ascii: ".")
                 written &+= 1
             }
-            if fillsWildcards && token == SubjectTokens.star, let part = wildcardPart(nextWildcard, of: subject) {
+            if let reference = references[index], let part = wildcardPart(reference, of: subject) {
+                put(UnsafeBufferPointer(start: subject.start + part.start, count: part.count))
+            } else if fillsWildcards && token == SubjectTokens.star, let part = wildcardPart(nextWildcard, of: subject) {
                 nextWildcard += 1
                 put(UnsafeBufferPointer(start: subject.start + part.start, count: part.count))
             } else if fillsWildcards && token == SubjectTokens.rest, let part = tailPart(of: subject) {
@@ -94,7 +103,7 @@ struct SubjectTransform {
 
     /// An upper bound of the transformed length of `subject`.
     func maximumLength(_ subject: ByteSlice) -> Int {
-        prefix.count + 1 + subject.count + destination.reduce(destination.count) { $0 + $1.count }
+        prefix.count + 1 + subject.count * (1 + references.count) + destination.reduce(destination.count) { $0 + $1.count }
     }
 }
 
