@@ -170,7 +170,11 @@ async def test_queue_members_coming_and_going_across_loops(impl, start):
     async def churn(seed: int):
         rounds = 0
         while asyncio.get_running_loop().time() < stop:
-            member = await RawClient.open(server.port)
+            # The INFO may wait behind a loop's turn of flood reads: libuv reads a saturated socket up to
+            # 32 buffers per turn, seconds in a debug build on two busy cores (well under 0.1 s in release).
+            # This test is about crashes, so it waits for the INFO rather than timing it.
+            member = await RawClient.open(server.port, read_info=False)
+            await member.read_info(timeout=30)
             await member.send(b'CONNECT {"verbose":false,"pedantic":false}\r\nSUB f.* q 2\r\n')
             await asyncio.sleep((seed * 7 + rounds * 3) % 20 / 1000)
             await member.close()
