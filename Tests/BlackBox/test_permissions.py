@@ -381,3 +381,24 @@ def test_unknown_permission_key_names_key_and_position(impl, tmp_path):
                                          "    {user: a, password: b, permissions: {publsh: \"x\"}}\n  ]\n}\n")
     assert result.returncode != 0
     assert re.search(r"\.conf:3:\d+: Unknown field \"publsh\" parsing permissions", result.stderr), result.stderr
+
+
+@pytest.mark.parametrize("reply, reserved", [
+    ("_R_.abc.def", True), ("_R_.", True), ("_GR_.x", True), ("$JS.ACK.x", True), ("_GR_.", False), ("_R_", False), ("_INBOX.x", False), ("$G.x", False),
+])
+async def test_reserved_reply_subjects_are_refused(impl, start, reply, reserved):
+    # Replies the server hands out for service imports and gateways: no client may publish with one
+    # (nats-server's replySubjectViolation); the connection stays open and nothing is delivered.
+    server = start()
+    client = await RawClient.connected(server.port)
+    try:
+        await client.send(f"SUB q 1\r\nPUB q {reply} 2\r\nhi\r\nPING\r\n".encode())
+        if reserved:
+            await client.expect(f"-ERR 'Permissions Violation for Publish with Reply of \"{reply}\"'\r\n".encode())
+            await client.expect(b"PONG\r\n")
+            await client.send(b"PUB q 2\r\nok\r\nPING\r\n")
+            await client.expect(b"MSG q 1 2\r\nok\r\n")
+        else:
+            await client.expect(f"MSG q 1 {reply} 2\r\nhi\r\n".encode())
+    finally:
+        await client.close()

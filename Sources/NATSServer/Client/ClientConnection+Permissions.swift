@@ -39,6 +39,18 @@ extension ClientConnection {
         return true
     }
 
+    /// Whether `reply` is one the server hands out itself (service import responses `_R_.`, JetStream
+    /// acks, gateway replies), which no client may publish with; the violation is answered here
+    /// (nats-server's `replySubjectViolation`).
+    @inline(never)
+    func replyDenied(_ reply: ByteSlice) -> Bool {
+        guard ReservedReply.isReserved(reply) else { return false }
+        let quoted = GoQuote.quoted(reply.buffer)
+        sendErr("Permissions Violation for Publish with Reply of \(quoted)")
+        server.logger.error("\(label) - Publish Violation - Reply \(quoted)")
+        return true
+    }
+
     /// Whether the client may not subscribe to `subject` in `queue`; the violation is answered here
     /// (nats-server's `subPermissionViolation`). A queue named `_sys_` is refused to every client, as
     /// nats-server reserves it.
@@ -127,5 +139,26 @@ enum GoQuote {
     private static func hex(_ byte: UInt8) -> String {
         let digits = Array("0123456789abcdef")
         return String(digits[Int(byte >> 4)]) + String(digits[Int(byte & 15)])
+    }
+}
+
+/// Reply subjects reserved for the server's own use (nats-server's `isReservedReply`).
+enum ReservedReply {
+    /// Each prefix with the shortest reply it reserves: `_R_.` itself already, the others only with
+    /// something after them (nats-server's length checks).
+    static let prefixes: [(bytes: [UInt8], minimumLength: Int)] = [
+        (Array("_R_.".utf8), 4), (Array("$JS.ACK.".utf8), 9), (Array("_GR_.".utf8), 6),
+    ]
+
+    /// One byte compared per message with a reply: only `_` and `$` can start a reserved one.
+    @inline(__always)
+    static func mayBeReserved(_ reply: ByteSlice) -> Bool {
+        reply.start[0] == UInt8(ascii: "_") || reply.start[0] == UInt8(ascii: "$")
+    }
+
+    static func isReserved(_ reply: ByteSlice) -> Bool {
+        prefixes.contains { prefix in
+            reply.count >= prefix.minimumLength && prefix.bytes.indices.allSatisfy { reply.start[$0] == prefix.bytes[$0] }
+        }
     }
 }

@@ -24,6 +24,7 @@ extension ClientConnection: ProtocolHandler {
            !permissions._withUnsafeGuaranteedRef({ $0.quicklyAllows(subject.buffer) }), publishDenied(subject: subject) {
             return !isClosed
         }
+        if !reply.isEmpty && ReservedReply.mayBeReserved(reply) && replyDenied(reply) { return !isClosed }
         if connectOptions.verbose { sendOK() }
         // An empty header block (`HPUB s 0 n`) is delivered as a plain MSG, as nats-server does.
         worker.publish(from: self, subject: subject, reply: reply, headerSize: headerSize == 0 ? -1 : headerSize, payload: payload)
