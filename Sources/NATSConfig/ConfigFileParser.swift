@@ -307,8 +307,8 @@ public struct ConfigFileParser {
 
     private mutating func resolveVariable(_ name: String, at start: ConfigPosition) throws(ConfigError) -> ConfigValue {
         for scope in scopes.indices.reversed() {
-            if let entry = scopes[scope].entries.firstIndex(where: { $0.key == name }) {
-                scopes[scope].entries[entry].usedAsVariable = true
+            if let entry = scopes[scope].index(of: name) {
+                scopes[scope].markUsedAsVariable(at: entry)
                 return scopes[scope].entries[entry].value
             }
         }

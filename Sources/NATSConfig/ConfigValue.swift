@@ -92,24 +92,38 @@ public struct ConfigEntry: Sendable, Equatable {
 /// A map that keeps its keys in file order. A repeated key replaces the earlier value (last one wins,
 /// as in nats-server).
 public struct ConfigMap: Sendable, Equatable {
-    public var entries: [ConfigEntry] = []
+    /// In file order. Replace or add entries with `set` (it keeps the key index in step).
+    public private(set) var entries: [ConfigEntry] = []
+    /// Where each key is in `entries`: a config with thousands of accounts or users is read in linear time.
+    private var positions: [String: Int] = [:]
 
     public init(entries: [ConfigEntry] = []) {
-        self.entries = entries
+        for entry in entries { set(entry) }
     }
+
+    public static func == (lhs: ConfigMap, rhs: ConfigMap) -> Bool { lhs.entries == rhs.entries }
 
     /// The value for `key`, compared exactly (variables are case-sensitive).
     public subscript(key: String) -> ConfigValue? {
-        entries.first { $0.key == key }?.value
+        positions[key].map { entries[$0].value }
     }
+
+    /// The index of `key` in `entries`.
+    public func index(of key: String) -> Int? { positions[key] }
 
     /// Inserts or replaces `entry`; a replaced key keeps its original place.
     public mutating func set(_ entry: ConfigEntry) {
-        if let index = entries.firstIndex(where: { $0.key == entry.key }) {
+        if let index = positions[entry.key] {
             entries[index] = entry
         } else {
+            positions[entry.key] = entries.count
             entries.append(entry)
         }
+    }
+
+    /// Marks the entry at `index` as used as a variable (its value referenced elsewhere).
+    mutating func markUsedAsVariable(at index: Int) {
+        entries[index].usedAsVariable = true
     }
 
     public var keys: [String] { entries.map(\.key) }
