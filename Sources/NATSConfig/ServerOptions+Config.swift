@@ -56,6 +56,7 @@ extension ServerOptions {
         case "accounts": try applyAccounts(entry, &reader)
         case "system_account", "system": systemAccount = try reader.string(entry)
         case "cluster": try cluster.apply(entry, &reader)
+        case "tls": try applyTLS(entry, &reader)
         case "loops":
             let count = try reader.int(entry)
             guard (0...ServerOptions.maximumLoops).contains(count) else {

@@ -44,6 +44,9 @@ public struct ServerOptions: Sendable, Equatable {
     /// `system_account`: accepted and reported (`/varz`); natsd runs no system services in it. Empty: none.
     public var systemAccount = ""
 
+    /// `tls { … }` or the `--tls*` flags: clients must speak TLS; nil: plaintext clients.
+    public var tls: TLSOptions?
+
     // Cluster (routes).
     public var cluster = ClusterOptions()
 

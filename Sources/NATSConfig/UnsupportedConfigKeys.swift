@@ -44,7 +44,6 @@ enum UnsupportedConfigKey: Sendable, Equatable {
         "default_sentinel": .refused(missing: "operator mode"),
         "proxies": .refused(missing: "trusted proxies"),
         // Encryption.
-        "tls": .refused(missing: "TLS; it would serve clients in plaintext"),
         "https": .refused(missing: "TLS for monitoring"),
         "https_port": .refused(missing: "TLS for monitoring"),
         "ocsp": .refused(missing: "TLS"),

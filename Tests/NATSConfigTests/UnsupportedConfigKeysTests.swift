@@ -34,7 +34,6 @@ import Testing
         ("accounts_resolver", "account resolver"), ("resolver_tls", "account resolver"),
         ("resolver_preload", "account resolver"), ("resolver_pinned_accounts", "account resolver"),
         ("proxies", "trusted proxies"),
-        ("tls", "TLS; it would serve clients in plaintext"),
         ("https", "TLS for monitoring"), ("https_port", "TLS for monitoring"), ("ocsp", "TLS"),
     ])
     func securityKeysAreRefused(_ key: String, _ missing: String) {
@@ -44,7 +43,7 @@ import Testing
     }
 
     @Test func theIssuesExamplesAreRefused() {
-        expectRefused("tls {}", refusal("tls", "TLS; it would serve clients in plaintext", line: 1, column: 1))
+        expectRefused("ocsp {}", refusal("ocsp", "TLS", line: 1, column: 1))
     }
 
     /// Issue 8, point 5: inside `accounts`, what natsd cannot enforce (operator-mode identities, limits,
