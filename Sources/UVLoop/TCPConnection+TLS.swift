@@ -92,7 +92,14 @@ extension TCPConnection {
             case .handshaking:
                 return
             case .failed:
-                close(error: UVError(code: UV_EPROTO.rawValue))
+                if session.owesAlert {
+                    // The alert OpenSSL queued tells the peer why (as Go's TLS does); then the close.
+                    session.clearPrefix = 0
+                    dropQueuedOutput()
+                    closeAfterFlush()
+                } else {
+                    close(error: UVError(code: UV_EPROTO.rawValue))
+                }
                 return
             case .established:
                 delegate?.connectionDidCompleteTLSHandshake(self)
@@ -163,7 +170,8 @@ extension TCPConnection {
     /// All ciphertext is written: encrypt more next turn if plaintext waits, else finish like a plaintext
     /// flush (give the open block back, go on with a close after the flush).
     private func tlsQueueWritten(_ session: TLSSession) {
-        if pendingByteCount > 0 {
+        // After a failed handshake plaintext is never sent: only the alert was to be written.
+        if pendingByteCount > 0 && session.state != .failed {
             // Before the handshake completed, its own progress schedules the next flush.
             if session.state == .established || session.clearPrefix > 0, !isOnPendingList { loop.enqueueForFlush(self) }
             return

@@ -198,7 +198,7 @@ public final class TCPConnection: LoopHandleOwner {
         guard !isClosing else { return }
         stopReading()
         closeAfterFlushRequested = true
-        if pendingByteCount == 0 && !writeInFlight {
+        if pendingByteCount == 0 && !writeInFlight && (tls?.pendingCount ?? 0) == 0 {
             close()
         } else if !isOnPendingList {
             loop.enqueueForFlush(self)

@@ -38,6 +38,11 @@ final class TLSSession {
     var headOffset = 0
     /// Ciphertext bytes queued and not yet written.
     var pendingCount = 0
+    /// Bytes OpenSSL produced so far (the clear prefix not counted).
+    var producedCount = 0
+    /// Set when the handshake failed after this side had spoken TLS: the peer is owed the alert OpenSSL
+    /// queued. A peer that never sent a TLS hello (a plaintext client) gets none, as from nats-server.
+    var owesAlert = false
 
     /// Makes a session on `context`, server or client side as the context is; nil when OpenSSL cannot.
     static func make(loop: EventLoop, context: TLSContext) -> TLSSession? {
@@ -45,7 +50,9 @@ final class TLSSession {
         // Unretained: the connection owns the session and frees the OpenSSL side (`release`) first.
         let owner = Unmanaged.passUnretained(session).toOpaque()
         guard let raw = CTLS_session_new(context.raw, context.configuration.isServer ? 1 : 0, { owner, bytes, count in
-            Unmanaged<TLSSession>.fromOpaque(owner!).takeUnretainedValue().queueCiphertext(bytes!, count: count)
+            let session = Unmanaged<TLSSession>.fromOpaque(owner!).takeUnretainedValue()
+            session.producedCount += count
+            session.queueCiphertext(bytes!, count: count)
         }, owner) else { return nil }
         session.raw = raw
         return session
@@ -136,6 +143,7 @@ final class TLSSession {
 
     /// Advances the handshake over the input fed; returns the new state.
     func stepHandshake() -> State {
+        let producedBeforeStep = producedCount
         switch CTLS_session_handshake(raw) {
         case 1:
             state = .established
@@ -144,6 +152,7 @@ final class TLSSession {
         case 0:
             break
         default:
+            owesAlert = producedBeforeStep > 0
             state = .failed
             failure = TLSSession.lastError()
         }
