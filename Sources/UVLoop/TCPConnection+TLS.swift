@@ -92,7 +92,7 @@ extension TCPConnection {
             case .handshaking:
                 return
             case .failed:
-                if session.owesAlert {
+                if session.owesAlert && session.pendingCount > 0 {
                     // The alert OpenSSL queued tells the peer why (as Go's TLS does); then the close.
                     session.clearPrefix = 0
                     dropQueuedOutput()
@@ -170,8 +170,12 @@ extension TCPConnection {
     /// All ciphertext is written: encrypt more next turn if plaintext waits, else finish like a plaintext
     /// flush (give the open block back, go on with a close after the flush).
     private func tlsQueueWritten(_ session: TLSSession) {
-        // After a failed handshake plaintext is never sent: only the alert was to be written.
-        if pendingByteCount > 0 && session.state != .failed {
+        // After a failed handshake only the alert was to be written; plaintext never is.
+        if session.state == .failed {
+            close(error: UVError(code: UV_EPROTO.rawValue))
+            return
+        }
+        if pendingByteCount > 0 {
             // Before the handshake completed, its own progress schedules the next flush.
             if session.state == .established || session.clearPrefix > 0, !isOnPendingList { loop.enqueueForFlush(self) }
             return
