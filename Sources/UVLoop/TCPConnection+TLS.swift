@@ -107,18 +107,27 @@ extension TCPConnection {
                 if !isClosing && pendingByteCount > 0 && !isOnPendingList { loop.enqueueForFlush(self) }
             }
         }
-        // A connection ending after a flush reads no more, as on the plaintext path.
+        // A connection ending after a flush reads no more, as on the plaintext path. Records are decrypted
+        // back to back into the read space and delivered together, so the delegate sees reads as large as
+        // plaintext ones (one per 16 KiB record would multiply its per-read work).
         while !isClosing && !closeAfterFlushRequested {
             let space = readSpace()
-            guard space.count > 0 else { return }
-            let count = CTLS_session_read(session.raw, space.baseAddress, space.count)
-            if count > 0 {
-                didReceive(count)
-            } else if count == 0 {
-                return
-            } else {
+            guard let base = space.baseAddress, space.count > 0 else { return }
+            var filled = 0
+            var status = 1
+            while filled < space.count {
+                let count = CTLS_session_read(session.raw, base + filled, space.count - filled)
+                if count <= 0 {
+                    status = count
+                    break
+                }
+                filled += count
+            }
+            if filled > 0 { didReceive(filled) }
+            if status == 0 || isClosing { return }
+            if status < 0 {
                 // -1: the peer ended the session (close_notify), as an EOF; else a broken record.
-                close(error: count == -1 ? nil : UVError(code: UV_EPROTO.rawValue))
+                close(error: status == -1 ? nil : UVError(code: UV_EPROTO.rawValue))
                 return
             }
         }
@@ -126,15 +135,18 @@ extension TCPConnection {
 
     // MARK: Writing
 
-    /// The flush of a TLS connection: encrypt what is queued (once the previous ciphertext was written,
-    /// so the plaintext queue keeps measuring what the peer has not taken), then write the ciphertext.
+    /// The flush of a TLS connection: encrypt what is queued (at most `maximumEncryptedPerFlush` at a time,
+    /// and only once the previous ciphertext was written, so the plaintext queue keeps measuring what the
+    /// peer has not taken), write it, and go on while the kernel takes everything: the loop may block
+    /// right after this flush, so nothing may be left for a later turn without a write in flight.
     func flushTLS(_ session: TLSSession) {
         guard !isClosing, !writeInFlight else { return }
-        if session.pendingCount == 0 && pendingByteCount > 0 {
-            encryptQueued(session)
-            if isClosing { return }
-        }
-        if session.pendingCount > 0 {
+        while true {
+            if session.pendingCount == 0 && pendingByteCount > 0 {
+                encryptQueued(session)
+                if isClosing { return }
+            }
+            guard session.pendingCount > 0 else { break }
             guard let written = tryWrite(session.fillIovecs().count) else { return }
             if written > 0 { session.advance(by: written) }
             if session.pendingCount > 0 {
@@ -176,7 +188,8 @@ extension TCPConnection {
             return
         }
         if pendingByteCount > 0 {
-            // Before the handshake completed, its own progress schedules the next flush.
+            // Plaintext waits for the handshake, whose completion schedules the next flush; otherwise
+            // (called from the write callback) it is encrypted in this turn's flush.
             if session.state == .established || session.clearPrefix > 0, !isOnPendingList { loop.enqueueForFlush(self) }
             return
         }
