@@ -91,6 +91,7 @@ let package = Package(
         // MARK: - Benchmarks
         .executableTarget(
             name: "bench",
+            dependencies: ["CTLS"],
             path: "Benchmarks/bench",
             exclude: ["Tests"],
             swiftSettings: swiftSettings
