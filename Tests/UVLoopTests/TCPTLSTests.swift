@@ -101,6 +101,28 @@ struct TCPTLSTests {
         #expect(loop.shutdown() == 0)
     }
 
+    /// The flush before the loop blocks must not leave plaintext for a later turn without a write in flight:
+    /// nothing would wake the loop for it. More than one encryption step's worth is queued at once here.
+    @Test func oneFlushEncryptsEverythingOrLeavesAWriteInFlight() throws {
+        let loop = try EventLoop()
+        let server = try tlsServer(loop, context: try serverContext(), echo: false)
+        let client = try #require(try dial(loop, port: server.port)?.get())
+        let delegate = RecordingDelegate()
+        client.delegate = delegate
+        client.startTLS(context: try clientContext(), handshakeTimeoutMilliseconds: 5_000)
+        client.startReading()
+        client.write(Array("ready\r\n".utf8))
+        #expect(runLoop(loop) { server.delegates.first?.received.count == 7 })
+        let message = pattern(3 * TCPConnection.maximumEncryptedPerFlush + 1000)
+        client.write(message)
+        loop.flushPending()
+        #expect(client.pendingBytes == 0 || client.writeInFlight)
+        #expect(runLoop(loop) { server.delegates[0].received.count == 7 + message.count })
+        #expect(Array(server.delegates[0].received.dropFirst(7)) == message)
+        client.close()
+        #expect(loop.shutdown() == 0)
+    }
+
     @Test func verifyRefusesAClientWithoutACertificateOrWithAForeignOne() throws {
         let loop = try EventLoop()
         let server = try tlsServer(loop, context: try serverContext(verify: true))
