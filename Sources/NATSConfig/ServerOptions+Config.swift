@@ -113,6 +113,7 @@ extension ClusterOptions {
                 }
             case "ping_max": pingMax = try reader.int(field)
             case "permissions": permissions = try reader.routePermissions(field)
+            case "tls": tls = try reader.tlsOptions(field, path: "cluster.tls")
             case let key:
                 if let policy = UnsupportedConfigKey.cluster[key] {
                     try reader.handleUnsupported(field, path: "cluster.\(field.key)", policy: policy)

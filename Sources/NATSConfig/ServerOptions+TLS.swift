@@ -1,10 +1,17 @@
 /// The `tls { … }` block with nats-server's keys, types and error texts (opts.go `parseTLS`).
 extension ServerOptions {
     mutating func applyTLS(_ entry: ConfigEntry, _ reader: inout ConfigReader) throws(ConfigError) {
+        tls = try reader.tlsOptions(entry, path: "tls")
+    }
+}
+
+extension ConfigReader {
+    /// A `tls { … }` block (top level or `cluster.tls`, named by `path` in refusals).
+    mutating func tlsOptions(_ entry: ConfigEntry, path: String) throws(ConfigError) -> TLSOptions {
         var options = TLSOptions()
         options.position = entry.position
-        for field in try reader.map(entry).entries {
-            try options.apply(field, &reader)
+        for field in try map(entry).entries {
+            try options.apply(field, path: path, &self)
         }
         // A certificate without its key (or the reverse) is an error at once; an empty block is not: it
         // requires TLS of every client and fails every handshake, as nats-server's does.
@@ -14,12 +21,12 @@ extension ServerOptions {
         if options.certFile.isEmpty && !options.keyFile.isEmpty {
             throw ConfigError("missing 'cert_file' in TLS configuration", at: entry.position)
         }
-        tls = options
+        return options
     }
 }
 
 extension TLSOptions {
-    fileprivate mutating func apply(_ field: ConfigEntry, _ reader: inout ConfigReader) throws(ConfigError) {
+    fileprivate mutating func apply(_ field: ConfigEntry, path: String, _ reader: inout ConfigReader) throws(ConfigError) {
         switch field.key.lowercased() {
         case "cert_file": certFile = try fileName(field)
         case "key_file": keyFile = try fileName(field)
@@ -34,7 +41,7 @@ extension TLSOptions {
                 throw ConfigError("error parsing tls config, expected 'verify_and_map' to be a boolean", at: field.position)
             }
             // Mapping a certificate to a user is not there yet; on, it would let clients in unmapped.
-            if value { throw refusal(field, missing: "mapping of client certificates to users") }
+            if value { throw refusal(field, path: path, missing: "mapping of client certificates to users") }
         case "timeout": timeoutSeconds = try timeout(field)
         case "min_version": minVersion = try version(field)
         case "cipher_suites":
@@ -43,11 +50,11 @@ extension TLSOptions {
         case "curve_preferences":
             curvePreferences = try names(field, what: "curve_preferences", known: Set(TLSOptions.curveNames.keys),
                                          unknown: "unrecognized curve preference")
-        case "handshake_first", "first", "immediate": handshakeFirst = try handshakeFirst(field)
+        case "handshake_first", "first", "immediate": handshakeFirst = try handshakeFirst(field, path: path)
         case "insecure", "allow_insecure_cipher_suites", "verify_cert_and_check_known_urls", "connection_rate_limit",
              "pinned_certs", "cert_store", "cert_match_by", "cert_match", "cert_match_skip_invalid", "ca_certs_match",
              "certs", "certificates", "ocsp_peer":
-            throw refusal(field, missing: "support for it")
+            throw refusal(field, path: path, missing: "support for it")
         default:
             guard field.usedAsVariable else {
                 throw ConfigError("error parsing tls config, unknown field \"\(field.key)\"", at: field.position)
@@ -55,8 +62,8 @@ extension TLSOptions {
         }
     }
 
-    private func refusal(_ field: ConfigEntry, missing: String) -> ConfigError {
-        UnsupportedConfigKey.refusal("tls.\(field.key)", missing: missing, at: field.position)
+    private func refusal(_ field: ConfigEntry, path: String, missing: String) -> ConfigError {
+        UnsupportedConfigKey.refusal("\(path).\(field.key)", missing: missing, at: field.position)
     }
 
     private func fileName(_ field: ConfigEntry) throws(ConfigError) -> String {
@@ -118,16 +125,16 @@ extension TLSOptions {
 
     /// A boolean or "true"/"on"/"false"/"off". nats-server's fallback delay ("auto", a duration: INFO in the
     /// clear when the client sends nothing first) is refused: natsd has no fallback.
-    private func handshakeFirst(_ field: ConfigEntry) throws(ConfigError) -> Bool {
+    private func handshakeFirst(_ field: ConfigEntry, path: String) throws(ConfigError) -> Bool {
         switch field.value {
         case .bool(let value): return value
         case .string(let text):
             switch text.lowercased() {
             case "true", "on": return true
             case "false", "off": return false
-            case "auto", "auto_fallback": throw refusal(field, missing: "handshake_first fallback")
+            case "auto", "auto_fallback": throw refusal(field, path: path, missing: "handshake_first fallback")
             default:
-                if GoDuration.seconds(text) != nil { throw refusal(field, missing: "handshake_first fallback") }
+                if GoDuration.seconds(text) != nil { throw refusal(field, path: path, missing: "handshake_first fallback") }
                 throw ConfigError("field \"\(field.key)\"'s value \"\(text)\" is invalid", at: field.position)
             }
         default:

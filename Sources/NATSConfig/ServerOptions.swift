@@ -115,6 +115,9 @@ public struct ClusterOptions: Sendable, Equatable {
     public var poolSize = ClusterOptions.defaultPoolSize
     /// `permissions { import, export }`: which interest and messages cross routes; nil: all of them.
     public var permissions: RoutePermissions?
+    /// `tls { … }`: routes speak TLS from their first byte, both sides presenting `cert_file` and verifying
+    /// the other's certificate against `ca_file` (nats-server always verifies route peers); nil: plaintext.
+    public var tls: TLSOptions?
 
     public init() {}
 

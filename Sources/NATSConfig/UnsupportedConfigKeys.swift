@@ -110,7 +110,6 @@ enum UnsupportedConfigKey: Sendable, Equatable {
 
     /// Keys of the `cluster { … }` block natsd does not implement.
     static let cluster: [String: UnsupportedConfigKey] = [
-        "tls": .refused(missing: "TLS; it would run routes in plaintext"),
         // Accounts pinned to dedicated routes: natsd has only the global account, which rides the pool.
         "accounts": .ignored,
         "compression": .ignored,

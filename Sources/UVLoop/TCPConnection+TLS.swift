@@ -40,6 +40,22 @@ extension TCPConnection {
         return CTLS_session_set_peer_name(raw, host) == 0
     }
 
+    /// Takes the established TLS session off a connection about to give up its socket
+    /// (`detachSocketKeepingInput`), so it continues on the connection adopting the socket; nil without
+    /// TLS. The connection must not read or write any more.
+    public func takeTLSSession() -> TLSSession? {
+        guard let session = tls, session.state == .established, session.pendingCount == 0 else { return nil }
+        tls = nil
+        return session
+    }
+
+    /// Continues `session` (from `takeTLSSession` on another loop's connection of this socket) here.
+    public func adoptTLSSession(_ session: TLSSession) {
+        precondition(tls == nil, "adoptTLSSession on a connection with TLS")
+        session.loop = loop
+        tls = session
+    }
+
     /// Whether TLS was started on this connection.
     public var isTLS: Bool { tls != nil }
 

@@ -8,7 +8,10 @@ import CTLS
 /// while a record is being read or written (`SSL_MODE_RELEASE_BUFFERS`), and ciphertext sits in the
 /// loop's recycled 64 KiB outbound chunks only until the kernel took it. Plaintext keeps using the
 /// connection's own buffers, so an idle TLS connection owns no buffer at all.
-final class TLSSession {
+///
+/// Public only so a session can move with its socket to another loop (`TCPConnection.takeTLSSession`,
+/// `adoptTLSSession`); everything in it stays internal.
+public final class TLSSession {
     /// Where the handshake stands.
     enum State {
         case handshaking
@@ -16,8 +19,9 @@ final class TLSSession {
         case failed
     }
 
-    /// The loop outlives its connections; unowned(unsafe) as in `TCPConnection`.
-    unowned(unsafe) let loop: EventLoop
+    /// The loop of the connection using it (it changes when the socket moves to another loop); loops
+    /// outlive their connections, unowned(unsafe) as in `TCPConnection`.
+    unowned(unsafe) var loop: EventLoop
     /// The OpenSSL session; set right after init (its output callback needs this object's address).
     private(set) var raw: OpaquePointer!
     /// Keeps the context alive as long as a session made from it.

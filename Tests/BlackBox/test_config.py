@@ -141,7 +141,7 @@ async def test_tls_block_never_serves_plaintext(impl, tmp_path):
     ("accounts {\n  A {\n    limits { max_connections: 1 }\n  }\n}\n", "accounts.A.limits", "3:5"),
     ("accounts {\n  A {\n    exports = [ {service: s, latency: lat} ]\n  }\n}\n", "accounts.A.exports.latency", "3:30"),
     ("tls {\n  verify_and_map: true\n}\n", "tls.verify_and_map", "2:3"),
-    ("cluster {\n  port: -1\n  tls {}\n}\n", "cluster.tls", "3:3"),
+    ("cluster {\n  port: -1\n  tls {\n    pinned_certs: []\n  }\n}\n", "cluster.tls.pinned_certs", "4:5"),
     # cluster.permissions is supported (test_cluster_permissions.py); nats-server's deprecated spelling is not.
     ("cluster {\n  port: -1\n  authorization {\n    user: a\n    password: b\n    permissions { import: \">\" }\n  }\n}\n",
      "cluster.authorization.permissions", "6:5"),

@@ -105,6 +105,20 @@ import Testing
                         + "refusing to start rather than ignore it")
     }
 
+    @Test func clusterTLS() throws {
+        let options = try apply("""
+            cluster {
+              port: 6222
+              tls { cert_file: "r.pem", key_file: "r.key", ca_file: "ca.pem", timeout: 3 }
+            }
+            """)
+        let tls = try #require(options.cluster.tls)
+        #expect(tls.certFile == "r.pem" && tls.keyFile == "r.key" && tls.caFile == "ca.pem")
+        #expect(tls.timeoutSeconds == 3)
+        #expect(options.tls == nil, "route TLS says nothing about clients")
+        expectError("cluster {\n  tls { foo: 1 }\n}", "t.conf:2:9: error parsing tls config, unknown field \"foo\"")
+    }
+
     @Test func verifyAndMapOffIsAccepted() throws {
         #expect(try apply("tls { verify_and_map: false }").tls?.verify == false)
     }

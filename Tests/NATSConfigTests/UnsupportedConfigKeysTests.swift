@@ -73,8 +73,8 @@ import Testing
     }
 
     @Test(arguments: [
-        ("cluster {\n  port: 6222\n  tls { cert_file: x }\n}", "cluster.tls",
-         "TLS; it would run routes in plaintext", 3, 3),
+        ("cluster {\n  port: 6222\n  tls { verify_and_map: true }\n}", "cluster.tls.verify_and_map",
+         "mapping of client certificates to users", 3, 9),
         ("cluster { authorization { user: a, password: b, permissions: {} } }", "cluster.authorization.permissions",
          "route permissions in cluster authorization, which nats-server deprecates: write them as cluster { permissions }", 1, 49),
         ("cluster { authorization { auth_callout: {} } }", "cluster.authorization.auth_callout", "auth callout", 1, 27),

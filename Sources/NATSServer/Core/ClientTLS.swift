@@ -2,15 +2,31 @@ import Foundation
 import NATSConfig
 import UVLoop
 
-/// Builds the OpenSSL context client connections are served with from the `tls` block (or the `--tls*`
-/// flags), and words its failures as nats-server words them (opts.go `GenTLSConfig`).
+/// Builds the OpenSSL contexts of the `tls` block (or the `--tls*` flags) and of `cluster { tls }`, and words
+/// their failures as nats-server words them (opts.go `GenTLSConfig`).
 enum ClientTLS {
-    /// The server-side context for `options`.
+    /// The contexts routes use: `accepting` requires and verifies the dialing peer's certificate (nats-server
+    /// always verifies route peers), `dialing` presents the same certificate and verifies the accepting peer's.
+    struct RouteContexts {
+        let accepting: TLSContext
+        let dialing: TLSContext
+        let timeoutMilliseconds: UInt64
+    }
+
+    /// The route contexts for `cluster { tls }`.
+    static func makeRouteContexts(_ options: TLSOptions) throws(ConfigError) -> RouteContexts {
+        var verifying = options
+        verifying.verify = true
+        return RouteContexts(accepting: try makeContext(verifying), dialing: try makeContext(verifying, isServer: false),
+                             timeoutMilliseconds: UInt64(max(options.timeoutSeconds, 0) * 1000))
+    }
+
+    /// The server-side (or, with `isServer` false, client-side) context for `options`.
     /// - Throws: `ConfigError` at the `tls` block's position: `error parsing X509 certificate/key pair:
     ///   open FILE: REASON` for an unreadable certificate or key, `open FILE: REASON` for an unreadable
     ///   `ca_file`, OpenSSL's reason for contents it cannot use.
-    static func makeContext(_ options: TLSOptions) throws(ConfigError) -> TLSContext {
-        var configuration = TLSConfiguration(isServer: true)
+    static func makeContext(_ options: TLSOptions, isServer: Bool = true) throws(ConfigError) -> TLSContext {
+        var configuration = TLSConfiguration(isServer: isServer)
         configuration.certificateFile = options.certFile
         configuration.privateKeyFile = options.keyFile
         configuration.caFile = options.caFile
