@@ -88,6 +88,13 @@ async def test_routes_form_over_tls(tmp_path, certs, first, second):  # noqa: F8
         two.kill()
 
 
+def _read_until_closed(sock) -> bytes:
+    received = b""
+    while chunk := sock.recv(4096):
+        received += chunk
+    return received
+
+
 def _cluster_port_reply(port: int, context: ssl.SSLContext | None, hello: bytes) -> bytes:
     """What the cluster port sends to a peer that speaks `hello` (in the clear, or through TLS with
     `context`), until it closes; b"<tls refused>" when the TLS handshake or first read is refused."""
@@ -95,21 +102,11 @@ def _cluster_port_reply(port: int, context: ssl.SSLContext | None, hello: bytes)
         raw.settimeout(5)
         if context is None:
             raw.sendall(hello)
-            received = b""
-            while True:
-                chunk = raw.recv(4096)
-                if not chunk:
-                    return received
-                received += chunk
+            return _read_until_closed(raw)
         try:
             with context.wrap_socket(raw, server_hostname="127.0.0.1") as sock:
                 sock.sendall(hello)
-                received = b""
-                while True:
-                    chunk = sock.recv(4096)
-                    if not chunk:
-                        return received
-                    received += chunk
+                return _read_until_closed(sock)
         except (ssl.SSLError, ConnectionResetError, BrokenPipeError):
             return b"<tls refused>"
 
