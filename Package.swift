@@ -40,12 +40,18 @@ let package = Package(
             cSettings: [.define("_GNU_SOURCE")],
             linkerSettings: [.linkedLibrary("uv")]
         ),
+        // OpenSSL (Debian's libssl-dev) behind memory-style BIOs: TLS for clients and routes.
+        .target(
+            name: "CTLS",
+            path: "Sources/CTLS",
+            linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]
+        ),
         .systemLibrary(name: "CCrypt", path: "Sources/CCrypt"),
         .systemLibrary(name: "CHTTPParser", path: "Sources/CHTTPParser"),
 
         // MARK: - Layers
         // Hot path (-Ounchecked in release): the per-message code only.
-        .target(name: "UVLoop", dependencies: ["CLibUV"], swiftSettings: hotPathSettings),
+        .target(name: "UVLoop", dependencies: ["CLibUV", "CTLS"], swiftSettings: hotPathSettings),
         .target(name: "NATSProtocol", swiftSettings: hotPathSettings),
         .target(name: "NATSSublist", dependencies: ["NATSProtocol", "UVLoop"], swiftSettings: hotPathSettings),
         // Checked code: everything that reads operator or peer input outside the per-message path
@@ -85,6 +91,7 @@ let package = Package(
         // MARK: - Benchmarks
         .executableTarget(
             name: "bench",
+            dependencies: ["CTLS"],
             path: "Benchmarks/bench",
             exclude: ["Tests"],
             swiftSettings: swiftSettings

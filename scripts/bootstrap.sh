@@ -23,7 +23,7 @@ as_root() {
 }
 
 # --- Debian packages ------------------------------------------------------------------------------
-APT_PACKAGES=(libuv1-dev libhttp-parser-dev libcrypt-dev pkg-config valgrind binutils)
+APT_PACKAGES=(libuv1-dev libhttp-parser-dev libcrypt-dev libssl-dev pkg-config valgrind binutils)
 APT_UPDATED=0
 apt_install() {
     command -v apt-get >/dev/null 2>&1 || die "missing packages ($*) and no apt-get to install them"

@@ -23,9 +23,15 @@ final class ClientSocket {
     let fd: Int32
     /// Receive buffer reused for every read (1 MiB: big reads keep the scanner, not syscalls, busy).
     private let readBuffer: UnsafeMutableRawBufferPointer
+    /// With TLS: the session, a buffer for ciphertext reads, and the INFO read in the clear before the
+    /// handshake (handed to the first `readOnce`).
+    private var tls: BenchTLSSession?
+    private var cipherBuffer: UnsafeMutableRawBufferPointer?
+    private var clearInfo: [UInt8] = []
 
-    /// Connects to 127.0.0.1:`port`. `timeoutSeconds` bounds every single read and write.
-    init(port: Int, timeoutSeconds: Int = 5, readBufferSize: Int = 1 << 20) throws {
+    /// Connects to 127.0.0.1:`port`. `timeoutSeconds` bounds every single read and write. With `tlsCAFile`
+    /// the server's INFO is read in the clear and TLS is started, trusting that CA only.
+    init(port: Int, timeoutSeconds: Int = 5, readBufferSize: Int = 1 << 20, tlsCAFile: String? = nil) throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw BenchError("socket(): \(String(cString: strerror(errno)))") }
         var address = sockaddr_in()
@@ -49,11 +55,25 @@ final class ClientSocket {
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         self.fd = fd
         self.readBuffer = .allocate(byteCount: readBufferSize, alignment: 64)
+        if let tlsCAFile { try startTLS(caFile: tlsCAFile) }
     }
 
     deinit {
+        tls = nil
         close(fd)
         readBuffer.deallocate()
+        cipherBuffer?.deallocate()
+    }
+
+    /// Reads INFO in the clear (byte by byte: nothing after its line may be taken), then handshakes.
+    private func startTLS(caFile: String) throws {
+        var byte: UInt8 = 0
+        while !(clearInfo.count >= 2 && clearInfo.suffix(2) == [13, 10]) {
+            guard recv(fd, &byte, 1, 0) == 1 else { throw BenchError("no INFO before TLS") }
+            clearInfo.append(byte)
+        }
+        tls = try BenchTLSSession(fd: fd, caFile: caFile)
+        cipherBuffer = .allocate(byteCount: readBuffer.count, alignment: 64)
     }
 
     /// Changes the bound on each blocking read (short while polling, long while measuring).
@@ -64,6 +84,7 @@ final class ClientSocket {
 
     /// Writes every byte or throws (a timeout counts as failure).
     func write(_ bytes: UnsafeRawBufferPointer) throws {
+        if let tls { return try tls.write(fd: fd, bytes) }
         guard var cursor = bytes.baseAddress else { return }
         var remaining = bytes.count
         while remaining > 0 {
@@ -89,8 +110,18 @@ final class ClientSocket {
     /// throws when the server closed the connection.
     @discardableResult
     func readOnce(into scanner: inout InboundScanner) throws -> Bool {
+        if !clearInfo.isEmpty {
+            clearInfo.withUnsafeBytes { scanner.consume($0) }
+            clearInfo = []
+            return true
+        }
+        let target = cipherBuffer ?? readBuffer
         while true {
-            let received = recv(fd, readBuffer.baseAddress, readBuffer.count, 0)
+            let received = recv(fd, target.baseAddress, target.count, 0)
+            if received > 0, let tls {
+                try tls.decrypt(target.baseAddress!, count: received, into: readBuffer) { scanner.consume($0) }
+                return true
+            }
             if received > 0 {
                 scanner.consume(UnsafeRawBufferPointer(rebasing: readBuffer[0..<received]))
                 return true

@@ -56,6 +56,8 @@ struct ThroughputRun {
     /// by side in one account keep apart by giving each its own.
     var dataSubject = Self.dataSubject
     var probeSubject = Self.probeSubject
+    /// Both clients speak TLS, trusting this CA; nil: plaintext.
+    var tlsCAFile: String?
 
     static let dataSubject = "bench.data"
     static let probeSubject = "bench.probe"
@@ -71,9 +73,10 @@ struct ThroughputRun {
             let runTimeout = timeoutSeconds
             let credentials = credentials
             let subscriptions = "SUB \(dataSubject) 1\r\nSUB \(probeSubject) 2\r\n"
+            let tlsCAFile = tlsCAFile
             Thread.detachNewThread {
                 Self.subscribe(port: subscriberPort, count: count, timeoutSeconds: runTimeout, credentials: credentials,
-                               subscriptions: subscriptions, progress: progress)
+                               subscriptions: subscriptions, progress: progress, tlsCAFile: tlsCAFile)
             }
             guard progress.ready.wait(timeout: .now() + 15) == .success else {
                 throw BenchError("subscriber not ready")
@@ -81,7 +84,7 @@ struct ThroughputRun {
             if let failure = progress.outcome.withLock({ $0 }), case .failure(let error) = failure { throw error }
         }
 
-        let publisher = try ClientSocket(port: publisherPort, timeoutSeconds: 10)
+        let publisher = try ClientSocket(port: publisherPort, timeoutSeconds: 10, tlsCAFile: tlsCAFile)
         var scanner = InboundScanner()
         try publisher.handshake(credentials: credentials, scanner: &scanner)
 
@@ -128,14 +131,14 @@ struct ThroughputRun {
 
     /// Subscriber thread body: subscribe, flush, then count data messages until `count`.
     private static func subscribe(port: Int, count: Int, timeoutSeconds: Double, credentials: String,
-                                  subscriptions: String, progress: SubscriberProgress) {
+                                  subscriptions: String, progress: SubscriberProgress, tlsCAFile: String?) {
         var signalledReady = false
         defer {
             if !signalledReady { progress.ready.signal() }
             progress.finished.signal()
         }
         do {
-            let socket = try ClientSocket(port: port, timeoutSeconds: 1)
+            let socket = try ClientSocket(port: port, timeoutSeconds: 1, tlsCAFile: tlsCAFile)
             var scanner = InboundScanner()
             try socket.handshake(
                 extra: subscriptions, credentials: credentials, scanner: &scanner

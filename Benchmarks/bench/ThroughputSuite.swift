@@ -51,6 +51,20 @@ final class ThroughputSuite {
                 return try Deployment.single($0, logDirectory: self.logDirectory, tuning: NodeTuning(arguments: ["-c", config]))
             }
         }
+        if groups.contains(.pubsub) {
+            // Issue 9: the same 1 KiB pub → sub with both clients over TLS (certificates made for this run).
+            do {
+                let files = try BenchTLSSession.makeCertificates(in: logDirectory)
+                let scenario = throughput("1 node: pub → sub, 1 KiB, TLS", size: 1024, routed: false, subscribed: true,
+                                          tlsCAFile: files.ca)
+                run([scenario], topology: "single node with TLS") {
+                    try Deployment.single($0, logDirectory: self.logDirectory,
+                                          tuning: NodeTuning(arguments: ["--tls", "--tlscert", files.cert, "--tlskey", files.key]))
+                }
+            } catch {
+                FileHandle.standardError.write(Data("bench: no TLS row: \(error)\n".utf8))
+            }
+        }
         if !cluster.isEmpty {
             run(cluster, topology: "3-node cluster") { try Deployment.chainedCluster($0, logDirectory: self.logDirectory) }
         }
@@ -126,15 +140,16 @@ final class ThroughputSuite {
     }
 
     private func throughput(_ title: String, size: Int, routed: Bool, subscribed: Bool,
-                            credentials: String = "") -> Scenario {
+                            credentials: String = "", tlsCAFile: String? = nil) -> Scenario {
         let count = options.messageCount(for: size)
         let timeout = options.timeout(for: count)
         return Scenario(rows: [("\(title) (msgs/s)", .higherIsBetter, .rate)]) { deployment in
-            let run = ThroughputRun(
+            var run = ThroughputRun(
                 publisherPort: deployment.port(0),
                 subscriberPort: subscribed ? deployment.port(routed ? 2 : 0) : nil,
                 payloadSize: size, messageCount: count, timeoutSeconds: timeout, credentials: credentials
             )
+            run.tlsCAFile = tlsCAFile
             return [try run.run()]
         }
     }

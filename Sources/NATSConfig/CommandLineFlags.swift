@@ -8,6 +8,9 @@ extension CommandLineParser {
         case user, password, token
         case httpPort, pidFile, portsFileDir
         case routes, cluster, clusterAdvertise, noAdvertise, connectRetries, clusterName, clusterPoolSize
+        /// TLS for clients (`--tls`, `--tlsverify`, `--tlscert`, `--tlskey`, `--tlscacert`): any of them
+        /// replaces the config file's `tls` block, unless `--tls=false` is given.
+        case tls, tlsVerify, tlsCert, tlsKey, tlsCACert
         /// natsd's own: event loops (threads) serving connections.
         case loops
         /// JetStream's store directory: accepted and unused, as nats-server does without `-js` (nats-py's
@@ -23,7 +26,7 @@ extension CommandLineParser {
         var kind: Kind {
             switch self {
             case .help, .version, .checkConfig, .debug, .trace, .verboseTrace, .debugAndTrace,
-                .debugAndVerboseTrace, .logTime, .logTimeUTC, .noAdvertise, .unsupportedBool:
+                .debugAndVerboseTrace, .logTime, .logTimeUTC, .noAdvertise, .unsupportedBool, .tls, .tlsVerify:
                 .bool
             case .port, .httpPort, .logSizeLimit, .maxTracedMessageLength, .connectRetries, .clusterPoolSize, .loops:
                 .int
@@ -64,13 +67,13 @@ extension CommandLineParser {
             "cluster_pool_size": .clusterPoolSize,
             "loops": .loops,
             "s": .unsupportedBool, "syslog": .unsupportedBool,
-            "tls": .unsupportedBool, "tlsverify": .unsupportedBool,
+            "tls": .tls, "tlsverify": .tlsVerify,
+            "tlscert": .tlsCert, "tlskey": .tlsKey, "tlscacert": .tlsCACert,
             "js": .unsupportedBool, "jetstream": .unsupportedBool,
             "help_tls": .unsupportedBool,
             "ms": .unsupportedValue, "https_port": .unsupportedValue,
             "r": .unsupportedValue, "remote_syslog": .unsupportedValue,
             "profile": .unsupportedValue,
-            "tlscert": .unsupportedValue, "tlskey": .unsupportedValue, "tlscacert": .unsupportedValue,
             "sd": .storeDirectory, "store_dir": .storeDirectory,
         ]
     }

@@ -49,6 +49,7 @@ public enum CommandLineParser {
         for assignment in assignments {
             try assign(assignment, to: &options)
         }
+        try overrideTLS(assignments, &options)
         if options.checkConfig && options.configFile.isEmpty {
             throw .invalid("must specify [-c, --config] option to check configuration file syntax")
         }
@@ -146,6 +147,7 @@ public enum CommandLineParser {
         let flag = value == "true"
         switch assignment.flag {
         case .help, .version, .signal, .config, .storeDirectory: break
+        case .tls, .tlsVerify, .tlsCert, .tlsKey, .tlsCACert: break  // see overrideTLS
         case .checkConfig: options.checkConfig = flag
         case .port: options.port = number
         case .serverName: options.serverName = value
@@ -188,6 +190,22 @@ public enum CommandLineParser {
         case .unsupportedValue:
             throw .unsupported(assignment.name)
         }
+    }
+
+    /// The `--tls*` flags: when any is given (and not `--tls=false`), TLS as they say replaces the config
+    /// file's `tls` block; a certificate and its key are then required (nats-server's `overrideTLS`).
+    static func overrideTLS(_ assignments: [Assignment], _ options: inout ServerOptions) throws(CommandLineError) {
+        let tlsFlags: [Flag] = [.tls, .tlsVerify, .tlsCert, .tlsKey, .tlsCACert]
+        func last(_ flag: Flag) -> String? { assignments.last { $0.flag == flag }?.value }
+        guard assignments.contains(where: { tlsFlags.contains($0.flag) }), last(.tls) != "false" else { return }
+        var tls = TLSOptions()
+        tls.certFile = last(.tlsCert) ?? ""
+        tls.keyFile = last(.tlsKey) ?? ""
+        tls.caFile = last(.tlsCACert) ?? ""
+        tls.verify = last(.tlsVerify) == "true"
+        guard !tls.certFile.isEmpty else { throw .invalid("TLS Server certificate must be present and valid") }
+        guard !tls.keyFile.isEmpty else { throw .invalid("TLS Server private key must be present and valid") }
+        options.tls = tls
     }
 
     /// `--routes`: comma-separated route URLs; empty clears the routes.

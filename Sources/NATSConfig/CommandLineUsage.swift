@@ -42,6 +42,13 @@ extension CommandLineParser {
                 --pass <password>            Password clients must present
                 --auth <token>               Token clients must present
 
+        TLS Options:
+                --tls                        Enable TLS, do not verify clients (default: false)
+                --tlscert <file>             Server certificate file
+                --tlskey <file>              Private key for server certificate
+                --tlsverify                  Enable TLS, verify client certificates
+                --tlscacert <file>           Client certificate CA for verification
+
         Cluster Options:
                 --routes <rurl-1, rurl-2>    Route URLs to connect to, comma separated
                 --cluster <cluster-url>      URL to listen on for routes, e.g. nats://0.0.0.0:6222

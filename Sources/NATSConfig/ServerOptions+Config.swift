@@ -56,6 +56,7 @@ extension ServerOptions {
         case "accounts": try applyAccounts(entry, &reader)
         case "system_account", "system": systemAccount = try reader.string(entry)
         case "cluster": try cluster.apply(entry, &reader)
+        case "tls": try applyTLS(entry, &reader)
         case "loops":
             let count = try reader.int(entry)
             guard (0...ServerOptions.maximumLoops).contains(count) else {
@@ -112,6 +113,7 @@ extension ClusterOptions {
                 }
             case "ping_max": pingMax = try reader.int(field)
             case "permissions": permissions = try reader.routePermissions(field)
+            case "tls": tls = try reader.tlsOptions(field, path: "cluster.tls")
             case let key:
                 if let policy = UnsupportedConfigKey.cluster[key] {
                     try reader.handleUnsupported(field, path: "cluster.\(field.key)", policy: policy)

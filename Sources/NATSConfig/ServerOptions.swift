@@ -46,6 +46,9 @@ public struct ServerOptions: Sendable, Equatable {
     /// `system_account`: accepted and reported (`/varz`); natsd runs no system services in it. Empty: none.
     public var systemAccount = ""
 
+    /// `tls { … }` or the `--tls*` flags: clients must speak TLS; nil: plaintext clients.
+    public var tls: TLSOptions?
+
     // Cluster (routes).
     public var cluster = ClusterOptions()
 
@@ -114,6 +117,9 @@ public struct ClusterOptions: Sendable, Equatable {
     public var poolSize = ClusterOptions.defaultPoolSize
     /// `permissions { import, export }`: which interest and messages cross routes; nil: all of them.
     public var permissions: RoutePermissions?
+    /// `tls { … }`: routes speak TLS from their first byte, both sides presenting `cert_file` and verifying
+    /// the other's certificate against `ca_file` (nats-server always verifies route peers); nil: plaintext.
+    public var tls: TLSOptions?
 
     public init() {}
 

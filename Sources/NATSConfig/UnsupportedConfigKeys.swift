@@ -44,7 +44,6 @@ enum UnsupportedConfigKey: Sendable, Equatable {
         "default_sentinel": .refused(missing: "operator mode"),
         "proxies": .refused(missing: "trusted proxies"),
         // Encryption.
-        "tls": .refused(missing: "TLS; it would serve clients in plaintext"),
         "https": .refused(missing: "TLS for monitoring"),
         "https_port": .refused(missing: "TLS for monitoring"),
         "ocsp": .refused(missing: "TLS"),
@@ -111,7 +110,6 @@ enum UnsupportedConfigKey: Sendable, Equatable {
 
     /// Keys of the `cluster { … }` block natsd does not implement.
     static let cluster: [String: UnsupportedConfigKey] = [
-        "tls": .refused(missing: "TLS; it would run routes in plaintext"),
         // Accounts pinned to dedicated routes: natsd carries every account on the pool (a nats-server peer with
         // pinned accounts would send them where natsd does not look, so refuse rather than lose messages).
         "accounts": .refused(missing: "pinned account routes (every account shares the route pool)"),

@@ -15,6 +15,10 @@ public final class EventLoop {
     /// Size of `readBuffer` in bytes.
     @usableFromInline let readBufferSize: Int
 
+    /// Where TLS connections read ciphertext, before it is decrypted into `readBuffer` (or a
+    /// connection's private buffer); allocated by the first TLS read, so plaintext servers never hold it.
+    var tlsReadBuffer: UnsafeMutableRawPointer?
+
     /// Outbound chunk size: writes are queued in blocks of this size, recycled via `freeChunks`.
     @usableFromInline let chunkSize = 64 * 1024
     /// Recycled outbound chunks (each `chunkSize` bytes).
@@ -101,6 +105,7 @@ public final class EventLoop {
         // leaking the libuv loop is the only safe choice then.
         guard isShutDown else { return }
         readBuffer.deallocate()
+        tlsReadBuffer?.deallocate()
         iovecs.deallocate()
         discardBuffer.deallocate()
         rawLoop.deallocate()

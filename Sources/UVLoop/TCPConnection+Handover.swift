@@ -37,7 +37,7 @@ extension TCPConnection {
 /// moves with the bytes read but not yet consumed, once everything queued for it was written.
 extension TCPConnection {
     /// Nothing queued and no write in flight: the socket may change loops without reordering output.
-    public var isOutputIdle: Bool { pendingByteCount == 0 && !writeInFlight }
+    public var isOutputIdle: Bool { pendingByteCount == 0 && !writeInFlight && (tls?.pendingCount ?? 0) == 0 }
 
     /// Gives up the socket of a connection that stopped reading and has written everything queued:
     /// returns a close-on-exec duplicate of its descriptor and the bytes it read but the delegate did

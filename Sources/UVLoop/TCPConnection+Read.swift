@@ -7,7 +7,8 @@ extension TCPConnection {
     public func startReading() {
         guard !isClosing, !isReading, !closeAfterFlushRequested else { return }
         let status = uv_read_start(stream, { handle, _, buffer in
-            let space = TCPConnection.owner(ofHandle: handle).readSpace()
+            let connection = TCPConnection.owner(ofHandle: handle)
+            let space = connection.tls == nil ? connection.readSpace() : connection.tlsReadSpace()
             buffer!.pointee = uv_buf_t(base: space.baseAddress!.assumingMemoryBound(to: CChar.self), len: space.count)
         }, { handle, nread, _ in
             TCPConnection.owner(of: handle).didRead(nread)
@@ -65,6 +66,14 @@ extension TCPConnection {
             return
         }
         if nread == 0 { return }
+        if tls != nil { return tlsDidRead(nread) }
+        didReceive(nread)
+    }
+
+    /// `nread` (> 0) new plaintext bytes landed where `readSpace()` said: deliver them with the tail, or
+    /// wait for the rest of a large frame in the private buffer.
+    @inline(__always)
+    func didReceive(_ nread: Int) {
         if let buffer = privateBuffer {
             privateCount += nread
             // Wait until the announced frame is complete: no parse of a half-arrived payload.

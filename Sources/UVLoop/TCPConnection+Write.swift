@@ -85,7 +85,7 @@ extension TCPConnection {
     }
 
     /// Fills the loop's iovec array from the head of the queue; returns entries and bytes.
-    private func fillIovecs() -> (count: Int32, bytes: Int) {
+    func fillIovecs() -> (count: Int32, bytes: Int) {
         let iovecs = loop.iovecs
         let capacity = loop.iovecCapacity
         var count = 0
@@ -112,7 +112,7 @@ extension TCPConnection {
     }
 
     /// `count` bytes from the head of the queue reached the kernel: release the blocks they fill.
-    private func advanceHead(by count: Int) {
+    func advanceHead(by count: Int) {
         pendingByteCount -= count
         bytesWritten &+= count
         var remaining = count
@@ -133,7 +133,7 @@ extension TCPConnection {
     }
 
     /// Everything was written: give the open block back so an idle connection holds no chunk.
-    private func releaseOpenBlockIfDrained() {
+    func releaseOpenBlockIfDrained() {
         guard pendingByteCount == 0, !writeInFlight, let base = openBase else { return }
         loop.recycle(base, capacity: openCapacity)
         openBase = nil
@@ -145,33 +145,45 @@ extension TCPConnection {
     /// Writes the queue: `uv_try_write` first, then `uv_write` for the rest. Called by the loop's
     /// flush pass, at most once per connection per turn.
     func flush() {
+        if let tls { return flushTLS(tls) }
         guard !isClosing, !writeInFlight else { return }
         if pendingByteCount > 0 {
-            var (count, bytes) = fillIovecs()
-            writeCallCount += 1
-            let written = uv_try_write(stream, loop.iovecs, UInt32(count))
-            if written < 0 && written != UV_EAGAIN.rawValue {
-                close(error: UVError(code: written))
-                return
-            }
-            if written > 0 { advanceHead(by: Int(written)) }
+            guard let written = tryWrite(fillIovecs().count) else { return }
+            if written > 0 { advanceHead(by: written) }
             if pendingByteCount > 0 {
-                (count, bytes) = fillIovecs()
-                let status = uv_write(writeRequest, stream, loop.iovecs, UInt32(count)) { request, status in
+                let (count, bytes) = fillIovecs()
+                startWrite(count, bytes: bytes) { request, status in
                     let data = request!.pointee.data!
                     Unmanaged<TCPConnection>.fromOpaque(data).takeUnretainedValue().writeDidComplete(status)
                 }
-                if let error = uvStatus(status) {
-                    close(error: error)
-                    return
-                }
-                writeInFlight = true
-                inflightBytes = bytes
                 return
             }
         }
         releaseOpenBlockIfDrained()
         if closeAfterFlushRequested { queueWasFlushedBeforeClose() }
+    }
+
+    /// One `uv_try_write` of the first `count` entries of the loop's iovec array: the bytes the kernel took
+    /// (0 when it would block), or nil when the write failed and the connection is closing.
+    func tryWrite(_ count: Int32) -> Int? {
+        writeCallCount += 1
+        let written = uv_try_write(stream, loop.iovecs, UInt32(count))
+        if written < 0 && written != UV_EAGAIN.rawValue {
+            close(error: UVError(code: written))
+            return nil
+        }
+        return max(Int(written), 0)
+    }
+
+    /// Hands the first `count` entries of the loop's iovec array (`bytes` in all) to `uv_write`, whose
+    /// `callback` reports the end; closes the connection when libuv refuses.
+    func startWrite(_ count: Int32, bytes: Int, callback: uv_write_cb) {
+        if let error = uvStatus(uv_write(writeRequest, stream, loop.iovecs, UInt32(count), callback)) {
+            close(error: error)
+            return
+        }
+        writeInFlight = true
+        inflightBytes = bytes
     }
 
     /// The `uv_write` callback: the in-flight bytes are written (or failed, or cancelled by close).

@@ -21,6 +21,14 @@ public protocol TCPConnectionDelegate: AnyObject {
     /// Called exactly once: peer EOF, read/write error, or after close()/closeAfterFlush() completed.
     /// error is nil for EOF and for a local close.
     func connectionDidClose(_ connection: TCPConnection, error: UVError?)
+    /// Called once when the TLS handshake started with `startTLS` completed, before any decrypted byte
+    /// is delivered.
+    func connectionDidCompleteTLSHandshake(_ connection: TCPConnection)
+}
+
+extension TCPConnectionDelegate {
+    /// Nothing to do by default.
+    public func connectionDidCompleteTLSHandshake(_ connection: TCPConnection) {}
 }
 
 /// One outbound block queued behind the open one: `used` bytes were written into it.
@@ -110,6 +118,11 @@ public final class TCPConnection: LoopHandleOwner {
     /// Number of `uv_try_write` calls made (test hook: one per flush).
     var writeCallCount = 0
 
+    // MARK: TLS state (see TCPConnection+TLS.swift)
+
+    /// Set by `startTLS`; nil for a plaintext connection (its only cost: one branch per read and flush).
+    var tls: TLSSession?
+
     // MARK: Graceful close state (see TCPConnection+GracefulClose.swift)
 
     /// Set by `closeGracefully`: once the queue is written, shut down the sending side and wait at most
@@ -185,7 +198,7 @@ public final class TCPConnection: LoopHandleOwner {
         guard !isClosing else { return }
         stopReading()
         closeAfterFlushRequested = true
-        if pendingByteCount == 0 && !writeInFlight {
+        if pendingByteCount == 0 && !writeInFlight && (tls?.pendingCount ?? 0) == 0 {
             close()
         } else if !isOnPendingList {
             loop.enqueueForFlush(self)
@@ -210,6 +223,10 @@ public final class TCPConnection: LoopHandleOwner {
             replayTimer.close()
             self.replayTimer = nil
         }
+        if let timer = tls?.handshakeTimer {
+            timer.close()
+            tls?.handshakeTimer = nil
+        }
         dropQueuedOutput()
         uv_close(CLibUV_tcp_as_handle(handle)) { handle in
             // Balances the passRetained of init; the connection may be freed when this returns.
@@ -226,6 +243,7 @@ public final class TCPConnection: LoopHandleOwner {
     private func handleDidClose() {
         releaseReadBuffers()
         releaseAllOutbound()
+        tls?.release()
         writeRequest.deallocate()
         handle.deallocate()
         let delegate = self.delegate

@@ -34,7 +34,6 @@ import Testing
         ("accounts_resolver", "account resolver"), ("resolver_tls", "account resolver"),
         ("resolver_preload", "account resolver"), ("resolver_pinned_accounts", "account resolver"),
         ("proxies", "trusted proxies"),
-        ("tls", "TLS; it would serve clients in plaintext"),
         ("https", "TLS for monitoring"), ("https_port", "TLS for monitoring"), ("ocsp", "TLS"),
     ])
     func securityKeysAreRefused(_ key: String, _ missing: String) {
@@ -44,7 +43,7 @@ import Testing
     }
 
     @Test func theIssuesExamplesAreRefused() {
-        expectRefused("tls {}", refusal("tls", "TLS; it would serve clients in plaintext", line: 1, column: 1))
+        expectRefused("ocsp {}", refusal("ocsp", "TLS", line: 1, column: 1))
     }
 
     /// Issue 8, point 5: inside `accounts`, what natsd cannot enforce (operator-mode identities, limits,
@@ -74,8 +73,8 @@ import Testing
     }
 
     @Test(arguments: [
-        ("cluster {\n  port: 6222\n  tls { cert_file: x }\n}", "cluster.tls",
-         "TLS; it would run routes in plaintext", 3, 3),
+        ("cluster {\n  port: 6222\n  tls { verify_and_map: true }\n}", "cluster.tls.verify_and_map",
+         "mapping of client certificates to users", 3, 9),
         ("cluster { authorization { user: a, password: b, permissions: {} } }", "cluster.authorization.permissions",
          "route permissions in cluster authorization, which nats-server deprecates: write them as cluster { permissions }", 1, 49),
         ("cluster { authorization { auth_callout: {} } }", "cluster.authorization.auth_callout", "auth callout", 1, 27),

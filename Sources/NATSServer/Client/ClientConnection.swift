@@ -101,13 +101,27 @@ package final class ClientConnection {
     var supportsHeaders: Bool { connectOptions.headers && !server.options.noHeaderSupport }
     var label: String { "\(connection.remoteHost):\(connection.remotePort) - cid:\(id)" }
 
-    /// Sends INFO and starts reading.
+    /// Sends INFO and starts reading; with TLS, the handshake follows INFO (or, with `handshake_first`,
+    /// comes first and INFO is the first encrypted line), as nats-server's `createClient` orders them.
     func start() {
         connection.delegate = self
         connection.setNoDelay(true)
-        connection.write(server.clientInfoLine(for: self, nonce: nonce))
-        connection.startReading()
         server.logger.debug("\(label) - Client connection created")
+        let info = server.clientInfoLine(for: self, nonce: nonce)
+        guard let context = server.clientTLS, let tls = server.options.tls else {
+            connection.write(info)
+            return connection.startReading()
+        }
+        let timeout = UInt64(max(tls.timeoutSeconds, 0) * 1000)
+        if tls.handshakeFirst {
+            connection.startTLS(context: context, handshakeTimeoutMilliseconds: timeout)
+            connection.write(info)
+        } else {
+            connection.write(info)
+            connection.startTLS(context: context, handshakeTimeoutMilliseconds: timeout)
+        }
+        server.logger.debug("\(label) - Starting TLS client connection handshake")
+        connection.startReading()
     }
 
     /// The client published or changed its interest during the current read (see `lastActivity`).
@@ -168,6 +182,10 @@ extension ClientConnection: ProtocolConnection {
 }
 
 extension ClientConnection: TCPConnectionDelegate {
+    package func connectionDidCompleteTLSHandshake(_ connection: TCPConnection) {
+        server.logger.debug("\(label) - TLS handshake complete")
+    }
+
     package func connectionDidRead(_ connection: TCPConnection, bytes: UnsafeRawBufferPointer) -> ReadDisposition {
         guard !isClosed else { return ReadDisposition(consumed: bytes.count, needed: 0) }
         // With auth required the very first op must be CONNECT; nats-server decides on the first byte.
@@ -187,7 +205,11 @@ extension ClientConnection: TCPConnectionDelegate {
     }
 
     package func connectionDidClose(_ connection: TCPConnection, error: UVError?) {
-        if !isClosed {
+        if !isClosed && connection.isAwaitingTLSHandshake {
+            let failure = connection.tlsFailure ?? "connection closed"
+            server.logger.debug("\(label) - \(failure == "timeout" ? "TLS handshake timeout" : "TLS handshake error: \(failure)")")
+            close(reason: .tlsHandshakeError, flush: false)
+        } else if !isClosed {
             close(reason: error == nil ? .clientClosed : .readError, flush: false)
         }
         connection.delegate = nil

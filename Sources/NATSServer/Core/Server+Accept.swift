@@ -101,6 +101,8 @@ extension Server {
         info.host = advertised.host
         info.port = advertised.port
         info.authRequired = authenticator.clientsNeedCredentials
+        info.tlsRequired = options.tls != nil
+        info.tlsVerify = options.tls?.verify ?? false
         if options.cluster.isEnabled || !options.cluster.routes.isEmpty {
             info.cluster = cluster.name
             info.connectURLs = clientConnectURLs() ?? []

@@ -23,6 +23,7 @@ extension Server {
         clientListener = listener
         boundClientPort = listener.port
         logger.info("Listening for client connections on \(hostPort(options.host, listener.port))")
+        if clientTLS != nil { logger.info("TLS required for client connections") }
         if authenticator.isRequired { logger.info("Client authorization required") }
         try cluster.start()
         if let monitoringPort = options.monitoringListenPort, let monitoringFactory {

@@ -74,7 +74,14 @@ public final class Server {
     /// made before the server starts and by `-t`.
     public static func checkSecurity(_ options: ServerOptions) throws(ConfigError) {
         try Authenticator.check(options)
+        if let tls = options.tls { _ = try ClientTLS.makeContext(tls) }
+        if let tls = options.cluster.tls { _ = try ClientTLS.makeRouteContexts(tls) }
     }
+
+    /// The TLS context clients are served with (`tls`); nil: plaintext clients.
+    let clientTLS: TLSContext?
+    /// The TLS contexts of routes (`cluster { tls }`); nil: plaintext routes.
+    let routeTLS: ClientTLS.RouteContexts?
 
     public init(options: ServerOptions, logger: Logger) throws {
         try Server.checkSecurity(options)
@@ -84,6 +91,8 @@ public final class Server {
         self.serverID = ServerIdentity.newServerID()
         self.serverName = options.serverName.isEmpty ? serverID : options.serverName
         self.authenticator = Authenticator(options: options)
+        self.clientTLS = try options.tls.map { tls throws(ConfigError) in try ClientTLS.makeContext(tls) }
+        self.routeTLS = try options.cluster.tls.map { tls throws(ConfigError) in try ClientTLS.makeRouteContexts(tls) }
         self.accounts = AccountRegistry(options: options)
         self.clientParserLimits = ParserLimits(maxControlLine: options.maxControlLine, maxPayload: options.maxPayload)
         self.startLoopTime = loop.now

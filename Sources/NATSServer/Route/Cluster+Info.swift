@@ -14,6 +14,8 @@ extension Cluster {
         info.host = advertised.host
         info.port = advertised.port
         info.authRequired = !options.cluster.username.isEmpty
+        info.tlsRequired = options.cluster.tls != nil
+        info.tlsVerify = options.cluster.tls != nil
         info.nonce = ServerIdentity.newNonce()
         info.cluster = name
         info.clusterDynamic = nameIsDynamic

@@ -66,14 +66,19 @@ extension RouteConnection {
         }
         handOverTimer?.close()
         handOverTimer = nil
-        guard let (descriptor, input) = connection.detachSocketKeepingInput() else {
+        // A TLS session moves with its socket; a route that cannot take it along must not go on in the clear.
+        let hadTLS = connection.isTLS
+        let session = connection.takeTLSSession()
+        guard !hadTLS || session != nil, let (descriptor, input) = connection.detachSocketKeepingInput() else {
             close(reason: .readError, flush: false)
             return
         }
         let target = cluster.server.workers[destination]
         movingTo = nil
         servingLoop = destination
-        let moved = target.inbox.post(.task(LoopTask { [self] in adopt(socket: descriptor, input: input, on: target) }))
+        let moved = target.inbox.post(.task(LoopTask { [self] in
+            adopt(socket: descriptor, input: input, tls: session, on: target)
+        }))
         if !moved {
             // That loop is shutting down.
             TCPConnection.closeDetachedSocket(descriptor)
@@ -84,7 +89,7 @@ extension RouteConnection {
 
     /// Serves the route on `target` (its loop): a handle for the socket, then the bytes that followed
     /// the registering INFO.
-    private func adopt(socket descriptor: Int32, input: [UInt8], on target: LoopWorker) {
+    private func adopt(socket descriptor: Int32, input: [UInt8], tls: TLSSession?, on target: LoopWorker) {
         worker = target
         bind(lastAccount.takeUnretainedValue())  // the account's matcher of the new loop
         guard !isClosed else { return TCPConnection.closeDetachedSocket(descriptor) }
@@ -97,6 +102,7 @@ extension RouteConnection {
             return
         }
         connection = moved
+        if let tls { moved.adoptTLSSession(tls) }
         moved.delegate = self
         moved.setNoDelay(true)
         logger.trace("\(label) - Route served by loop \(target.index)")

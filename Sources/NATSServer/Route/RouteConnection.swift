@@ -122,6 +122,15 @@ package final class RouteConnection {
     func start() {
         connection.delegate = self
         connection.setNoDelay(true)
+        if let tls = cluster.server.routeTLS {
+            // Routes speak TLS from their first byte (nats-server's createRoute): INFO and CONNECT are
+            // encrypted once the handshake completed; the dialing side checks the name it dialled.
+            connection.startTLS(context: didSolicit ? tls.dialing : tls.accepting,
+                                handshakeTimeoutMilliseconds: tls.timeoutMilliseconds)
+            if let dialer, !connection.setTLSPeerName(dialer.url.host) {
+                logger.error("\(label) - Route TLS: cannot check the certificate for \(dialer.url.host)")
+            }
+        }
         perform(handshake.start())
         connection.startReading()
         let deadline = LoopTimer(loop: connection.loop) { [unowned self] in self.handshakeTimedOut() }

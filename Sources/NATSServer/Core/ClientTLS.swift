@@ -1,0 +1,65 @@
+import Foundation
+import NATSConfig
+import UVLoop
+
+/// Builds the OpenSSL contexts of the `tls` block (or the `--tls*` flags) and of `cluster { tls }`, and words
+/// their failures as nats-server words them (opts.go `GenTLSConfig`).
+enum ClientTLS {
+    /// The contexts routes use: `accepting` requires and verifies the dialing peer's certificate (nats-server
+    /// always verifies route peers), `dialing` presents the same certificate and verifies the accepting peer's.
+    struct RouteContexts {
+        let accepting: TLSContext
+        let dialing: TLSContext
+        let timeoutMilliseconds: UInt64
+    }
+
+    /// The route contexts for `cluster { tls }`.
+    static func makeRouteContexts(_ options: TLSOptions) throws(ConfigError) -> RouteContexts {
+        var verifying = options
+        verifying.verify = true
+        return RouteContexts(accepting: try makeContext(verifying), dialing: try makeContext(verifying, isServer: false),
+                             timeoutMilliseconds: UInt64(max(options.timeoutSeconds, 0) * 1000))
+    }
+
+    /// The server-side (or, with `isServer` false, client-side) context for `options`.
+    /// - Throws: `ConfigError` at the `tls` block's position: `error parsing X509 certificate/key pair:
+    ///   open FILE: REASON` for an unreadable certificate or key, `open FILE: REASON` for an unreadable
+    ///   `ca_file`, OpenSSL's reason for contents it cannot use.
+    static func makeContext(_ options: TLSOptions, isServer: Bool = true) throws(ConfigError) -> TLSContext {
+        var configuration = TLSConfiguration(isServer: isServer)
+        configuration.certificateFile = options.certFile
+        configuration.privateKeyFile = options.keyFile
+        configuration.caFile = options.caFile
+        configuration.verifyPeer = options.verify
+        configuration.minimumVersion = options.minVersion == TLSOptions.version13 ? 0x0304 : 0x0303
+        configuration.cipherSuites = options.openSSLCipherSuites
+        configuration.groups = options.openSSLGroups
+        let keyPair = "error parsing X509 certificate/key pair"
+        for file in [options.certFile, options.keyFile] where !file.isEmpty {
+            if let reason = unreadable(file) {
+                throw ConfigError("\(keyPair): open \(file): \(reason)", at: options.position)
+            }
+        }
+        if !options.caFile.isEmpty, let reason = unreadable(options.caFile) {
+            throw ConfigError("open \(options.caFile): \(reason)", at: options.position)
+        }
+        do {
+            return try TLSContext(configuration)
+        } catch {
+            // Go's wording for the one failure operators meet most; OpenSSL's reason for the rest.
+            let reason = error.description == "key values mismatch"
+                ? "tls: private key does not match public key" : error.description
+            throw ConfigError("\(keyPair): \(reason)", at: options.position)
+        }
+    }
+
+    /// Why `path` cannot be opened for reading, worded as Go words system errors; nil when it can.
+    private static func unreadable(_ path: String) -> String? {
+        guard let file = fopen(path, "r") else {
+            let text = String(cString: strerror(errno))
+            return text.prefix(1).lowercased() + text.dropFirst()
+        }
+        fclose(file)
+        return nil
+    }
+}
