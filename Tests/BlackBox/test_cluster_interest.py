@@ -165,7 +165,9 @@ async def test_concurrent_sub_unsub_churn_leaves_exact_interest(cluster, connect
 
         await asyncio.gather(*(churn(raw, subs, rng.randrange(1 << 30)) for _, raw, subs in clients))
 
-        def interest_is_exact():
+        def interest_differences() -> list[str]:
+            """Each (origin, node) pair whose route interest differs from the origin's clients' subscriptions."""
+            differences = []
             for origin in nodes:
                 wanted = {s for node, _, subs in clients if node is origin for s in subs.values()}
                 for node in nodes:
@@ -173,10 +175,12 @@ async def test_concurrent_sub_unsub_churn_leaves_exact_interest(cluster, connect
                         continue
                     have = {s for s, n in node.remote_interest(origin.server_id).items() if n > 0 and s in subjects}
                     if have != wanted:
-                        return None
-            return True
+                        differences.append(f"{node.name} hears from {origin.name}: missing {sorted(wanted - have)}, "
+                                           f"stale {sorted(have - wanted)}")
+            return differences
 
-        await eventually(interest_is_exact, 5, what="exact route interest after churn")
+        await eventually(lambda: not interest_differences(), 5,
+                         what=lambda: f"exact route interest after churn ({interest_differences()})")
         publishers = [await connect(node) for node in nodes]
         for subject in subjects:
             for nc in publishers:

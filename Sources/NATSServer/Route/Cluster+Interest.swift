@@ -11,9 +11,20 @@ enum RouteInterestRule: Equatable {
     case account(poolSize: Int)
 }
 
+/// RS+/RS- lines counted for one live connection and not yet written, in counting order (under the
+/// cluster's `interestLock`). Why a queue: lines from other loops travel through the serving loop's inbox
+/// while the serving loop's own changes are written at once; written straight, a newer RS+ could pass an
+/// older RS- still in the inbox and the peer would end without interest it should have. Whoever writes
+/// takes the whole queue, so the peer sees the counting order whichever loop gets there first.
+final class PendingInterest {
+    var lines: [UInt8] = []
+}
+
 /// A live route connection as interest announcements see it.
 struct LiveRoute {
     let route: RouteConnection
+    /// Lines waiting for the serving loop (`interestLock`).
+    let pending = PendingInterest()
     /// The loop serving it.
     let loop: Int
     let slot: Int
@@ -38,30 +49,31 @@ struct LiveRoute {
 /// goes live later gets the current interest of its slot then.
 ///
 /// Order: the counts and the list of live connections change only under `interestLock`, and every RS+/RS-
-/// is queued under it too (written at once to a connection of the calling loop, else posted to the loop
-/// serving it). So each connection gets a key's changes in the order they were counted, and a client's
-/// RS+ is queued before anything it publishes afterwards (its messages take the same connection, directly
-/// or through the same inbox, behind it).
+/// is appended under it to the connection's `PendingInterest`; the queue is written whole, at once when
+/// the calling loop serves the connection, else by a write posted to the loop serving it. So each
+/// connection gets a key's changes in the order they were counted, and a client's RS+ is written before
+/// anything it publishes afterwards (its messages take the same connection, directly or through the same
+/// inbox, behind it).
 extension Cluster {
     /// A local subscription was added on `worker`'s loop (in the subscription's account).
     func localInterestAdded(_ subscription: Subscription, on worker: LoopWorker) {
         let account = subscription.account
-        interestLock.withLock {
-            if let change = account.interest.localAdded(subject: subscription.subject, queue: subscription.queue,
-                                                        owner: subscription.clientID, ownerLoop: subscription.loopIndex) {
-                announce(change, in: account, from: worker)
-            }
+        let writes = interestLock.withLock {
+            account.interest.localAdded(subject: subscription.subject, queue: subscription.queue,
+                                        owner: subscription.clientID, ownerLoop: subscription.loopIndex)
+                .map { announce($0, in: account, from: worker) } ?? []
         }
+        post(writes)
     }
 
     /// A local subscription was removed on `worker`'s loop.
     func localInterestRemoved(_ subscription: Subscription, on worker: LoopWorker) {
         let account = subscription.account
-        interestLock.withLock {
-            if let change = account.interest.localRemoved(subject: subscription.subject, queue: subscription.queue) {
-                announce(change, in: account, from: worker)
-            }
+        let writes = interestLock.withLock {
+            account.interest.localRemoved(subject: subscription.subject, queue: subscription.queue)
+                .map { announce($0, in: account, from: worker) } ?? []
         }
+        post(writes)
     }
 
     /// A registered connection is live on `worker`'s loop: it gets, in one write, all current local interest
@@ -90,18 +102,47 @@ extension Cluster {
         interestLock.withLock { liveRoutes.removeAll { $0.route === route } }
     }
 
-    /// Queues an RS+/RS- on every live connection that carries its owner's interest (under `interestLock`).
-    private func announce(_ change: InterestChange, in account: Account, from worker: LoopWorker) {
-        guard announces(change.subject) else { return }
+    /// A write of a connection's pending lines, to post to its serving loop once `interestLock` is released
+    /// (a post may run at once on that loop's own thread, and the write takes the lock).
+    struct PendingWrite {
+        let loop: Int
+        let pending: PendingInterest
+        let route: RouteConnection
+    }
+
+    /// Queues an RS+/RS- on every live connection that carries its owner's interest (under `interestLock`):
+    /// written at once on the calling loop's connections; for the others, the writes to post.
+    private func announce(_ change: InterestChange, in account: Account, from worker: LoopWorker) -> [PendingWrite] {
+        guard announces(change.subject) else { return [] }
         let line = change.line(account: account.interest.account)
         let loops = worker.loopCount
+        var writes: [PendingWrite] = []
         for live in liveRoutes where live.carriesInterest(of: change.owner, onLoop: change.ownerLoop, in: account, loops: loops) {
+            let wasEmpty = live.pending.lines.isEmpty
+            live.pending.lines += line
             if live.loop == worker.index {
-                live.route.send(line)
-            } else {
-                let route = live.route
-                server.workers[live.loop].post { route.send(line) }
+                writePending(live.pending, to: live.route)
+            } else if wasEmpty {
+                // One write per non-empty queue: later lines join the queue until it runs.
+                writes.append(PendingWrite(loop: live.loop, pending: live.pending, route: live.route))
             }
         }
+        return writes
+    }
+
+    /// Posts each write to its connection's serving loop (not under `interestLock`).
+    private func post(_ writes: [PendingWrite]) {
+        for write in writes {
+            server.workers[write.loop].post { [self] in
+                interestLock.withLock { writePending(write.pending, to: write.route) }
+            }
+        }
+    }
+
+    /// Writes and empties `pending` on its connection's serving loop (under `interestLock`).
+    private func writePending(_ pending: PendingInterest, to route: RouteConnection) {
+        guard !pending.lines.isEmpty else { return }
+        route.send(pending.lines)
+        pending.lines.removeAll(keepingCapacity: false)
     }
 }
