@@ -93,9 +93,9 @@ extension Server {
         }
     }
 
-    /// `strerror(errno)` with a lower-case first letter, as Go words system errors.
-    private static func errnoText() -> String {
-        let text = String(cString: strerror(errno))
+    /// `strerror(code)` (errno by default) with a lower-case first letter, as Go words system errors.
+    static func errnoText(_ code: Int32 = errno) -> String {
+        let text = String(cString: strerror(code))
         return text.prefix(1).lowercased() + text.dropFirst()
     }
 
