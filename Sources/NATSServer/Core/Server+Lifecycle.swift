@@ -57,6 +57,7 @@ extension Server {
         logger.info("Initiating Shutdown...")
         clientListener?.close()
         clientListener = nil
+        stopLameDuckTimer()
         cluster.shutdown()
         monitor?.stop()
         for worker in workers.dropFirst() { worker.post { worker.shutdown() } }
