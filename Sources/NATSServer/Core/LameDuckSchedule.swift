@@ -23,7 +23,7 @@ struct LameDuckSchedule: Equatable {
     ///   - durationSeconds: `lame_duck_duration`.
     ///   - gracePeriodSeconds: `lame_duck_grace_period` (the check at start-up keeps it below the duration;
     ///     if nothing is left, the clients are spread over 1 s, as nats-server does).
-    ///   - clients: the clients to close, at least 1.
+    ///   - clients: the clients to close (0 counts as 1).
     init(durationSeconds: Double, gracePeriodSeconds: Double, clients: Int) {
         var spread = Int64(((durationSeconds - gracePeriodSeconds) * 1000).rounded(.down))
         if spread <= 0 { spread = 1000 }

@@ -12,13 +12,17 @@ import UVLoop
 /// shutdown is already under way), SIGINT shuts down at once (`handleSignal`).
 final class LameDuckMode {
     /// Every client to close, as (loop index, client id), oldest first; `next` is the next to close.
-    var clients: [(loop: Int, clientID: UInt64)] = []
+    let clients: [(loop: Int, clientID: UInt64)]
     var next = 0
-    var schedule = LameDuckSchedule(durationSeconds: 1, gracePeriodSeconds: 0, clients: 1)
+    let schedule: LameDuckSchedule
     /// Fires at the end of the grace period, then after each pause between closes (main loop).
     let timer: LoopTimer
 
-    init(timer: LoopTimer) { self.timer = timer }
+    init(clients: [(loop: Int, clientID: UInt64)], schedule: LameDuckSchedule, timer: LoopTimer) {
+        self.clients = clients
+        self.schedule = schedule
+        self.timer = timer
+    }
 }
 
 extension Server {
@@ -32,18 +36,19 @@ extension Server {
         logger.info("Entering lame duck mode, stop accepting new clients")
         listener.close()
         clientListener = nil
-        let state = LameDuckMode(timer: LoopTimer(loop: loop) { [unowned self] in self.closeNextLameDuckClients() })
-        lameDuck = state
         // The listener is closed, and a client accepted before was posted to its loop before this task:
         // every answer lists all the clients that loop will ever have.
         let clientsPerLoop = onEveryLoop { worker in (worker.index, Array(worker.clients.keys)) }
-        state.clients = clientsPerLoop.flatMap { loopIndex, ids in ids.map { (loop: loopIndex, clientID: $0) } }
+        let clients = clientsPerLoop.flatMap { loopIndex, ids in ids.map { (loop: loopIndex, clientID: $0) } }
             .sorted { $0.clientID < $1.clientID }
+        let schedule = LameDuckSchedule(durationSeconds: options.lameDuckDurationSeconds,
+                                        gracePeriodSeconds: options.lameDuckGracePeriodSeconds,
+                                        clients: clients.count)
+        let state = LameDuckMode(clients: clients, schedule: schedule,
+                                 timer: LoopTimer(loop: loop) { [unowned self] in self.closeNextLameDuckClients() })
+        lameDuck = state
         // No one to wait for: nats-server shuts down at once, telling no one.
-        guard !state.clients.isEmpty else { return shutdown() }
-        state.schedule = LameDuckSchedule(durationSeconds: options.lameDuckDurationSeconds,
-                                          gracePeriodSeconds: options.lameDuckGracePeriodSeconds,
-                                          clients: state.clients.count)
+        guard !clients.isEmpty else { return shutdown() }
         cluster.announceLameDuckMode()
         // From now on the INFO clients get lists only the other servers (`clientConnectURLs`).
         refreshClientInfo()
