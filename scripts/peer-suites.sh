@@ -31,10 +31,10 @@
 # run are killed by PID.
 #
 # Left out (JetStream, TLS, JWT/operator mode, websocket; see the DESELECT_* arrays below for the exact list).
-# Lame duck mode tests run and are counted, but are listed apart: natsd implements it in a later issue.
+# Lame duck mode tests run like the others (PEER_K=lame_duck runs only them).
 #
 # Exit status: 0 when every test that passed on nats-server (in every round) passed on natsd (in every
-# round) except lame duck tests; 1 when some did not; 2 on a setup error.
+# round); 1 when some did not; 2 on a setup error.
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -248,10 +248,6 @@ def outcomes(xml):
             res[tid] = outcome
     return res
 
-def is_lame_duck(tid):
-    t = tid.lower()
-    return "lame_duck" in t or "lameduck" in t
-
 status = 0
 print("\n== Peer suites (passed / failed / skipped / errors; one row per round)")
 print(f"{'suite':<12} {'server':<12} {'round':>5} {'passed':>7} {'failed':>7} {'skipped':>8} {'errors':>7}")
@@ -273,7 +269,7 @@ def fmt(seq):
     return "".join(CODE[v] for v in seq)
 
 if "natsd" in impls and "nats-server" in impls:
-    regress, lame, skipped_only = [], [], []
+    regress, skipped_only = [], []
     for suite in suites:
         ref, mine = history[(suite, "nats-server")], history[(suite, "natsd")]
         for tid, ref_seq in sorted(ref.items()):
@@ -283,9 +279,7 @@ if "natsd" in impls and "nats-server" in impls:
             if all(v == "passed" for v in seq):
                 continue
             line = f"  {suite}: {tid}  natsd={fmt(seq)} nats-server={fmt(ref_seq)}"
-            if is_lame_duck(tid):
-                lame.append(line)
-            elif all(v == "skipped" for v in seq):
+            if all(v == "skipped" for v in seq):
                 skipped_only.append(line)
             else:
                 regress.append(line)
@@ -294,9 +288,6 @@ if "natsd" in impls and "nats-server" in impls:
     if skipped_only:
         print(f"\n== Pass on nats-server, skipped on natsd: {len(skipped_only)}")
         print("\n".join(skipped_only))
-    if lame:
-        print(f"\n== Lame duck mode (a later issue for natsd), not passing on natsd: {len(lame)}")
-        print("\n".join(lame))
     status = 1 if regress or skipped_only else 0
 
 flaky = []

@@ -35,3 +35,40 @@ public enum GoDuration {
         }
     }
 }
+
+extension GoDuration {
+    /// Go's `time.Duration.String` of `seconds` (rounded to whole nanoseconds): `"2m0s"`, `"1m30.5s"`,
+    /// `"500ms"`, `"0s"`; nats-server prints durations this way in its messages.
+    public static func string(seconds: Double) -> String {
+        let nanoseconds = Int64((seconds * 1e9).rounded())
+        if nanoseconds == 0 { return "0s" }
+        let sign = nanoseconds < 0 ? "-" : ""
+        let magnitude = nanoseconds.magnitude
+        guard magnitude >= 1_000_000_000 else {
+            // Below a second Go picks the largest unit that keeps the integer part non-zero.
+            let (unit, scale): (String, UInt64) =
+                magnitude < 1_000 ? ("ns", 1) : magnitude < 1_000_000 ? ("µs", 1_000) : ("ms", 1_000_000)
+            return sign + decimal(magnitude, scale: scale) + unit
+        }
+        let hours = magnitude / 3_600_000_000_000
+        let minutes = magnitude / 60_000_000_000 % 60
+        let secondsPart = decimal(magnitude % 60_000_000_000, scale: 1_000_000_000) + "s"
+        if hours > 0 { return "\(sign)\(hours)h\(minutes)m\(secondsPart)" }
+        if minutes > 0 { return "\(sign)\(minutes)m\(secondsPart)" }
+        return sign + secondsPart
+    }
+
+    /// `value / scale` with the fraction's trailing zeros dropped (`1500, 1000` → `"1.5"`).
+    private static func decimal(_ value: UInt64, scale: UInt64) -> String {
+        let whole = value / scale
+        var fraction = value % scale
+        guard fraction > 0 else { return "\(whole)" }
+        var digits = String(scale).count - 1
+        while fraction % 10 == 0 {
+            fraction /= 10
+            digits -= 1
+        }
+        let text = String(fraction)
+        return "\(whole)." + String(repeating: "0", count: digits - text.count) + text
+    }
+}

@@ -50,6 +50,8 @@ extension ServerOptions {
         case "ping_interval": pingIntervalSeconds = try reader.duration(entry)
         case "ping_max": pingMax = try reader.int(entry)
         case "write_deadline": writeDeadlineSeconds = try reader.duration(entry)
+        case "lame_duck_duration": lameDuckDurationSeconds = try reader.lameDuckDuration(entry)
+        case "lame_duck_grace_period": lameDuckGracePeriodSeconds = try reader.lameDuckGracePeriod(entry)
         case "no_header_support": noHeaderSupport = try reader.bool(entry)
         case "authorization": try applyAuthorization(entry, &reader)
         case "no_auth_user": noAuthUser = try reader.string(entry)

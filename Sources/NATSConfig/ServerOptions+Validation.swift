@@ -1,6 +1,7 @@
 extension ServerOptions {
     /// Checks that need the config file and the flags merged, made before the server starts.
     ///
+    /// - `lame_duck_grace_period` not below `lame_duck_duration` (ServerOptions+LameDuck.swift).
     /// - `max_payload` above `max_pending`: nats-server's start-up check, with its message.
     /// - Credentials that would be ignored: a users list together with a single user or a token (from the
     ///   config or from `--user`/`--auth`), a user together with a token, a password without a user. nats-server
@@ -10,6 +11,7 @@ extension ServerOptions {
     ///   `validateNoAuthUser` (auth.go), with its messages. It may name an account's user: that account is then the anonymous client's.
     /// - Throws: the first problem, as a `ConfigError` without a position.
     public func validate() throws(ConfigError) {
+        try validateLameDuck()
         if maxPayload > maxPending {
             throw ConfigError("max_payload (\(maxPayload)) cannot be higher than max_pending (\(maxPending))", at: nil)
         }

@@ -20,6 +20,11 @@ public struct ServerOptions: Sendable, Equatable {
     public var pingIntervalSeconds: Double = 120
     public var pingMax = 2
     public var writeDeadlineSeconds: Double = 10
+    /// Lame duck mode (SIGUSR2): clients are closed spread over this many seconds (`lame_duck_duration`,
+    /// nats-server's default 2 minutes, at least 30 s), after waiting `lameDuckGracePeriodSeconds`
+    /// (`lame_duck_grace_period`, default 10 s; 0 means the default, as in nats-server).
+    public var lameDuckDurationSeconds: Double = 120
+    public var lameDuckGracePeriodSeconds: Double = 10
     public var noHeaderSupport = false
 
     // Authorization: one user, a token, or a list of users (never two of these at once, see `validate`).

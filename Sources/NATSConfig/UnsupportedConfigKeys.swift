@@ -66,7 +66,7 @@ enum UnsupportedConfigKey: Sendable, Equatable {
         "prof_port": .ignored, "prof_block_rate": .ignored,
         "proxy_protocol": .ignored,
         "max_sub_tokens": .ignored, "max_subscription_tokens": .ignored,
-        "write_timeout": .ignored, "lame_duck_duration": .ignored, "lame_duck_grace_period": .ignored,
+        "write_timeout": .ignored,
         "connect_error_reports": .ignored, "reconnect_error_reports": .ignored,
         "server_tags": .ignored, "server_metadata": .ignored, "feature_flags": .ignored,
         "default_js_domain": .ignored, "no_fast_producer_stall": .ignored, "max_closed_clients": .ignored,

@@ -25,9 +25,14 @@ case .help(let text):
 case .version(let text):
     print(text)
     exit(0)
-case .signal(let command, _):
-    FileHandle.standardError.write(Data("natsd: --signal \(command) is not supported yet\n".utf8))
-    exit(1)
+case .signal(let command, let pid):
+    do {
+        try SignalCommand.send(command, pidExpression: pid ?? "")
+        exit(0)
+    } catch {
+        FileHandle.standardError.write(Data("natsd: \(error)\n".utf8))
+        exit(1)
+    }
 case .run(let options):
     do {
         try Server.checkSecurity(options)

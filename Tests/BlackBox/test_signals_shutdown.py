@@ -1,7 +1,7 @@
 """Process life: signals, shutdown, start-up limits and the route handshake deadline (issue 6).
 
 nats-server traps SIGINT/SIGTERM (shut down), SIGUSR1 (reopen the log file), SIGUSR2 (lame duck
-mode) and SIGHUP (reload); none of them may kill the process. Shutdown ends as soon as nothing is
+mode, test_lame_duck.py) and SIGHUP (reload); none of them may kill the process. Shutdown ends as soon as nothing is
 left to flush and tells clients nothing more (no async INFO). At start-up the soft open-files limit
 is raised to the hard one (the Go runtime does it for nats-server). A route connection that never
 sends CONNECT is closed when the cluster's authorization timeout expires.
@@ -96,22 +96,6 @@ async def test_sighup_keeps_server_running_and_serving(start, impl):
     await client.close()
     if impl == "natsd":
         assert re.search(r"\[WRN\] .*reload.*not supported", server.log), server.log
-
-
-async def test_sigusr2_is_handled_and_natsd_keeps_running(start, impl):
-    if impl == "nats-server":
-        pytest.skip("nats-server enters lame duck mode on SIGUSR2 and then exits; natsd has no lame duck "
-                    "mode yet (issue 6: log a warning and keep running)")
-    server = start()
-    client = await RawClient.connected(server.port)
-    server.proc.send_signal(signal.SIGUSR2)
-    wait_for(lambda: "Lame duck mode is not supported" in server.log, what="the SIGUSR2 warning")
-    assert re.search(r'\[INF\] Trapped "user defined signal 2" signal', server.log)
-    assert re.search(r"\[WRN\] Lame duck mode is not supported", server.log)
-    assert server.alive()
-    await client.send(b"PING\r\n")
-    await client.expect(b"PONG\r\n")
-    await client.close()
 
 
 def test_sigusr1_reopens_the_log_file_for_rotation(start, tmp_path):

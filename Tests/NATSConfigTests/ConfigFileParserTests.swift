@@ -197,6 +197,15 @@ import Testing
         #expect(GoDuration.seconds(text).map { abs($0 - seconds) < 1e-9 } == true)
     }
 
+    /// Go's `time.Duration.String`.
+    @Test(arguments: [
+        (120.0, "2m0s"), (90.5, "1m30.5s"), (30, "30s"), (3600, "1h0m0s"), (5400.25, "1h30m0.25s"), (0, "0s"),
+        (0.5, "500ms"), (0.0015, "1.5ms"), (0.00001, "10µs"), (0.000000001, "1ns"), (-3, "-3s"), (1.000000001, "1.000000001s"),
+    ])
+    func goDurationStrings(_ seconds: Double, _ text: String) {
+        #expect(GoDuration.string(seconds: seconds) == text)
+    }
+
     @Test(arguments: ["", "2", "m", "1x", "1.s.", "--1s"])
     func invalidGoDurations(_ text: String) {
         #expect(GoDuration.seconds(text) == nil)

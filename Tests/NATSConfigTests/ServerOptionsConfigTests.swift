@@ -98,11 +98,34 @@ import Testing
     }
 
     @Test func ignoredKnownKeysWarn() throws {
-        let (_, warnings) = try options("mappings { a: b }\nlame_duck_duration: \"30s\"")
+        let (_, warnings) = try options("mappings { a: b }\nproxy_protocol: true")
         #expect(warnings.map(\.description) == [
             "t.conf:1:1: field \"mappings\" is not supported by natsd and is ignored",
-            "t.conf:2:1: field \"lame_duck_duration\" is not supported by natsd and is ignored",
+            "t.conf:2:1: field \"proxy_protocol\" is not supported by natsd and is ignored",
         ])
+    }
+
+    /// nats-server's defaults (2 minutes, 10 s); a grace period of 0 means the default.
+    @Test func lameDuckKeys() throws {
+        #expect(ServerOptions().lameDuckDurationSeconds == 120 && ServerOptions().lameDuckGracePeriodSeconds == 10)
+        let (o, _) = try options("lame_duck_duration: \"1m30s\"\nlame_duck_grace_period: \"500ms\"")
+        #expect(o.lameDuckDurationSeconds == 90 && o.lameDuckGracePeriodSeconds == 0.5)
+        let (zero, _) = try options("lame_duck_grace_period: \"0s\"")
+        #expect(zero.lameDuckGracePeriodSeconds == 10)
+    }
+
+    /// nats-server's messages (opts.go); a number is refused with a clear message where nats-server fails
+    /// with a Go type assertion.
+    @Test(arguments: [
+        ("lame_duck_duration: \"10s\"", "t.conf:1:1: invalid lame_duck_duration of 10s, minimum is 30 seconds"),
+        ("lame_duck_duration: \"abc\"", "t.conf:1:1: error parsing lame_duck_duration: time: invalid duration \"abc\""),
+        ("lame_duck_duration: 30", "t.conf:1:1: expected a duration string for \"lame_duck_duration\", got integer"),
+        ("lame_duck_grace_period: \"-1s\"", "t.conf:1:1: invalid lame_duck_grace_period, needs to be positive"),
+        ("lame_duck_grace_period: \"x\"", "t.conf:1:1: error parsing lame_duck_grace_period: time: invalid duration \"x\""),
+    ])
+    func lameDuckKeyErrors(_ text: String, _ message: String) {
+        #expect(throws: ConfigError.self) { _ = try options(text) }
+        do { _ = try options(text) } catch { #expect(error.description == message) }
     }
 
     @Test(arguments: [

@@ -84,6 +84,14 @@ import Testing
         #expect(try parse(arguments + ["-p", "4333"]).port == 4333)
     }
 
+    /// nats-server's start-up check (validateOptions), durations printed the Go way.
+    @Test func lameDuckGracePeriodMustBeBelowDuration() {
+        expectError([], config: "lame_duck_grace_period: \"2m30s\"",
+                    "lame duck grace period (2m30s) should be strictly lower than lame duck duration (2m0s)")
+        expectError([], config: "lame_duck_duration: \"90s\"\nlame_duck_grace_period: \"1m30.5s\"",
+                    "lame duck grace period (1m30.5s) should be strictly lower than lame duck duration (1m30s)")
+    }
+
     @Test func jetStreamFlagIsStillRefused() {
         expectError(["--store_dir", "/tmp/js", "-js"], "natsd does not support -js")
     }

@@ -61,9 +61,12 @@ extension Server {
 
     /// The INFO line a client gets on accept (and, with `connectInfo`, after its first PONG).
     /// Callable on any loop: the cluster-dependent fields come from `clientInfoTemplate`. Only the first
-    /// INFO carries the client's `nonce` (nats-server's later INFOs have none).
-    func clientInfoLine(for client: ClientConnection, connectInfo: Bool = false, nonce: [UInt8] = []) -> [UInt8] {
+    /// INFO carries the client's `nonce` (nats-server's later INFOs have none); `lameDuck` marks the one
+    /// INFO that announces lame duck mode (`"ldm":true`).
+    func clientInfoLine(for client: ClientConnection, connectInfo: Bool = false, nonce: [UInt8] = [],
+                        lameDuck: Bool = false) -> [UInt8] {
         var info = clientInfoTemplate.withLock { $0 }
+        info.ldm = lameDuck
         info.clientID = client.id
         info.clientIP = client.connection.remoteHost
         info.nonce = String(decoding: nonce, as: UTF8.self)

@@ -55,10 +55,11 @@ extension Server {
 }
 
 extension Server {
-    /// All client URLs of the cluster, own first (INFO `connect_urls`); nil when not clustered.
+    /// All client URLs of the cluster, own first (INFO `connect_urls`); nil when not clustered. In lame
+    /// duck mode only the other servers': clients must not come back here (nats-server's `sendLDMToClients`).
     package func clientConnectURLs() -> [String]? {
         guard options.cluster.isEnabled || !options.cluster.routes.isEmpty, !options.cluster.noAdvertise else { return nil }
-        var urls = ownClientURLs()
+        var urls = isInLameDuckMode ? [] : ownClientURLs()
         for url in cluster.peerClientURLs() where !urls.contains(url) { urls.append(url) }
         return urls
     }
@@ -72,11 +73,18 @@ extension Server {
         guard !options.cluster.noAdvertise, !isShuttingDown else { return }
         for worker in workers {
             worker.post { [unowned self] in
-                for client in worker.clients.values
-                where client.sentFirstPong && client.connectOptions.protocolVersion >= 1 && !client.isClosed {
+                for client in worker.clients.values where client.takesAsyncInfo {
                     client.send(self.clientInfoLine(for: client))
                 }
             }
         }
+    }
+}
+
+extension ClientConnection {
+    /// Whether the client may be sent an INFO at any time: it speaks protocol 1 and has had its first
+    /// PONG (nats-server's `ClientProtoInfo` and `firstPongSent` check).
+    var takesAsyncInfo: Bool {
+        sentFirstPong && connectOptions.protocolVersion >= 1 && !isClosed
     }
 }

@@ -57,6 +57,7 @@ extension Server {
         logger.info("Initiating Shutdown...")
         clientListener?.close()
         clientListener = nil
+        stopLameDuckTimer()
         cluster.shutdown()
         monitor?.stop()
         for worker in workers.dropFirst() { worker.post { worker.shutdown() } }
@@ -93,9 +94,9 @@ extension Server {
         }
     }
 
-    /// `strerror(errno)` with a lower-case first letter, as Go words system errors.
-    private static func errnoText() -> String {
-        let text = String(cString: strerror(errno))
+    /// `strerror(code)` (errno by default) with a lower-case first letter, as Go words system errors.
+    static func errnoText(_ code: Int32 = errno) -> String {
+        let text = String(cString: strerror(code))
         return text.prefix(1).lowercased() + text.dropFirst()
     }
 

@@ -2,10 +2,10 @@ import Foundation
 import Logging
 import UVLoop
 
-/// The signals nats-server traps (server/signal.go): SIGINT and SIGTERM shut down, SIGUSR1 reopens the
-/// log file, SIGUSR2 enters lame duck mode, SIGHUP reloads the configuration. Every one is handled, so
-/// a routine `kill -HUP` never takes a node down; until reload and lame duck mode exist, those two log a
-/// warning and the server keeps running.
+/// The signals nats-server traps (server/signal.go): SIGINT and SIGTERM shut down (SIGTERM not during lame
+/// duck mode), SIGUSR1 reopens the log file, SIGUSR2 enters lame duck mode (Server+LameDuck.swift), SIGHUP
+/// reloads the configuration. Every one is handled, so a routine `kill -HUP` never takes a node down; until
+/// reload exists, SIGHUP logs a warning and the server keeps running.
 ///
 /// The watchers stay installed until the process exits, without keeping the loop alive: a second
 /// SIGTERM or SIGINT while shutdown waits for slow peers must not take the default action and kill the
@@ -47,12 +47,14 @@ extension Server {
         guard !isShuttingDown else { return }
         logger.info("Trapped \"\(Server.signalName(signal))\" signal")
         switch signal {
+        case SIGTERM where isInLameDuckMode:
+            break  // As nats-server: the graceful shutdown under way goes on (SIGINT stops it at once).
         case SIGINT, SIGTERM:
             shutdown()
         case SIGUSR1:
             reopenLogFileOnSignal()
         case SIGUSR2:
-            logger.warning("Lame duck mode is not supported yet: \"\(Server.signalName(signal))\" signal ignored")
+            enterLameDuckMode()
         case SIGHUP:
             logger.warning("Configuration reload is not supported yet: \"\(Server.signalName(signal))\" signal ignored")
         default:

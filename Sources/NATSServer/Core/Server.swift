@@ -62,6 +62,8 @@ public final class Server {
     /// after a clean stop.
     package internal(set) var loopsLeftRunning: [Int] = []
     var isShuttingDown = false
+    /// Set when lame duck mode begins (Server+LameDuck.swift).
+    var lameDuck: LameDuckMode?
     var shutdownDeadline: LoopTimer?
     let stallThreshold: Int
     /// `-V`: trace every protocol op (checked before building any trace text).
