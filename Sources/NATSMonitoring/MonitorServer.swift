@@ -23,6 +23,8 @@ package final class MonitorServer: MonitoringEndpoint {
     private var connections: [ObjectIdentifier: MonitorConnection] = [:]
     /// Requests served per endpoint path, for /varz `http_req_stats`; only known paths, so the table stays small.
     var requestCounts: [String: Int] = [:]
+    /// `/topologyz` requests waiting for the peers (MonitorServer+Topology.swift).
+    let topologyRequests = TopologyRequests()
 
     /// - Parameters: the deadlines are nats-server's by default; tests shorten them.
     package init(server: Server,
