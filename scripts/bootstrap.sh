@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what natsd needs to build and test, and nothing when it is all present.
 #  - Debian packages: libuv1-dev libhttp-parser-dev libcrypt-dev pkg-config, valgrind and binutils (strip) for
-#    the allocation check of scripts/test.sh (apt-get; sudo when not root).
+#    the allocation check of scripts/test.sh, chromium for the topology page's headless-browser test
+#    (about 80 MB to download, once; Tests/BlackBox/test_monitoring_topology.py) (apt-get; sudo when not root).
 #  - A Python venv at .venv with the pinned packages of Tests/BlackBox/requirements.txt.
 # Swift itself is assumed installed. Safe to run repeatedly; quiet unless it has work to do.
 set -euo pipefail
@@ -23,7 +24,7 @@ as_root() {
 }
 
 # --- Debian packages ------------------------------------------------------------------------------
-APT_PACKAGES=(libuv1-dev libhttp-parser-dev libcrypt-dev libssl-dev pkg-config valgrind binutils)
+APT_PACKAGES=(libuv1-dev libhttp-parser-dev libcrypt-dev libssl-dev pkg-config valgrind binutils chromium)
 APT_UPDATED=0
 apt_install() {
     command -v apt-get >/dev/null 2>&1 || die "missing packages ($*) and no apt-get to install them"

@@ -21,6 +21,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 bash scripts/bootstrap.sh || { echo "test.sh: bootstrap failed" >&2; exit 1; }
+# bootstrap installed chromium: the topology page's browser test must run, not skip.
+export BLACKBOX_REQUIRE_CHROMIUM=1
 
 SCRATCH=()
 if [ -n "${SWIFT_SCRATCH_PATH:-}" ]; then SCRATCH=(--scratch-path "$SWIFT_SCRATCH_PATH"); fi

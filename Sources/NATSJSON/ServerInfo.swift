@@ -57,6 +57,10 @@ public struct ServerInfo: Sendable, Equatable {
     /// natsd only: the servers this one is routed to, each as `"<server_id> <route URL>"`. natsd peers
     /// dial any they are missing, so a mesh converges even when one gossip INFO was lost to a race.
     public var natsdPeers: [String] = []
+    /// natsd only: the port of this server's HTTP monitoring listener (0: none), so a natsd peer's
+    /// `/topologyz` can ask it for its /varz and /routez. Sent with `natsdPeers`, never in a route's first
+    /// INFO, which an unauthenticated dialler reads.
+    public var natsdMonitorPort = 0
 
     public init() {}
 
@@ -113,6 +117,7 @@ public struct ServerInfo: Sendable, Equatable {
         writer.string("xkey", xkey, omitEmpty: true)
         writer.bool("natsd", isNatsd, omitEmpty: true)
         writer.strings("natsd_peers", natsdPeers, omitEmpty: true)
+        writer.integer("natsd_monitor_port", natsdMonitorPort, omitEmpty: true)
         return writer.finished()
     }
 
@@ -180,6 +185,7 @@ public struct ServerInfo: Sendable, Equatable {
             case "xkey": return JSONAssign.string(value, &info.xkey)
             case "natsd": return JSONAssign.bool(value, &info.isNatsd)
             case "natsd_peers": return JSONAssign.strings(value, &info.natsdPeers)
+            case "natsd_monitor_port": return JSONAssign.integer(value, &info.natsdMonitorPort)
             default: return true
             }
         }

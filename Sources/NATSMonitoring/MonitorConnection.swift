@@ -14,6 +14,7 @@ final class MonitorConnection: TCPConnectionDelegate {
     let connection: TCPConnection
     private let reader = HTTPRequestReader()
     private var answered = false
+    private var isClosed = false
     private var deadline: LoopTimer?
 
     init(monitor: MonitorServer, connection: TCPConnection) {
@@ -39,6 +40,11 @@ final class MonitorConnection: TCPConnectionDelegate {
         switch reader.feed(bytes) {
         case .incomplete:
             break
+        case .complete(let method, let target) where MonitorServer.isTopologyRequest(target):
+            // Waits for the peers (bounded by TopologyAggregation's deadline) under the response deadline.
+            answered = true  // bytes still arriving are dropped, as after any answer
+            deadline?.start(afterMilliseconds: monitor.responseDeadlineMilliseconds)
+            monitor.answerTopology(for: self) { [weak self] response in self?.answer(response, includeBody: method != "HEAD") }
         case .complete(let method, let target):
             answer(monitor.respond(to: target), includeBody: method != "HEAD")
         case .invalid(.malformed):
@@ -52,6 +58,7 @@ final class MonitorConnection: TCPConnectionDelegate {
     }
 
     private func answer(_ response: MonitorResponse, includeBody: Bool = true) {
+        guard !isClosed else { return }
         answered = true
         deadline?.start(afterMilliseconds: monitor.responseDeadlineMilliseconds)
         connection.write(response.encoded(includeBody: includeBody))
@@ -59,6 +66,8 @@ final class MonitorConnection: TCPConnectionDelegate {
     }
 
     func connectionDidClose(_ connection: TCPConnection, error: UVError?) {
+        isClosed = true
+        monitor.withdrawTopologyRequest(self)
         deadline?.close()
         deadline = nil
         connection.delegate = nil

@@ -23,6 +23,8 @@ package final class MonitorServer: MonitoringEndpoint {
     private var connections: [ObjectIdentifier: MonitorConnection] = [:]
     /// Requests served per endpoint path, for /varz `http_req_stats`; only known paths, so the table stays small.
     var requestCounts: [String: Int] = [:]
+    /// `/topologyz` requests waiting for the peers (MonitorServer+Topology.swift).
+    let topologyRequests = TopologyRequests()
 
     /// - Parameters: the deadlines are nats-server's by default; tests shorten them.
     package init(server: Server,
@@ -91,7 +93,7 @@ package final class MonitorServer: MonitoringEndpoint {
                 return .json(JSON.object([("status", .string("ok"))]).rendered())
             case "/":
                 count(target.path)
-                return MonitorResponse(status: "200 OK", contentType: "text/html; charset=utf-8", body: MonitorServer.indexPage)
+                return MonitorResponse(status: "200 OK", contentType: "text/html; charset=utf-8", body: TopologyPage.html)
             default:
                 return .notFound
             }
@@ -103,12 +105,4 @@ package final class MonitorServer: MonitoringEndpoint {
     private func count(_ path: String) {
         requestCounts[path, default: 0] += 1
     }
-
-    static let indexPage = """
-    <html><body><h1>natsd monitoring</h1><ul>
-    <li><a href="varz">varz</a></li><li><a href="connz">connz</a></li><li><a href="routez">routez</a></li>
-    <li><a href="subsz">subsz</a></li><li><a href="accountz">accountz</a></li><li><a href="healthz">healthz</a></li>
-    </ul></body></html>
-
-    """
 }

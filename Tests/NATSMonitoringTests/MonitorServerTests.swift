@@ -10,15 +10,19 @@ import UVLoop
 /// connection is closed and freed whichever way it ends.
 @Suite struct MonitorServerTests {
     /// A server whose monitor listens on a free loopback port with a short request deadline.
-    private final class Harness {
+    final class Harness {
         let server: Server
         let monitor: MonitorServer
         /// Open libuv handles once the monitor listens (loop internals and the listener).
         private(set) var baselineHandles = 0
         var loop: EventLoop { server.loop }
 
-        init(requestDeadlineMilliseconds: UInt64 = 5_000) throws {
-            server = try Server(options: ServerOptions(), logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        /// - Parameter loops: 1 keeps answers that ask every loop (/varz, /routez) from waiting for loop
+        ///   threads, which an unstarted server does not run.
+        init(requestDeadlineMilliseconds: UInt64 = 5_000, loops: Int = 0) throws {
+            var options = ServerOptions()
+            options.loops = loops
+            server = try Server(options: options, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
             monitor = MonitorServer(server: server, requestDeadlineMilliseconds: requestDeadlineMilliseconds)
             try monitor.start(host: "127.0.0.1", port: 0)
             baselineHandles = openHandles
@@ -79,7 +83,7 @@ import UVLoop
     }
 
     /// The client side of one monitoring connection.
-    private final class Peer: TCPConnectionDelegate {
+    final class Peer: TCPConnectionDelegate {
         var received: [UInt8] = []
         var closedAt: UInt64?
         var response: String { String(decoding: received, as: UTF8.self) }

@@ -34,11 +34,13 @@ extension Cluster {
         return info
     }
 
-    /// The async INFO that tells a natsd peer whom we are routed to (see Cluster+PeerList). Only for
-    /// routes whose CONNECT has been accepted (`RouteConnection.connectAccepted`).
+    /// The async INFO that tells a natsd peer whom we are routed to (see Cluster+PeerList) and where our
+    /// monitoring listens (for its `/topologyz`). Only for routes whose CONNECT has been accepted
+    /// (`RouteConnection.connectAccepted`).
     func peerListInfoLine() -> [UInt8] {
         var info = routeInfo()
         info.natsdPeers = peerList()
+        info.natsdMonitorPort = server.monitor?.port ?? 0
         return info.gossipLine()
     }
 

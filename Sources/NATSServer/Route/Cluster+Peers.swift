@@ -150,6 +150,7 @@ extension Cluster {
             peer.connectAccepted = true
             sendPeerList(to: peer)
         }
+        if info.natsdMonitorPort > 0 { peer.remoteInfo.natsdMonitorPort = info.natsdMonitorPort }
         processPeerList(info.natsdPeers)
     }
 
