@@ -1,31 +1,17 @@
 /// A verified client certificate as `tls { verify_and_map: true }` reads it: the names it may map to a user.
-package struct CertificateIdentity: Sendable, Equatable {
-    /// One attribute of the subject, in certificate (ASN.1) order.
-    package struct Attribute: Sendable, Equatable {
-        /// The attribute type as a dotted OID ("2.5.4.3" for CN).
-        package var oid: String
-        /// The value; nil when it is not a character string.
-        package var value: String?
-        /// The RDN it belongs to: attributes of one multi-valued RDN share the number.
-        package var rdn: Int
+package struct CertificateIdentity: Sendable {
+    /// One subject attribute: its type as a dotted OID ("2.5.4.3" for CN) and its value (nil when it is not
+    /// a character string).
+    package typealias SubjectAttribute = (oid: String, value: String?)
 
-        package init(oid: String, value: String?, rdn: Int) {
-            self.oid = oid
-            self.value = value
-            self.rdn = rdn
-        }
-    }
+    /// The subject alternative names in the order nats-server tries them: email addresses, DNS names, URIs.
+    package var alternativeNames: [String]
+    /// The subject's RDNs in certificate (ASN.1) order, least specific first; each the attributes of one RDN.
+    package var subjectRDNs: [[SubjectAttribute]]
 
-    package var emailAddresses: [String]
-    package var dnsNames: [String]
-    package var uris: [String]
-    package var subject: [Attribute]
-
-    package init(emailAddresses: [String] = [], dnsNames: [String] = [], uris: [String] = [], subject: [Attribute] = []) {
-        self.emailAddresses = emailAddresses
-        self.dnsNames = dnsNames
-        self.uris = uris
-        self.subject = subject
+    package init(alternativeNames: [String] = [], subjectRDNs: [[SubjectAttribute]] = []) {
+        self.alternativeNames = alternativeNames
+        self.subjectRDNs = subjectRDNs
     }
 }
 
@@ -41,17 +27,18 @@ extension Authenticator {
     ///    subject's domain components (`,DC=…`), when it has some;
     /// 4. a user named as Go prints the subject.
     package func mappedUser(_ certificate: CertificateIdentity) -> String? {
-        for name in certificate.emailAddresses + certificate.dnsNames + certificate.uris where users[name] != nil {
+        for name in certificate.alternativeNames where users[name] != nil {
             return name
         }
-        if let subjectDN = DistinguishedName(certificateSubject: certificate.subject) {
+        if let subjectDN = DistinguishedName(certificateSubject: certificate.subjectRDNs) {
             // Config order, where nats-server walks a map: only users whose names are equal DNs compete.
             let candidates = userNames.compactMap { name in DistinguishedName(parsing: name).map { (name, $0) } }
             if let (name, _) = candidates.first(where: { $0.1 == subjectDN }) { return name }
             if let (name, _) = candidates.first(where: { $0.1.hasSameRDNs(as: subjectDN) }) { return name }
         }
-        let printed = DistinguishedName.goSubjectString(certificate.subject)
-        let domainComponents = certificate.subject.compactMap { attribute in
+        let attributes = certificate.subjectRDNs.joined()
+        let printed = DistinguishedName.goSubjectString(attributes)
+        let domainComponents = attributes.compactMap { attribute in
             attribute.oid == DistinguishedName.domainComponentOID ? attribute.value.map { "DC=\($0)" } : nil
         }
         if !domainComponents.isEmpty {
@@ -59,8 +46,7 @@ extension Authenticator {
             if users[withComponents] != nil { return withComponents }
         }
         // nats-server finds no identity in a certificate without SANs and with an empty subject.
-        if certificate.subject.isEmpty && certificate.emailAddresses.isEmpty && certificate.dnsNames.isEmpty
-            && certificate.uris.isEmpty { return nil }
+        if attributes.isEmpty && certificate.alternativeNames.isEmpty { return nil }
         return users[printed] != nil ? printed : nil
     }
 }

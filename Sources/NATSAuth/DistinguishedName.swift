@@ -1,3 +1,5 @@
+import NATSConfig
+
 /// An RFC 4514 distinguished name as nats-server compares them for `verify_and_map` (its internal/ldap
 /// package): a list of RDNs, most specific first, each a set of type=value attributes.
 struct DistinguishedName: Equatable {
@@ -26,16 +28,15 @@ struct DistinguishedName: Equatable {
     /// The subject of a certificate, most specific RDN first (the reverse of the certificate's order, as
     /// the string form of RFC 4514 writes it); nil when an attribute has another type or a value that is
     /// not a string.
-    init?(certificateSubject subject: [CertificateIdentity.Attribute]) {
+    init?(certificateSubject subject: [[CertificateIdentity.SubjectAttribute]]) {
         var rdns: [[Attribute]] = []
-        var current: Int?
-        for attribute in subject.reversed() {
-            guard let type = DistinguishedName.typeNames[attribute.oid], let value = attribute.value else { return nil }
-            if attribute.rdn != current {
-                rdns.append([])
-                current = attribute.rdn
+        for rdn in subject.reversed() where !rdn.isEmpty {
+            var attributes: [Attribute] = []
+            for attribute in rdn {
+                guard let type = DistinguishedName.typeNames[attribute.oid], let value = attribute.value else { return nil }
+                attributes.append(Attribute(type: type, value: value))
             }
-            rdns[rdns.count - 1].append(Attribute(type: type, value: value))
+            rdns.append(attributes)
         }
         self.rdns = rdns
     }
@@ -126,7 +127,7 @@ struct DistinguishedName: Equatable {
     /// nats-server's mapping looks up last: only CN, SERIALNUMBER, C, ST, L, STREET, POSTALCODE, O and
     /// OU, one RDN per type in Go's fixed order (several values of a type joined by `+`), most specific
     /// first, RFC 2253 escapes.
-    static func goSubjectString(_ subject: [CertificateIdentity.Attribute]) -> String {
+    static func goSubjectString(_ subject: some Sequence<CertificateIdentity.SubjectAttribute>) -> String {
         var values: [String: [String]] = [:]
         for attribute in subject {
             guard let value = attribute.value, let type = typeNames[attribute.oid], type != "DC" else { continue }
@@ -157,14 +158,5 @@ struct DistinguishedName: Equatable {
             offset += String(character).utf8.count
         }
         return result
-    }
-}
-
-private func hexValue(_ byte: UInt8) -> UInt8? {
-    switch byte {
-    case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-    case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-    case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-    default: nil
     }
 }

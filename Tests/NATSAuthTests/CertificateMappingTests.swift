@@ -15,15 +15,16 @@ struct CertificateMappingTests {
     }
 
     /// Subject attributes in certificate order (least specific first), one RDN each.
-    private func subject(_ pairs: [(String, String)]) -> [CertificateIdentity.Attribute] {
+    private func subject(_ pairs: [(String, String)]) -> [[CertificateIdentity.SubjectAttribute]] {
         let oids = ["C": "2.5.4.6", "O": "2.5.4.10", "OU": "2.5.4.11", "CN": "2.5.4.3", "DC": "0.9.2342.19200300.100.1.25",
                     "E": "1.2.840.113549.1.9.1"]
-        return pairs.enumerated().map { .init(oid: oids[$1.0]!, value: $1.1, rdn: $0) }
+        return pairs.map { [(oid: oids[$0.0]!, value: $0.1)] }
     }
 
     @Test func sansComeFirstInNATSServersOrder() {
-        let certificate = CertificateIdentity(emailAddresses: ["a@x.io"], dnsNames: ["x.io"], uris: ["spiffe://x/a"],
-                                              subject: subject([("CN", "a")]))
+        // Email, DNS and URI SANs, in that order (NATSServer's CertificateIdentity+TLS lists them so).
+        let certificate = CertificateIdentity(alternativeNames: ["a@x.io", "x.io", "spiffe://x/a"],
+                                              subjectRDNs: subject([("CN", "a")]))
         #expect(authenticator(["spiffe://x/a", "x.io", "a@x.io", "CN=a"]).mappedUser(certificate) == "a@x.io")
         #expect(authenticator(["spiffe://x/a", "x.io", "CN=a"]).mappedUser(certificate) == "x.io")
         #expect(authenticator(["spiffe://x/a", "CN=a"]).mappedUser(certificate) == "spiffe://x/a")
@@ -32,7 +33,7 @@ struct CertificateMappingTests {
     }
 
     @Test func distinguishedNamesMatchInOrderThenInAnyOrder() {
-        let certificate = CertificateIdentity(subject: subject([("C", "US"), ("O", "Acme"), ("CN", "bob")]))
+        let certificate = CertificateIdentity(subjectRDNs: subject([("C", "US"), ("O", "Acme"), ("CN", "bob")]))
         #expect(authenticator(["cn=bob, o=Acme, c=US"]).mappedUser(certificate) == "cn=bob, o=Acme, c=US")
         #expect(authenticator(["C=US,O=Acme,CN=bob", "CN=bob,O=Acme,C=US"]).mappedUser(certificate) == "CN=bob,O=Acme,C=US")
         #expect(authenticator(["C=US,O=Acme,CN=bob"]).mappedUser(certificate) == "C=US,O=Acme,CN=bob")
@@ -43,7 +44,7 @@ struct CertificateMappingTests {
     @Test func domainComponentsAndGoPrintedSubject() {
         // An email attribute in the subject is not a type nats-server compares as a DN; Go's printed subject
         // leaves it out, and the domain components are appended in certificate order.
-        let certificate = CertificateIdentity(subject: subject([("DC", "io"), ("DC", "nats"), ("O", "A,B"), ("CN", " c"),
+        let certificate = CertificateIdentity(subjectRDNs: subject([("DC", "io"), ("DC", "nats"), ("O", "A,B"), ("CN", " c"),
                                                                 ("E", "c@nats.io")]))
         #expect(authenticator(["CN=\\ c,O=A\\,B,DC=io,DC=nats"]).mappedUser(certificate) == "CN=\\ c,O=A\\,B,DC=io,DC=nats")
         #expect(authenticator(["CN=\\ c,O=A\\,B"]).mappedUser(certificate) == "CN=\\ c,O=A\\,B")
@@ -51,7 +52,7 @@ struct CertificateMappingTests {
 
     @Test func loginNeedsAMappedCertificate() {
         let auth = authenticator(["a@x.io"])
-        let certificate = CertificateIdentity(emailAddresses: ["a@x.io"])
+        let certificate = CertificateIdentity(alternativeNames: ["a@x.io"])
         let login = auth.login(user: "", pass: "", authToken: "", nkey: "", signature: "", nonce: [], certificate: certificate)
         #expect(login?.user == "a@x.io")
         #expect(auth.login(user: "a@x.io", pass: "", authToken: "", nkey: "", signature: "", nonce: []) == nil)
