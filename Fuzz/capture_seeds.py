@@ -6,6 +6,10 @@ Every seed is bytes a real peer sent, recorded by a TCP proxy placed between the
   route/         what one server sends another over a route, both directions, for nats-server and natsd
   connect-info/  the CONNECT and INFO JSON found in those streams (client and route, from both servers)
   monitoring/    HTTP requests as curl sends them to the monitoring endpoints
+  tls/           what a client sends a TLS server (Python's ssl, i.e. OpenSSL, as nats-py uses it): the
+                 ClientHello alone and whole client streams (hello, certificate, Finished, an encrypted
+                 CONNECT), TLS 1.2 and 1.3, with and without a client certificate, recorded from
+                 handshakes run in memory against a throwaway certificate
 Hand-written seeds sit beside them and are left alone: the config files (Fuzz/Corpus/config), frames
 from the protocol reference (reference-*, hand-*) and inputs of bugs found by fuzzing (regression-*).
 
@@ -19,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import re
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -231,6 +236,52 @@ async def capture_http() -> None:
     server.close()
 
 
+def tls_client_stream(directory: Path, version: ssl.TLSVersion, client_cert: bool, whole: bool) -> bytes:
+    """Runs a handshake between a Python TLS client and server over memory BIOs and returns every byte the
+    client sent: its first flight only, or (`whole`) the handshake and an encrypted CONNECT and PING."""
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(directory / "server.pem", directory / "server.key")
+    client_context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    client_context.load_verify_locations(directory / "server.pem")
+    client_context.maximum_version = version
+    if client_cert:
+        server_context.verify_mode = ssl.CERT_REQUIRED
+        server_context.load_verify_locations(directory / "server.pem")
+        client_context.load_cert_chain(directory / "server.pem", directory / "server.key")
+    to_server, to_client = ssl.MemoryBIO(), ssl.MemoryBIO()
+    from_server, from_client = ssl.MemoryBIO(), ssl.MemoryBIO()
+    client = client_context.wrap_bio(to_client, from_client, server_hostname="localhost")
+    server = server_context.wrap_bio(to_server, from_server, server_side=True)
+    sent = b""
+    for _ in range(10):
+        for side in (client, server):
+            try:
+                side.do_handshake()
+            except ssl.SSLWantReadError:
+                pass
+        chunk = from_client.read()
+        sent += chunk
+        if not whole:
+            return sent
+        to_server.write(chunk)
+        to_client.write(from_server.read())
+    client.write(b'CONNECT {"verbose":false,"pedantic":false,"tls_required":true}\r\nPING\r\n')
+    return sent + from_client.read()
+
+
+def capture_tls() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        directory = Path(folder)
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                        "-nodes", "-keyout", "server.key", "-out", "server.pem", "-days", "1", "-subj", "/CN=localhost",
+                        "-addext", "subjectAltName=DNS:localhost"], cwd=directory, check=True, capture_output=True,
+                       timeout=60)
+        for version, label in ((ssl.TLSVersion.TLSv1_3, "tls13"), (ssl.TLSVersion.TLSv1_2, "tls12")):
+            write("tls", f"{label}-client-hello", tls_client_stream(directory, version, False, whole=False))
+            write("tls", f"{label}-handshake-connect", tls_client_stream(directory, version, False, whole=True))
+            write("tls", f"{label}-client-certificate-connect", tls_client_stream(directory, version, True, whole=True))
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--natsd", default=str(ROOT / ".build" / "debug" / "natsd"))
@@ -243,6 +294,7 @@ async def main() -> None:
     await capture_route("natsd", options.natsd, options.natsd)
     await capture_route("natsd-nats-server", options.natsd, nats_server)
     await capture_http()
+    capture_tls()
 
 
 if __name__ == "__main__":

@@ -24,11 +24,14 @@ let package = Package(
     ],
     targets: [
         .target(name: "CLibFuzzer"),
+        // A throwaway certificate made with OpenSSL at harness start (TLSHandshakeFuzzer).
+        .target(name: "CTLSFuzzIdentity", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
         .target(name: "FuzzSupport", dependencies: ["CLibFuzzer", .product(name: "NATSFuzzTargets", package: "natsd")]),
         .executableTarget(name: "ClientParserFuzzer", dependencies: harnessDependencies),
         .executableTarget(name: "RouteParserFuzzer", dependencies: harnessDependencies),
         .executableTarget(name: "ConnectInfoFuzzer", dependencies: harnessDependencies),
         .executableTarget(name: "ConfigFuzzer", dependencies: harnessDependencies),
+        .executableTarget(name: "TLSHandshakeFuzzer", dependencies: harnessDependencies + ["CTLSFuzzIdentity"]),
         .executableTarget(
             name: "MonitoringFuzzer",
             dependencies: harnessDependencies + [.product(name: "Logging", package: "swift-log")]

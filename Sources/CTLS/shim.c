@@ -245,3 +245,70 @@ int CTLS_session_peer_subject(CTLS_session *session, char *buffer, size_t capaci
     BIO_free(memory);
     return 0;
 }
+
+// MARK: - Peer certificate identity (verify_and_map)
+
+// Copies `length` bytes of `bytes` into `buffer` (at most `capacity`) and returns `length`.
+static long copy_out(const unsigned char *bytes, int length, char *buffer, size_t capacity) {
+    size_t count = (size_t)length < capacity ? (size_t)length : capacity;
+    if (count > 0) memcpy(buffer, bytes, count);
+    return length;
+}
+
+long CTLS_session_peer_alt_name(CTLS_session *session, int kind, int index, char *buffer, size_t capacity) {
+    X509 *peer = SSL_get0_peer_certificate(session->ssl);
+    if (!peer || index < 0) return -1;
+    GENERAL_NAMES *names = X509_get_ext_d2i(peer, NID_subject_alt_name, NULL, NULL);
+    if (!names) {
+        ERR_clear_error();
+        return -1;
+    }
+    long result = -1;
+    int seen = 0;
+    for (int i = 0; i < sk_GENERAL_NAME_num(names); i++) {
+        const GENERAL_NAME *name = sk_GENERAL_NAME_value(names, i);
+        if (name->type != kind) continue;
+        if (seen++ != index) continue;
+        // rfc822Name, dNSName and uniformResourceIdentifier are all IA5Strings.
+        const ASN1_IA5STRING *text = name->d.ia5;
+        result = copy_out(ASN1_STRING_get0_data(text), ASN1_STRING_length(text), buffer, capacity);
+        break;
+    }
+    GENERAL_NAMES_free(names);
+    return result;
+}
+
+int CTLS_session_peer_subject_count(CTLS_session *session) {
+    X509 *peer = SSL_get0_peer_certificate(session->ssl);
+    return peer ? X509_NAME_entry_count(X509_get_subject_name(peer)) : -1;
+}
+
+long CTLS_session_peer_subject_attribute(CTLS_session *session, int index, int *set, char *oid, size_t oid_capacity,
+                                        char *buffer, size_t capacity) {
+    X509 *peer = SSL_get0_peer_certificate(session->ssl);
+    if (!peer || oid_capacity == 0) return -1;
+    const X509_NAME *subject = X509_get_subject_name(peer);
+    if (index < 0 || index >= X509_NAME_entry_count(subject)) return -1;
+    const X509_NAME_ENTRY *entry = X509_NAME_get_entry(subject, index);
+    *set = X509_NAME_ENTRY_set(entry);
+    // 1: always the dotted form, never OpenSSL's short name.
+    if (OBJ_obj2txt(oid, (int)oid_capacity, X509_NAME_ENTRY_get_object(entry), 1) <= 0) oid[0] = 0;
+    const ASN1_STRING *value = X509_NAME_ENTRY_get_data(entry);
+    switch (ASN1_STRING_type(value)) {
+    case V_ASN1_UTF8STRING: case V_ASN1_PRINTABLESTRING: case V_ASN1_IA5STRING: case V_ASN1_T61STRING:
+    case V_ASN1_NUMERICSTRING: case V_ASN1_BMPSTRING:
+        break;
+    default:
+        // Go's certificate parser (and so nats-server's mapping) skips values that are not strings.
+        return -2;
+    }
+    unsigned char *utf8 = NULL;
+    int length = ASN1_STRING_to_UTF8(&utf8, value);
+    if (length < 0) {
+        ERR_clear_error();
+        return -2;
+    }
+    long result = copy_out(utf8, length, buffer, capacity);
+    OPENSSL_free(utf8);
+    return result;
+}

@@ -22,6 +22,11 @@ package struct Authenticator {
     package let defaultRules: PermissionRules?
     /// `no_auth_user`: the entry of `users` a client without credentials logs in as; empty for none.
     package let noAuthUser: String
+    /// `tls { verify_and_map: true }`: with a users list, a client is the user its certificate maps to
+    /// (`mappedUser`), not the one its CONNECT names.
+    package let mapsCertificates: Bool
+    /// The names of `users` in config order (certificate mapping tries DN-shaped names in this order).
+    let userNames: [String]
 
     struct NkeyEntry: Sendable {
         /// The 32 raw ed25519 key bytes; nil for a malformed key (`check` refuses such a config).
@@ -64,6 +69,8 @@ package struct Authenticator {
                                   uniquingKeysWith: { $1 })
         defaultRules = options.defaultPermissions.map(PermissionRules.init)
         noAuthUser = options.noAuthUser
+        mapsCertificates = options.tls?.verifyAndMap ?? false
+        userNames = options.users.map(\.username)
     }
 
     /// Refuses what the config reader could not check without NATSAuth: an nkey that is not a user's public
@@ -93,9 +100,12 @@ package struct Authenticator {
     /// - an `nkey` names an nkey user, whose `sig` must be its signature of `nonce`; an unknown nkey is
     ///   refused even when a user name is offered too;
     /// - otherwise `authorize` decides (users list, token, single user);
-    /// - with a `no_auth_user` that is an nkey, a client offering nothing logs in as it without a signature.
+    /// - with a `no_auth_user` that is an nkey, a client offering nothing logs in as it without a signature;
+    /// - with `verify_and_map` and a users list, a client that is not an nkey user is the user its
+    ///   `certificate` maps to (nil without one: refused), and must offer that user's password (none for a
+    ///   user without one), whatever user name it offers.
     package func login(user: String, pass: String, authToken: String, nkey: String, signature: String,
-                       nonce: [UInt8]) -> Login? {
+                       nonce: [UInt8], certificate: CertificateIdentity? = nil) -> Login? {
         if !nkeys.isEmpty {
             var key = nkey
             let offersNothing = user.isEmpty && pass.isEmpty && authToken.isEmpty && nkey.isEmpty
@@ -108,6 +118,11 @@ package struct Authenticator {
                 return Login(rules: entry.rules, account: entry.account, user: key)
             }
             if users.isEmpty { return nil }
+        }
+        if mapsCertificates && !users.isEmpty {
+            guard let certificate, let name = mappedUser(certificate), let stored = users[name],
+                  Authenticator.secretMatches(stored: stored, offered: pass) else { return nil }
+            return Login(rules: userRules[name], account: userAccounts[name] ?? "", user: name)
         }
         guard authorize(user: user, pass: pass, authToken: authToken) else { return nil }
         if !users.isEmpty {

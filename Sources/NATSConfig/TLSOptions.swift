@@ -8,6 +8,9 @@ public struct TLSOptions: Sendable, Equatable {
     public var caFile = ""
     /// Clients must present a certificate signed by `caFile` (`verify`, `--tlsverify`).
     public var verify = false
+    /// `verify_and_map`: `verify`, and a client is the `users` entry its certificate names (an email or DNS
+    /// SAN, or the subject's DN), not the one its CONNECT names.
+    public var verifyAndMap = false
     /// Seconds a client has to complete the handshake; nats-server's default is 2 (`TLS_TIMEOUT`).
     public var timeoutSeconds: Double = 2
     /// Lowest protocol version: "1.2" (the default) or "1.3".

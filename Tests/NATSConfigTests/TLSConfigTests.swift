@@ -93,7 +93,6 @@ import Testing
 
     /// What natsd does not implement is refused with its key and position, never ignored.
     @Test(arguments: [
-        ("tls {\n  verify_and_map: true\n}", "tls.verify_and_map", "mapping of client certificates to users", 2),
         ("tls {\n  handshake_first: \"auto\"\n}", "tls.handshake_first", "handshake_first fallback", 2),
         ("tls {\n  handshake_first: \"300ms\"\n}", "tls.handshake_first", "handshake_first fallback", 2),
         ("tls {\n  pinned_certs: []\n}", "tls.pinned_certs", "support for it", 2),
@@ -119,8 +118,12 @@ import Testing
         expectError("cluster {\n  tls { foo: 1 }\n}", "t.conf:2:9: error parsing tls config, unknown field \"foo\"")
     }
 
-    @Test func verifyAndMapOffIsAccepted() throws {
-        #expect(try apply("tls { verify_and_map: false }").tls?.verify == false)
+    @Test func verifyAndMap() throws {
+        let off = try #require(try apply("tls { verify_and_map: false }").tls)
+        #expect(!off.verify && !off.verifyAndMap)
+        // As nats-server: mapping implies verifying the client's certificate.
+        let on = try #require(try apply("tls { verify_and_map: true }").tls)
+        #expect(on.verify && on.verifyAndMap)
     }
 
     @Test func flags() throws {

@@ -67,4 +67,19 @@ void CTLS_last_error(char *buffer, size_t capacity);
 /// The peer certificate's subject as an RFC 2253 string into `buffer`; 0 on success, -1 without one.
 int CTLS_session_peer_subject(CTLS_session *session, char *buffer, size_t capacity);
 
+/// Subject alternative name kinds (OpenSSL's GEN_EMAIL, GEN_DNS, GEN_URI).
+enum { CTLS_ALT_NAME_EMAIL = 1, CTLS_ALT_NAME_DNS = 2, CTLS_ALT_NAME_URI = 6 };
+/// The `index`th subject alternative name of `kind` of the peer certificate: copies at most `capacity`
+/// bytes of it (not NUL-terminated) into `buffer` and returns its full length, which may exceed
+/// `capacity` (call again with a larger buffer); -1 when there is no such name (or no certificate).
+long CTLS_session_peer_alt_name(CTLS_session *session, int kind, int index, char *buffer, size_t capacity);
+/// The number of attributes in the peer certificate's subject; -1 without a certificate.
+int CTLS_session_peer_subject_count(CTLS_session *session);
+/// The `index`th attribute of the peer certificate's subject, in certificate (ASN.1) order: its type as a
+/// dotted OID into `oid` (NUL-terminated), the number of the RDN it belongs to into `set` (attributes of
+/// one multi-valued RDN share it), and its value as UTF-8 like `CTLS_session_peer_alt_name` (full
+/// length returned). -1 when there is no such attribute; -2 when its value is not a character string.
+long CTLS_session_peer_subject_attribute(CTLS_session *session, int index, int *set, char *oid, size_t oid_capacity,
+                                        char *buffer, size_t capacity);
+
 #endif

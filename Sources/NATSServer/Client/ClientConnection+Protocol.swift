@@ -1,3 +1,4 @@
+import NATSAuth
 import NATSConfig
 import NATSJSON
 import NATSProtocol
@@ -77,8 +78,12 @@ extension ClientConnection: ProtocolHandler {
     package func handleConnect(json: ByteSlice) -> Bool {
         if server.isTracing { server.traceIn(label, "CONNECT \(json)") }
         lastActivity = worker.inputTime
-        let action = handshake.connectArrived(json: json, current: connectOptions, authenticator: server.authenticator,
-                                              headersSupported: !server.options.noHeaderSupport, nonce: nonce)
+        let authenticator = server.authenticator
+        // Read only when it can decide the login (`tls { verify_and_map }`).
+        let certificate = authenticator.mapsCertificates ? connection.tlsPeerCertificate.map(CertificateIdentity.init) : nil
+        let action = handshake.connectArrived(json: json, current: connectOptions, authenticator: authenticator,
+                                              headersSupported: !server.options.noHeaderSupport, nonce: nonce,
+                                              certificate: certificate)
         switch action {
         case .accept(let options):
             connectOptions = options

@@ -91,9 +91,11 @@ package struct ClientHandshake {
 
     /// A CONNECT with argument `json` arrived; `current` are the client's options (the defaults before
     /// the first CONNECT). `headersSupported` is false when the server turned header support off; `nonce`
-    /// is the one the client's INFO carried (empty without nkey users), which an nkey user signs.
+    /// is the one the client's INFO carried (empty without nkey users), which an nkey user signs;
+    /// `certificate` is the client's verified certificate when `verify_and_map` can log it in by it.
     package mutating func connectArrived(json: ByteSlice, current: ConnectOptions, authenticator: Authenticator,
-                                         headersSupported: Bool, nonce: [UInt8] = []) -> ConnectAction {
+                                         headersSupported: Bool, nonce: [UInt8] = [],
+                                         certificate: CertificateIdentity? = nil) -> ConnectAction {
         // A later CONNECT changes only the fields it names, as nats-server decodes it over the client's
         // current options (a `CONNECT {}` keeps verbose off once it was turned off).
         let decoded = isConnected ? ConnectOptions.decode(json, over: current) : ConnectOptions.decode(json)
@@ -102,7 +104,7 @@ package struct ClientHandshake {
         }
         let login = authenticator.isRequired
             ? authenticator.login(user: options.user, pass: options.pass, authToken: options.authToken,
-                                  nkey: options.nkey, signature: options.sig, nonce: nonce)
+                                  nkey: options.nkey, signature: options.sig, nonce: nonce, certificate: certificate)
             : Authenticator.Login(rules: authenticator.defaultRules)
         guard let login else {
             return .reject(Rejection(errorText: "Authorization Violation", reason: .authenticationViolation,
