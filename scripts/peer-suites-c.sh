@@ -30,6 +30,7 @@
 #
 # Selection: every test of test/list_test.txt except JetStream, KeyValue, ObjectStore and Micro
 # (natsd has no JetStream) and the library's own unit tests that start no server (see DESELECT_* below).
+# LameDuckMode runs, but it talks to a mock server of its own: it checks the client, not the server.
 #
 # Exit status: 0 when every test that passed on nats-server passed on natsd; 1 when some did not;
 # 2 on a setup error.
