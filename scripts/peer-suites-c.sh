@@ -37,12 +37,11 @@
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-log() { printf 'peer-suites-c: %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 2; }
+PEER_NAME=peer-suites-c
+# shellcheck source=scripts/peer-common.sh
+. "$ROOT/scripts/peer-common.sh"
 
-NATS_C_DIR="${1:-${NATS_C_DIR:-}}"
-[ -n "$NATS_C_DIR" ] || die "give the nats.c checkout as the first argument or in NATS_C_DIR"
-NATS_C_DIR="$(cd "$NATS_C_DIR" 2>/dev/null && pwd)" || die "no such folder: ${1:-$NATS_C_DIR}"
+NATS_C_DIR="$(checkout_dir NATS_C_DIR "${1:-${NATS_C_DIR:-}}")" || exit 2
 [ -f "$NATS_C_DIR/test/list_test.txt" ] && [ -f "$NATS_C_DIR/test/test.c" ] \
     || die "$NATS_C_DIR/test/list_test.txt or test.c missing (not a nats.c checkout?)"
 
@@ -57,19 +56,8 @@ PEER_OUT="${PEER_OUT:-$(mktemp -d -t peer-suites-c.XXXXXX)}"
 mkdir -p "$PEER_OUT" || die "cannot create $PEER_OUT"
 PEER_OUT="$(cd "$PEER_OUT" && pwd)"
 
-impl_bin() {
-    case "$1" in
-        natsd) echo "$NATSD_BIN" ;;
-        nats-server) echo "$NATS_SERVER_BIN" ;;
-        *) die "unknown server '$1' (natsd, nats-server)" ;;
-    esac
-}
-
 IFS=',' read -r -a IMPLS <<<"$PEER_IMPLS"
-for i in "${IMPLS[@]}"; do
-    bin="$(impl_bin "$i")"
-    [ -x "$bin" ] || die "$i binary not found at $bin (natsd: swift build; nats-server: bash scripts/bootstrap.sh)"
-done
+check_impls "${IMPLS[@]}"
 
 # --- Deselection: exactly what is left out, and why ------------------------------------------------
 # Name prefixes (the test names of test/list_test.txt, without `_test(...)`).
@@ -137,16 +125,6 @@ ports_busy() {
     echo "${busy[*]}"
 }
 
-# Kills, by PID, the servers a test's wrapper started that are still alive.
-reap() {
-    local pidfile="$1" pid
-    [ -f "$pidfile" ] || return 0
-    while read -r pid; do
-        [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null && log "killed leftover server $pid"
-    done <"$pidfile"
-    : >"$pidfile"
-}
-
 # Runs every selected test against one server; leaves $PEER_OUT/<impl>/results.tsv (name, outcome,
 # milliseconds) and $PEER_OUT/<impl>/logs/<name>.log (the test's output).
 run_impl() {
@@ -156,12 +134,7 @@ run_impl() {
     rm -rf "$dir"
     mkdir -p "$dir/logs" "$dir/work"
     wrapper="$dir/nats-server"
-    cat >"$wrapper" <<EOF
-#!/usr/bin/env bash
-echo \$\$ >>"$dir/pids"
-exec "$bin" "\$@"
-EOF
-    chmod +x "$wrapper"
+    write_wrapper "$wrapper" "$bin" "$dir/pids"
     version="$("$bin" --version 2>&1 | head -n 1)"
     work="$dir/work"
     ln -s "$NATS_C_DIR"/test/* "$work/"
