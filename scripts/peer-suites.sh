@@ -38,12 +38,11 @@
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-log() { printf 'peer-suites: %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 2; }
+PEER_NAME=peer-suites
+# shellcheck source=scripts/peer-common.sh
+. "$ROOT/scripts/peer-common.sh"
 
-NATS_PY_DIR="${1:-${NATS_PY_DIR:-}}"
-[ -n "$NATS_PY_DIR" ] || die "give the nats.py checkout as the first argument or in NATS_PY_DIR"
-NATS_PY_DIR="$(cd "$NATS_PY_DIR" 2>/dev/null && pwd)" || die "no such folder: ${1:-$NATS_PY_DIR}"
+NATS_PY_DIR="$(checkout_dir NATS_PY_DIR "${1:-${NATS_PY_DIR:-}}")" || exit 2
 for pkg in nats nats-core nats-server; do
     [ -f "$NATS_PY_DIR/$pkg/pyproject.toml" ] || die "$NATS_PY_DIR/$pkg/pyproject.toml missing (not a nats.py checkout with the nats-core layout?)"
 done
@@ -103,21 +102,10 @@ suite_dir() {
     esac
 }
 
-impl_bin() {
-    case "$1" in
-        natsd) echo "$NATSD_BIN" ;;
-        nats-server) echo "$NATS_SERVER_BIN" ;;
-        *) die "unknown server '$1' (natsd, nats-server)" ;;
-    esac
-}
-
 IFS=',' read -r -a SUITES <<<"$PEER_SUITES"
 IFS=',' read -r -a IMPLS <<<"$PEER_IMPLS"
 for s in "${SUITES[@]}"; do suite_dir "$s" >/dev/null; done
-for i in "${IMPLS[@]}"; do
-    bin="$(impl_bin "$i")"
-    [ -x "$bin" ] || die "$i binary not found at $bin (natsd: swift build; nats-server: bash scripts/bootstrap.sh)"
-done
+check_impls "${IMPLS[@]}"
 
 # --- Venv --------------------------------------------------------------------------------------------
 find_python() {
@@ -168,17 +156,6 @@ print(" ".join(busy))
 EOF
 }
 
-# Kills, by PID, the servers a run's wrapper started that are still alive (a test killed by the
-# timeout may leave its server behind, holding the fixed ports for the next test).
-reap() {
-    local pidfile="$1" pid
-    [ -f "$pidfile" ] || return 0
-    while read -r pid; do
-        [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null && log "killed leftover server $pid"
-    done <"$pidfile"
-    : >"$pidfile"
-}
-
 run_suite() {
     local impl="$1" suite="$2" round="$3" dir bin wrapdir out rc busy deselect=() k=""
     dir="$(suite_dir "$suite")"
@@ -190,13 +167,7 @@ run_suite() {
     # them; every argument its tests pass is an absolute path.
     local server_dir="$dir"
     [ "$suite" != nats-py ] || server_dir="$NATS_PY_DIR"
-    cat >"$wrapdir/nats-server" <<EOF
-#!/usr/bin/env bash
-echo \$\$ >>"$wrapdir/pids"
-cd "$server_dir" || exit 1
-exec "$bin" "\$@"
-EOF
-    chmod +x "$wrapdir/nats-server"
+    write_wrapper "$wrapdir/nats-server" "$bin" "$wrapdir/pids" "$server_dir"
     case "$suite" in
         nats-py) deselect=("${DESELECT_NATS_PY[@]}") ;;
         nats-core) deselect=("${DESELECT_NATS_CORE[@]}"); k="$DESELECT_K_NATS_CORE" ;;

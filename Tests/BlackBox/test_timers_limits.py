@@ -27,6 +27,24 @@ async def test_unanswered_pings_make_connection_stale(start):
 
 
 @pytest.mark.slow
+async def test_first_ping_counts_from_connect_not_accept(start):
+    # nats.c's SSLPerfConcurrentConnect (scripts/peer-suites-c.sh): on a loaded machine a TLS handshake
+    # plus CONNECT took over 2 s and natsd's first PING, counted from accept, reached the client before
+    # the PONG it waited for ("Expected 'PONG', got 'PING'"). nats-server runs the whole ping_interval
+    # until CONNECT and the short first delay (2 s, plus up to 20%) from each CONNECT.
+    server = start(config='ping_interval: "5s"\n')
+    client = await RawClient.open(server.port)
+    client.auto_pong = False
+    before_connect = await client.read_for(2.5)
+    assert before_connect == b"", f"sent before CONNECT: {before_connect!r}"
+    await client.send(QUIET_CONNECT)
+    connected_at = time.monotonic()
+    await client.expect(b"PING\r\n", timeout=5)
+    assert time.monotonic() - connected_at >= 1.8
+    await client.close()
+
+
+@pytest.mark.slow
 async def test_answered_pings_keep_connection(start):
     server = start(config=FAST_PINGS)
     client = await RawClient.open(server.port)

@@ -78,6 +78,8 @@ extension ClientConnection: ProtocolHandler {
     package func handleConnect(json: ByteSlice) -> Bool {
         if server.isTracing { server.traceIn(label, "CONNECT \(json)") }
         lastActivity = worker.inputTime
+        // Every CONNECT restarts the ping timer with the short first delay (nats-server's processConnect).
+        nextPingAt = worker.inputTime + server.firstPingDelayMilliseconds()
         let authenticator = server.authenticator
         // Read only when it can decide the login (`tls { verify_and_map }`).
         let certificate = authenticator.mapsCertificates ? connection.tlsPeerCertificate.map(CertificateIdentity.init) : nil

@@ -84,7 +84,9 @@ package final class ClientConnection {
         self.startedAt = now
         self.lastActivity = now
         self.lastInput = now
-        self.nextPingAt = now + server.firstPingDelayMilliseconds()
+        // Until CONNECT the full interval: a client still in its TLS handshake gets no PING
+        // (nats-server's setPingTimer at accept; `handleConnect` starts the short first one).
+        self.nextPingAt = now + server.pingIntervalMilliseconds
         let authenticator = server.authenticator
         self.handshake = ClientHandshake(authenticationRequired: authenticator.isRequired, now: now,
                                          authTimeoutMilliseconds: UInt64(server.options.authTimeoutSeconds * 1000))

@@ -73,7 +73,8 @@ extension LoopWorker {
 extension Server {
     var pingIntervalMilliseconds: UInt64 { UInt64(max(options.pingIntervalSeconds, 0.001) * 1000) }
 
-    /// The first PING goes out after min(ping_interval, 2 s), as nats-server does.
+    /// The first PING goes out min(ping_interval, 2 s) after the client's CONNECT, as nats-server's
+    /// (`setFirstPingTimer` from `processConnect`); before CONNECT the whole ping_interval applies.
     func firstPingDelayMilliseconds() -> UInt64 {
         let interval = pingIntervalMilliseconds
         return min(interval, 2000)

@@ -55,12 +55,18 @@ extension Server {
 }
 
 extension Server {
-    /// All client URLs of the cluster, own first (INFO `connect_urls`); nil when not clustered. In lame
-    /// duck mode only the other servers': clients must not come back here (nats-server's `sendLDMToClients`).
+    /// All client URLs of the cluster, own first (INFO `connect_urls`); nil when not clustered, and nil
+    /// until a peer's client URLs first arrive: nats-server fills the list only when a route brings URLs
+    /// (`updateServerINFOAndSendINFOToClients`), so a server that has never had a peer sends none, and
+    /// one whose peers all left lists itself. In lame duck mode only the other servers': clients must
+    /// not come back here (nats-server's `sendLDMToClients`).
     package func clientConnectURLs() -> [String]? {
         guard options.cluster.isEnabled || !options.cluster.routes.isEmpty, !options.cluster.noAdvertise else { return nil }
+        let peerURLs = cluster.peerClientURLs()
+        if peerURLs.isEmpty && !hasListedPeerClientURLs { return nil }
+        hasListedPeerClientURLs = true
         var urls = isInLameDuckMode ? [] : ownClientURLs()
-        for url in cluster.peerClientURLs() where !urls.contains(url) { urls.append(url) }
+        for url in peerURLs where !urls.contains(url) { urls.append(url) }
         return urls
     }
 

@@ -64,6 +64,9 @@ public final class Server {
     var isShuttingDown = false
     /// Set when lame duck mode begins (Server+LameDuck.swift).
     var lameDuck: LameDuckMode?
+    /// Whether a peer's client URLs have been listed since start (`clientConnectURLs`); until then INFO
+    /// and /varz have no `connect_urls`.
+    var hasListedPeerClientURLs = false
     var shutdownDeadline: LoopTimer?
     let stallThreshold: Int
     /// `-V`: trace every protocol op (checked before building any trace text).
