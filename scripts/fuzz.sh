@@ -10,7 +10,7 @@
 #                                                   one at a time, on a temporary copy of its seed corpus
 #   scripts/fuzz.sh repro HARNESS FILE...           run a harness once on saved inputs (to replay a crash)
 #   scripts/fuzz.sh list                            the harnesses and what each covers
-# HARNESS: client route connect-info config monitoring (default: all of them).
+# HARNESS: client route connect-info config monitoring monitor-response (default: all of them).
 #
 # `run` prints the executions of each harness. A crash, failed check, leak, timeout or out-of-memory ends
 # that harness, keeps the input and the log under .build-fuzz/artifacts/<harness>/, and makes the script
@@ -27,21 +27,24 @@ cd "$ROOT"
 SCRATCH="$ROOT/.build-fuzz"
 PACKAGE="$ROOT/Fuzz/Harnesses"
 ARTIFACTS="$SCRATCH/artifacts"
-HARNESSES=(client route connect-info config monitoring)
+HARNESSES=(client route connect-info config monitoring monitor-response)
 
 # Executable target, libFuzzer -max_len, and what the harness covers.
 declare -A TARGET=(
     [client]=ClientParserFuzzer [route]=RouteParserFuzzer [connect-info]=ConnectInfoFuzzer
-    [config]=ConfigFuzzer [monitoring]=MonitoringFuzzer
+    [config]=ConfigFuzzer [monitoring]=MonitoringFuzzer [monitor-response]=MonitorResponseFuzzer
 )
 # client/route: past the default 4096-byte control line.
-declare -A MAX_LEN=([client]=8192 [route]=8192 [connect-info]=4096 [config]=4096 [monitoring]=8192)
+declare -A MAX_LEN=(
+    [client]=8192 [route]=8192 [connect-info]=4096 [config]=4096 [monitoring]=8192 [monitor-response]=8192
+)
 declare -A COVERS=(
     [client]="client protocol parser: every client op, reads split at any byte, server limits"
     [route]="route protocol parser: RS+/RS-/LS+/RMSG/HMSG/LMSG, queue lists, with and without account"
     [connect-info]="CONNECT and INFO JSON decoders (client and route), INFO/CONNECT re-encoding"
     [config]="config file -> ConfigFileParser -> ServerOptions, includes and variables, error texts"
     [monitoring]="HTTP request bytes -> HTTPRequestReader -> MonitorServer.respond (every endpoint)"
+    [monitor-response]="a peer's HTTP answer to /topologyz's fetches -> HTTPResponseReader (bound, splits, end)"
 )
 
 usage() {
@@ -141,7 +144,7 @@ case "$command" in
         echo "fuzz: harnesses in ${BIN#"$ROOT"/}: $(printf '%s ' "${TARGET[@]}")"
         ;;
     list)
-        for name in "${HARNESSES[@]}"; do printf '%-13s %s\n' "$name" "${COVERS[$name]}"; done
+        for name in "${HARNESSES[@]}"; do printf '%-17s %s\n' "$name" "${COVERS[$name]}"; done
         ;;
     run)
         SECONDS_PER_HARNESS=60

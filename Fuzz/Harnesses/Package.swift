@@ -33,5 +33,6 @@ let package = Package(
             name: "MonitoringFuzzer",
             dependencies: harnessDependencies + [.product(name: "Logging", package: "swift-log")]
         ),
+        .executableTarget(name: "MonitorResponseFuzzer", dependencies: harnessDependencies),
     ]
 )
