@@ -10,11 +10,12 @@ Every seed is bytes a real peer sent, recorded by a TCP proxy placed between the
                  ClientHello alone and whole client streams (hello, certificate, Finished, an encrypted
                  CONNECT), TLS 1.2 and 1.3, with and without a client certificate, recorded from
                  handshakes run in memory against a throwaway certificate
+  monitor-response/  nats-server's and natsd's monitoring answers to /topologyz's fetches (MonitorFetch's request)
 Hand-written seeds sit beside them and are left alone: the config files (Fuzz/Corpus/config), frames
 from the protocol reference (reference-*, hand-*) and inputs of bugs found by fuzzing (regression-*).
 
 Run from the repository root after scripts/bootstrap.sh and swift build:
-    .venv/bin/python Fuzz/capture_seeds.py [--natsd .build/debug/natsd]
+    .venv/bin/python Fuzz/capture_seeds.py [--natsd .build/debug/natsd] [--only monitor-response]
 Servers listen on 127.0.0.1 only; every wait is bounded.
 """
 
@@ -280,21 +281,52 @@ def capture_tls() -> None:
             write("tls", f"{label}-client-hello", tls_client_stream(directory, version, False, whole=False))
             write("tls", f"{label}-handshake-connect", tls_client_stream(directory, version, False, whole=True))
             write("tls", f"{label}-client-certificate-connect", tls_client_stream(directory, version, True, whole=True))
+def fetch_raw(port: int, path: str) -> bytes:
+    """Everything a monitoring port sends back to MonitorFetch's request for `path`, until it closes."""
+    import socket
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as connection:
+        connection.sendall(f"GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n".encode())
+        answer = bytearray()
+        while chunk := connection.recv(65536):
+            answer += chunk
+    return bytes(answer)
+
+
+async def capture_monitor_responses(name: str, binary: str) -> None:
+    """A server's monitoring answers as /topologyz's fetches read them: /varz, /routez, an unknown path."""
+    monitor = free_port()
+    process, _ = start(binary, "-m", str(monitor), "--cluster_name", "seeds",
+                       "--cluster", f"nats://127.0.0.1:{free_port()}")
+    try:
+        for path, file in (("/varz", "varz"), ("/routez", "routez"), ("/nothing", "not-found")):
+            write("monitor-response", f"{name}-{file}", await asyncio.to_thread(fetch_raw, monitor, path))
+    finally:
+        process.kill()
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--natsd", default=str(ROOT / ".build" / "debug" / "natsd"))
+    parser.add_argument("--only", choices=["client", "route", "monitoring", "tls", "monitor-response"],
+                        help="capture one corpus and leave the others as they are")
     options = parser.parse_args()
     nats_server = nats_server_binary()
     if not nats_server:
         sys.exit("nats-server not found: run scripts/bootstrap.sh")
-    await capture_client(nats_server)
-    await capture_route("nats-server", nats_server, nats_server)
-    await capture_route("natsd", options.natsd, options.natsd)
-    await capture_route("natsd-nats-server", options.natsd, nats_server)
-    await capture_http()
-    capture_tls()
+    wanted = {options.only} if options.only else {"client", "route", "monitoring", "tls", "monitor-response"}
+    if "client" in wanted:
+        await capture_client(nats_server)
+    if "route" in wanted:
+        await capture_route("nats-server", nats_server, nats_server)
+        await capture_route("natsd", options.natsd, options.natsd)
+        await capture_route("natsd-nats-server", options.natsd, nats_server)
+    if "monitoring" in wanted:
+        await capture_http()
+    if "tls" in wanted:
+        capture_tls()
+    if "monitor-response" in wanted:
+        await capture_monitor_responses("nats-server", nats_server)
+        await capture_monitor_responses("natsd", options.natsd)
 
 
 if __name__ == "__main__":

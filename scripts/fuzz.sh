@@ -10,7 +10,7 @@
 #                                                   one at a time, on a temporary copy of its seed corpus
 #   scripts/fuzz.sh repro HARNESS FILE...           run a harness once on saved inputs (to replay a crash)
 #   scripts/fuzz.sh list                            the harnesses and what each covers
-# HARNESS: client route connect-info config monitoring tls (default: all of them).
+# HARNESS: client route connect-info config monitoring tls monitor-response (default: all of them).
 #
 # `run` prints the executions of each harness. A crash, failed check, leak, timeout or out-of-memory ends
 # that harness, keeps the input and the log under .build-fuzz/artifacts/<harness>/, and makes the script
@@ -27,20 +27,24 @@ cd "$ROOT"
 SCRATCH="$ROOT/.build-fuzz"
 PACKAGE="$ROOT/Fuzz/Harnesses"
 ARTIFACTS="$SCRATCH/artifacts"
-HARNESSES=(client route connect-info config monitoring tls)
+HARNESSES=(client route connect-info config monitoring tls monitor-response)
 
 # Executable target, libFuzzer -max_len, and what the harness covers.
 declare -A TARGET=(
     [client]=ClientParserFuzzer [route]=RouteParserFuzzer [connect-info]=ConnectInfoFuzzer
     [config]=ConfigFuzzer [monitoring]=MonitoringFuzzer [tls]=TLSHandshakeFuzzer
+    [monitor-response]=MonitorResponseFuzzer
 )
 # client/route: past the default 4096-byte control line. tls: a client's first flights with a certificate
 # chain (the captured seeds are 0.2 to 1.3 KB).
-declare -A MAX_LEN=([client]=8192 [route]=8192 [connect-info]=4096 [config]=4096 [monitoring]=8192 [tls]=8192)
+declare -A MAX_LEN=(
+    [client]=8192 [route]=8192 [connect-info]=4096 [config]=4096 [monitoring]=8192 [tls]=8192
+    [monitor-response]=8192
+)
 # The least inputs per second that still counts as fuzzing (see the rate check in run_one). tls: one input
 # in three runs a real OpenSSL handshake, about 5 ms under AddressSanitizer, so ~200/s on a busy 2-core
 # machine is its normal pace; a stuck harness (the failure this guards against) runs a handful.
-declare -A MIN_RATE=([client]=100 [route]=100 [connect-info]=100 [config]=100 [monitoring]=100 [tls]=20)
+declare -A MIN_RATE=([tls]=20)
 declare -A COVERS=(
     [client]="client protocol parser: every client op, reads split at any byte, server limits"
     [route]="route protocol parser: RS+/RS-/LS+/RMSG/HMSG/LMSG, queue lists, with and without account"
@@ -48,6 +52,7 @@ declare -A COVERS=(
     [config]="config file -> ConfigFileParser -> ServerOptions, includes and variables, error texts"
     [monitoring]="HTTP request bytes -> HTTPRequestReader -> MonitorServer.respond (every endpoint)"
     [tls]="a client's bytes to a TLS server connection: ClientHello/records -> OpenSSL, INFO first or handshake_first"
+    [monitor-response]="a peer's HTTP answer to /topologyz's fetches -> HTTPResponseReader (bound, splits, end)"
 )
 
 usage() {
@@ -147,7 +152,7 @@ case "$command" in
         echo "fuzz: harnesses in ${BIN#"$ROOT"/}: $(printf '%s ' "${TARGET[@]}")"
         ;;
     list)
-        for name in "${HARNESSES[@]}"; do printf '%-13s %s\n' "$name" "${COVERS[$name]}"; done
+        for name in "${HARNESSES[@]}"; do printf '%-17s %s\n' "$name" "${COVERS[$name]}"; done
         ;;
     run)
         SECONDS_PER_HARNESS=60

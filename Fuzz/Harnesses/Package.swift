@@ -36,5 +36,6 @@ let package = Package(
             name: "MonitoringFuzzer",
             dependencies: harnessDependencies + [.product(name: "Logging", package: "swift-log")]
         ),
+        .executableTarget(name: "MonitorResponseFuzzer", dependencies: harnessDependencies),
     ]
 )

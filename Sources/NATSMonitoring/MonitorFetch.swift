@@ -2,11 +2,11 @@ import UVLoop
 
 /// One `GET` of another server's monitoring endpoint (`/varz`, `/routez`), for `/topologyz`.
 ///
-/// Deliberately minimal: HTTP/1.0 with `Connection: close`, one request per connection, a body framed by
-/// `Content-Length` or by the end of the connection, no redirects, no chunked bodies (natsd's monitor sends
-/// neither). Memory is bounded by `maxResponseBytes`; time by the caller, who cancels what has not
-/// answered by its deadline (the dial itself is bounded by `start`'s timeout too). The completion runs
-/// exactly once, on the loop, unless `cancel()` came first.
+/// Deliberately minimal: HTTP/1.0 with `Connection: close`, one request per connection, no redirects; the
+/// response is read by `HTTPResponseReader` (http-parser), its body framed by `Content-Length`, by chunks or
+/// by the end of the connection. Memory is bounded by `maxResponseBytes`; time by the caller, who cancels
+/// what has not answered by its deadline (the dial itself is bounded by `start`'s timeout too). The
+/// completion runs exactly once, on the loop, unless `cancel()` came first.
 final class MonitorFetch: TCPConnectionDelegate {
     /// Responses (head and body) larger than this are refused: a /routez of 100 peers with pools of 3
     /// is about 150 KB, so 1 MiB leaves room without letting a broken peer fill our memory.
@@ -19,7 +19,7 @@ final class MonitorFetch: TCPConnectionDelegate {
     private var completion: ((Result<[UInt8], MonitorFetchError>) -> Void)?
     private var attempt: ConnectAttempt?
     private var connection: TCPConnection?
-    private var received: [UInt8] = []
+    private let response = HTTPResponseReader(maxBytes: MonitorFetch.maxResponseBytes)
 
     /// - Parameters: `host` is numeric or a name, `path` the target (`/routez`).
     init(loop: EventLoop, host: String, port: Int, path: String,
@@ -62,28 +62,21 @@ final class MonitorFetch: TCPConnectionDelegate {
     }
 
     func connectionDidRead(_ connection: TCPConnection, bytes: UnsafeRawBufferPointer) -> ReadDisposition {
-        guard completion != nil else { return ReadDisposition(consumed: bytes.count, needed: 0) }
-        guard received.count + bytes.count <= MonitorFetch.maxResponseBytes else {
-            finish(.failure(.tooLarge))
-            return ReadDisposition(consumed: bytes.count, needed: 0)
-        }
-        received.append(contentsOf: bytes)
-        switch MonitorHTTPResponse.body(of: received, ended: false) {
-        case .incomplete: break
-        case .body(let body): finish(.success(body))
-        case .failed(let error): finish(.failure(error))
-        }
+        if completion != nil { answered(response.feed(bytes)) }
         return ReadDisposition(consumed: bytes.count, needed: 0)
     }
 
     func connectionDidClose(_ connection: TCPConnection, error: UVError?) {
         connection.delegate = nil
         self.connection = nil
-        guard completion != nil else { return }
-        switch MonitorHTTPResponse.body(of: received, ended: true) {
+        if completion != nil { answered(response.end()) }
+    }
+
+    private func answered(_ outcome: HTTPResponseReader.Outcome) {
+        switch outcome {
+        case .incomplete: break
         case .body(let body): finish(.success(body))
         case .failed(let error): finish(.failure(error))
-        case .incomplete: finish(.failure(.truncated))
         }
     }
 
@@ -107,7 +100,6 @@ enum MonitorFetchError: Error, Equatable, CustomStringConvertible {
     case truncated
     case malformed
     case status(String)
-    case unsupported(String)
 
     var description: String {
         switch self {
@@ -116,58 +108,6 @@ enum MonitorFetchError: Error, Equatable, CustomStringConvertible {
         case .truncated: "connection closed before the whole answer"
         case .malformed: "not an HTTP answer"
         case .status(let line): "answered \(line)"
-        case .unsupported(let what): "unsupported answer: \(what)"
         }
-    }
-}
-
-/// Framing of an HTTP/1.x response: where the body starts and ends.
-enum MonitorHTTPResponse {
-    enum Outcome: Equatable {
-        case incomplete
-        case body([UInt8])
-        case failed(MonitorFetchError)
-    }
-
-    /// The body of `bytes` once complete: when `Content-Length` bytes followed the head, or at the end of
-    /// the connection (`ended`) for a response without one. Only a `200` status is a body.
-    static func body(of bytes: [UInt8], ended: Bool) -> Outcome {
-        let separator: [UInt8] = [13, 10, 13, 10]
-        guard let headEnd = bytes.firstRange(of: separator)?.upperBound else {
-            return ended ? .failed(bytes.isEmpty ? .truncated : .malformed) : .incomplete
-        }
-        let head = String(decoding: bytes[..<(headEnd - 4)], as: UTF8.self)
-        let lines = head.split(separator: "\r\n", omittingEmptySubsequences: false)
-        let statusLine = lines.first ?? ""
-        let status = statusLine.split(separator: " ", maxSplits: 2)
-        guard status.count >= 2, status[0].hasPrefix("HTTP/1.") else { return .failed(.malformed) }
-        guard status[1] == "200" else { return .failed(.status(String(statusLine.prefix(80)))) }
-        var contentLength: Int?
-        for line in lines.dropFirst() {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            let name = line[..<colon].lowercased()
-            let value = line[line.index(after: colon)...].trimmingSpaces()
-            if name == "content-length" {
-                guard let length = Int(value), length >= 0 else { return .failed(.malformed) }
-                contentLength = length
-            } else if name == "transfer-encoding", value.lowercased() != "identity" {
-                return .failed(.unsupported("Transfer-Encoding \(value.prefix(20))"))
-            }
-        }
-        let available = bytes.count - headEnd
-        if let contentLength {
-            if available >= contentLength { return .body(Array(bytes[headEnd..<(headEnd + contentLength)])) }
-            return ended ? .failed(.truncated) : .incomplete
-        }
-        return ended ? .body(Array(bytes[headEnd...])) : .incomplete
-    }
-}
-
-extension Substring {
-    fileprivate func trimmingSpaces() -> Substring {
-        var text = self
-        while text.first == " " || text.first == "\t" { text.removeFirst() }
-        while text.last == " " || text.last == "\t" { text.removeLast() }
-        return text
     }
 }

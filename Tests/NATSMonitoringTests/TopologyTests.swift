@@ -3,34 +3,10 @@ import Testing
 import UVLoop
 @testable import NATSMonitoring
 
-/// `/topologyz` (issue 10 point 5): framing of peers' HTTP answers, the checks on their documents, the
-/// document itself, and the fetches and the aggregation on a real loop (every socket and timer freed).
+/// `/topologyz` (issue 10 point 5): the checks on peers' documents, the document itself, and the fetches
+/// and the aggregation on a real loop (every socket and timer freed). Reading peers' HTTP answers is
+/// HTTPResponseReaderTests.
 @Suite struct TopologyTests {
-    private func frame(_ text: String, ended: Bool = false) -> MonitorHTTPResponse.Outcome {
-        MonitorHTTPResponse.body(of: Array(text.utf8), ended: ended)
-    }
-
-    @Test func bodiesAreFramedByContentLengthOrByTheEnd() {
-        let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 7\r\n\r\n"
-        #expect(frame(head + "{\"a\":1}") == .body(Array("{\"a\":1}".utf8)))
-        #expect(frame(head + "{\"a\":1}trailing") == .body(Array("{\"a\":1}".utf8)))
-        #expect(frame(head + "{\"a\"") == .incomplete)
-        #expect(frame(head + "{\"a\"", ended: true) == .failed(.truncated))
-        #expect(frame("HTTP/1.0 200 OK\r\n\r\n{}") == .incomplete)
-        #expect(frame("HTTP/1.0 200 OK\r\n\r\n{}", ended: true) == .body(Array("{}".utf8)))
-        #expect(frame("HTTP/1.1 200 OK\r\nContent-Le", ended: false) == .incomplete)
-    }
-
-    @Test func otherAnswersAreRefused() {
-        #expect(frame("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n") == .failed(.status("HTTP/1.1 404 Not Found")))
-        #expect(frame("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n")
-                == .failed(.unsupported("Transfer-Encoding chunked")))
-        #expect(frame("HTTP/1.1 200 OK\r\nContent-Length: -3\r\n\r\n") == .failed(.malformed))
-        #expect(frame("SSH-2.0-OpenSSH\r\n\r\n") == .failed(.malformed))
-        #expect(frame("garbage", ended: true) == .failed(.malformed))
-        #expect(frame("", ended: true) == .failed(.truncated))
-    }
-
     @Test func peerDocumentsMustNameThePeer() throws {
         let good = try #require(JSON.parse(Array(#"{"server_id":"NB","now":"x"}"#.utf8)))
         let other = try #require(JSON.parse(Array(#"{"server_id":"NX"}"#.utf8)))
