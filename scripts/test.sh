@@ -162,7 +162,7 @@ if [ "$RELEASE_BLACKBOX" != "none" ] && [ -n "${RELEASE_DIR:-}" ]; then
 fi
 
 # --- Fuzzing: a bounded run of every libFuzzer harness (Fuzz/, scripts/fuzz.sh) ---------------------
-# Six harnesses of FUZZ_SECONDS each plus their instrumented build: about 8 minutes on 2 cores.
+# Seven harnesses of FUZZ_SECONDS each plus their instrumented build: about 9 minutes on 2 cores.
 # Each runs on a temporary copy of its seed corpus; a finding fails the run and keeps its input.
 fuzz_summary="fuzz: not run"
 if [ "${FUZZ_SECONDS:-60}" -gt 0 ]; then
