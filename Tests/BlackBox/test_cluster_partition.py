@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -86,7 +87,7 @@ class Partitionable:
         used = _ip("-4", "-o", "addr", "show").stdout + _ip("-4", "route", "show").stdout
         for _ in range(100):
             candidate = f"10.{secrets.choice(range(200, 250))}.{secrets.randbelow(256)}"
-            if f" {candidate}." not in used:
+            if not re.search(rf"(^|\s){re.escape(candidate)}\.", used, re.MULTILINE):
                 return candidate
         raise RuntimeError("no free 10.x.y.0/24 subnet for the test bridge")
 
