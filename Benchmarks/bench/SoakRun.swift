@@ -98,7 +98,8 @@ struct SoakRun {
             nextLine += UInt64(settings.intervalSeconds * 1e9)
             let line = observer.sample(elapsedSeconds: Double(now - start) / 1e9, counters: counters)
             emit(line.render())
-            failure = counters.firstFailure ?? observer.deadServer()
+            // A dead node first: the load generators' errors are its consequence.
+            failure = observer.deadServer() ?? counters.firstFailure
         }
 
         // Stop publishing; once the publisher has flushed (its count is final), what is in flight gets
@@ -112,7 +113,7 @@ struct SoakRun {
         }
         let drained = observer.sample(elapsedSeconds: Double(monotonicNanos() - start) / 1e9, counters: counters)
         emit(drained.render() + "   (after the drain)")
-        failure = failure ?? counters.firstFailure ?? observer.deadServer()
+        failure = failure ?? observer.deadServer() ?? counters.firstFailure
 
         let summary = SoakSummary(
             settings: settings, names: servers.map(\.name), rss: observer.rssHistory,
