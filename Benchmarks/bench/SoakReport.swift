@@ -80,8 +80,10 @@ struct SoakSummary {
             let growth = rssGrowthPercent[index].map { " (\($0 >= 0 ? "+" : "")\(format1($0)) %)" } ?? ""
             lines.append("  \(name) RSS MiB first \(mebibytes(first)), last \(mebibytes(last))\(growth), max \(mebibytes(peak))")
         }
-        lines.append("  latency: worst interval p99 \(format2(Double(worstP99) / 1e6)) ms, max \(format2(Double(maxLatency) / 1e6)) ms")
-        lines.append("  sent \(sent) × \(received.count) subscribers; received \(received.map(String.init).joined(separator: " / ")); "
+        let milliseconds = { (nanoseconds: UInt64) in format2(Double(nanoseconds) / 1e6) }
+        lines.append("  latency: worst interval p99 \(milliseconds(worstP99)) ms, max \(milliseconds(maxLatency)) ms")
+        let perSubscriber = received.map(String.init).joined(separator: " / ")
+        lines.append("  sent \(sent) × \(received.count) subscribers; received \(perSubscriber); "
                      + "lost \(lost); duplicated or out of order \(outOfOrder)")
         let verdict = passed ? "PASS" : "FAIL: " + problems.joined(separator: "; ")
         lines.append("  \(verdict) (RSS growth limit \(format1(settings.maxRSSGrowthPercent)) %, first line → last)")

@@ -146,7 +146,8 @@ struct SoakObserver {
         let cpu = servers.map { ProcessCPU.read(pid: $0.pid) }
         let seconds = Double(now - lastTime) / 1e9
         let cpuPercent = zip(lastCPU, cpu).map { before, after -> Double? in
-            guard let before, let after, let used = ProcessCPU.seconds(from: [before], to: [after]), seconds > 0 else { return nil }
+            guard let before, let after, seconds > 0,
+                  let used = ProcessCPU.seconds(from: [before], to: [after]) else { return nil }
             return used / seconds * 100
         }
         lastCPU = cpu

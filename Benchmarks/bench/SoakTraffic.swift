@@ -119,7 +119,8 @@ enum SoakTraffic {
             }
         }
         if let failure = counters.firstFailure { throw BenchError(failure) }
-        try probe(port: workload.publisherPort, until: { counters.probedSubscribers.load(ordering: .acquiring) == workload.subscriberPorts.count },
+        let subscriberCount = workload.subscriberPorts.count
+        try probe(port: workload.publisherPort, until: { counters.probedSubscribers.load(ordering: .acquiring) == subscriberCount },
                   counters: counters, timeoutSeconds: timeoutSeconds)
         Thread.detachNewThread {
             defer { exited.signal() }
