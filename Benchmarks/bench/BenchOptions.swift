@@ -11,6 +11,8 @@ struct BenchOptions: Equatable {
         case mesh
         /// msgs/s and CPU per message against the number of event loops (`--loops`).
         case scaling
+        /// One implementation's 3-node chain under a steady load for minutes: RSS, CPU, latency, loss.
+        case soak
     }
 
     /// Scenario groups that can be selected with `--only`.
@@ -36,12 +38,16 @@ struct BenchOptions: Equatable {
     var mesh = MeshSettings()
     /// What `--loops`, `--pool`, `--chart` and `--duration` ask of the scaling table.
     var scaling = ScalingSettings()
+    /// What `bench soak` runs.
+    var soak = SoakSettings()
 
     static let usage = """
         usage: bench [conns] [options]
           (default)            msgs/sec and latency table, natsd vs nats-server
           conns                server RSS idle and with N connections
           mesh                 seconds for N-node chains to become a full mesh; route churn after it
+          soak                 one implementation's 3-node chain under a paced load: a line every few
+                               seconds (RSS, CPU, latency, loss), a summary; exit status 1 on loss or RSS growth
         options:
           --runs N             runs per cell, interleaved (default 3)
           --msgs N             messages per run for 16 B payloads (default 2000000; scaled down for bigger)
@@ -59,6 +65,13 @@ struct BenchOptions: Equatable {
           --settle SECS        watch for route churn this long after the full mesh (default 5)
           --poll-ms N          pause between /routez poll rounds (default 50)
           --dup-logs           run the servers with -D and count duplicate-route log lines
+        soak options:
+          --minutes N          publishing time (default 10; fractions allowed)
+          --rate R             messages per second, paced (default 1000)
+          --impl NAME          natsd or nats-server (default natsd)
+          --every SECS         seconds between report lines (default 5)
+          --size BYTES         payload size, at least 16 (default 64)
+          --max-rss-growth PCT fail when a node's RSS grows more, first line to last (default 25)
         scaling table (instead of the default table):
           --loops LIST         comma list of event-loop counts: natsd --loops L, nats-server GOMAXPROCS=L
           --pool LIST          route pool sizes for the 3-node chain case, -1 or 1 and up (default 3)
@@ -71,11 +84,19 @@ struct BenchOptions: Equatable {
         var options = BenchOptions()
         var namedMode: String?
         var scalingFlag: String?
+        var soakFlag: String?
         var index = 0
         func value(_ flag: String) throws -> String {
             index += 1
             guard index < arguments.count else { throw BenchError("\(flag) needs a value") }
             return arguments[index]
+        }
+        func positiveNumber(_ flag: String, atMost limit: Double) throws -> Double {
+            let text = try value(flag)
+            guard let number = Double(text), number > 0, number <= limit else {
+                throw BenchError("\(flag) needs a number above 0 and at most \(Int(limit)), got \(text)")
+            }
+            return number
         }
         func positive(_ flag: String) throws -> Int {
             let text = try value(flag)
@@ -93,6 +114,34 @@ struct BenchOptions: Equatable {
             case "mesh":
                 options.mode = .mesh
                 namedMode = argument
+            case "soak":
+                options.mode = .soak
+                namedMode = argument
+            case "--minutes":
+                options.soak.minutes = try positiveNumber(argument, atMost: 24 * 60)
+                soakFlag = argument
+            case "--rate":
+                options.soak.rate = try positive(argument)
+                soakFlag = argument
+            case "--impl":
+                let text = try value(argument)
+                guard let implementation = SoakSettings.Implementation(rawValue: text) else {
+                    throw BenchError("--impl needs natsd or nats-server, got \(text)")
+                }
+                options.soak.implementation = implementation
+                soakFlag = argument
+            case "--every":
+                options.soak.intervalSeconds = try positiveNumber(argument, atMost: 3600)
+                soakFlag = argument
+            case "--size":
+                options.soak.payloadSize = try positive(argument)
+                guard options.soak.payloadSize >= SoakStamp.size else {
+                    throw BenchError("--size needs at least \(SoakStamp.size) bytes (the stamp), got \(options.soak.payloadSize)")
+                }
+                soakFlag = argument
+            case "--max-rss-growth":
+                options.soak.maxRSSGrowthPercent = try positiveNumber(argument, atMost: 10_000)
+                soakFlag = argument
             case "--loops":
                 options.scaling.loops = try parseList(
                     value(argument), flag: argument, requirement: "1 to \(ScalingSettings.maximumLoops)"
@@ -149,6 +198,9 @@ struct BenchOptions: Equatable {
             }
             index += 1
         }
+        if let soakFlag, options.mode != .soak { throw BenchError("\(soakFlag) belongs to `soak`") }
+        // A soak of nats-server has no use for natsd, so it is not built.
+        if options.mode == .soak, options.soak.implementation == .natsServer { options.build = false }
         if let scalingFlag {
             if let namedMode { throw BenchError("\(scalingFlag) belongs to the scaling table, not to `\(namedMode)`") }
             guard !options.scaling.loops.isEmpty else { throw BenchError("\(scalingFlag) needs --loops") }

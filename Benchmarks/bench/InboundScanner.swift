@@ -24,6 +24,14 @@ struct InboundScanner {
     /// Reply subjects of messages received since the last `takeReplies()` (empty entries for
     /// messages without one), in arrival order, when `captureReply` is on.
     private(set) var replies: [[UInt8]] = []
+    /// When set, the stamp at the start of every data payload of at least `SoakStamp.size` bytes is
+    /// queued in `stamps` (the soak's latency and ordering checks; not on a throughput path).
+    var captureStamps = false
+    /// Stamps of data messages received since the last `takeStamps()`, in arrival order.
+    private(set) var stamps: [SoakStamp] = []
+    /// Stamp bytes of the current payload read so far, and how many are still missing.
+    private var stampBytes: [UInt8] = []
+    private var stampMissing = 0
 
     /// Payload bytes plus the trailing CRLF still to skip.
     private var payloadRemaining = 0
@@ -45,6 +53,7 @@ struct InboundScanner {
         while cursor < end {
             if payloadRemaining > 0 {
                 let skipped = min(payloadRemaining, end - cursor)
+                if stampMissing > 0 { collectStamp(UnsafeBufferPointer(start: cursor, count: min(skipped, stampMissing))) }
                 cursor += skipped
                 payloadRemaining -= skipped
                 continue
@@ -73,6 +82,21 @@ struct InboundScanner {
     mutating func takeReplies() -> [[UInt8]] {
         defer { replies.removeAll(keepingCapacity: true) }
         return replies
+    }
+
+    /// Returns and clears the queued stamps.
+    mutating func takeStamps() -> [SoakStamp] {
+        defer { stamps.removeAll(keepingCapacity: true) }
+        return stamps
+    }
+
+    /// Appends the start of a payload to the stamp being read; queues the stamp once complete.
+    private mutating func collectStamp(_ bytes: UnsafeBufferPointer<UInt8>) {
+        stampBytes.append(contentsOf: bytes)
+        stampMissing -= bytes.count
+        guard stampMissing == 0 else { return }
+        if let stamp = SoakStamp(decoding: stampBytes) { stamps.append(stamp) }
+        stampBytes.removeAll(keepingCapacity: true)
     }
 
     /// Convenience for tests and small control exchanges.
@@ -144,6 +168,8 @@ struct InboundScanner {
         payloadRemaining = size + 2
         if sid.count == 1, line[sid.lowerBound] == dataSID {
             dataMessages += 1
+            // Headers (HMSG) come before the payload; the soak publishes without them.
+            if captureStamps, !hasHeaders, size >= SoakStamp.size { stampMissing = SoakStamp.size }
         } else {
             probeMessages += 1
         }

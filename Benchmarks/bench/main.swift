@@ -44,6 +44,7 @@ let contenders = [
 
 let machine = BenchSetup.machineDescription()
 let report: String
+var exitStatus: Int32 = 0
 switch options.mode {
 case .throughput:
     let suite = ThroughputSuite(options: options, contenders: contenders, logDirectory: logDirectory)
@@ -79,6 +80,20 @@ case .mesh:
         ],
         contenders: contenders, rows: suite.rows, settings: options.mesh
     ).render()
+case .soak:
+    // The soak prints its lines as it goes; `report` is empty and the verdict is the exit status.
+    let contender = contenders[options.soak.implementation == .natsd ? 0 : 1]
+    let label = contender.label
+    switch contender.binary {
+    case .failure(let error):
+        log("\(label) unavailable: \(error.message)")
+        exitStatus = 2
+    case .success(let path):
+        log("soak: \(contender.version), machine: \(machine)")
+        let run = SoakRun(settings: options.soak, binary: ServerBinary(label: label, path: path), logDirectory: logDirectory)
+        exitStatus = run.run() ? 0 : 1
+    }
+    report = ""
 case .scaling:
     let scaling = options.scaling
     let suite = ScalingSuite(options: options, contenders: contenders, logDirectory: logDirectory)
@@ -107,10 +122,11 @@ case .scaling:
 }
 
 childRegistry.killAll()
-print(report)
+if !report.isEmpty { print(report) }
 if options.keepLogs {
     log("server logs kept in \(logDirectory)")
 } else {
     try? FileManager.default.removeItem(atPath: logDirectory)
 }
 _ = signalSources
+exit(exitStatus)
