@@ -13,9 +13,10 @@ struct BenchOptions: Equatable {
         case scaling
     }
 
-    /// Scenario groups that can be selected with `--only`.
+    /// Scenario groups that can be selected with `--only`; `tls` holds every TLS row (client TLS on one
+    /// node, route TLS in the 3-node chain, connection setups per second).
     enum Group: String, CaseIterable {
-        case pub, pubsub, cluster, latency
+        case pub, pubsub, cluster, latency, tls
     }
 
     var mode: Mode = .throughput
@@ -47,7 +48,7 @@ struct BenchOptions: Equatable {
           --msgs N             messages per run for 16 B payloads (default 2000000; scaled down for bigger)
           --lat-count N        request/reply round trips per latency run (default 10000)
           --count N            connections for `conns` (default 10000)
-          --only LIST          comma list of pub,pubsub,cluster,latency
+          --only LIST          comma list of pub,pubsub,cluster,latency,tls (tls: only the TLS rows)
           --natsd PATH         natsd binary to use (implies --no-build)
           --nats-server PATH   nats-server binary (default .venv/bin/nats-server, then PATH)
           --no-build           do not run `swift build -c release --product natsd`
@@ -139,7 +140,7 @@ struct BenchOptions: Equatable {
                 var groups = Set<Group>()
                 for name in try value(argument).split(separator: ",") {
                     guard let group = Group(rawValue: String(name)) else {
-                        throw BenchError("--only: unknown group \(name) (pub, pubsub, cluster, latency)")
+                        throw BenchError("--only: unknown group \(name) (pub, pubsub, cluster, latency, tls)")
                     }
                     groups.insert(group)
                 }

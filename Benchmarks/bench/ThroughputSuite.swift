@@ -5,14 +5,14 @@ import Synchronization
 /// The default mode: every scenario on every contender, runs interleaved, as a markdown table.
 final class ThroughputSuite {
     /// A measurement that fills one or more consecutive rows from a single run.
-    private struct Scenario {
+    struct Scenario {
         let rows: [(title: String, direction: Direction, style: ValueStyle)]
         let measure: (Deployment) throws -> [Double]
     }
 
-    private let options: BenchOptions
+    let options: BenchOptions
     private let contenders: [Contender]
-    private let logDirectory: String
+    let logDirectory: String
     private(set) var rows: [ReportRow] = []
 
     init(options: BenchOptions, contenders: [Contender], logDirectory: String) {
@@ -51,20 +51,6 @@ final class ThroughputSuite {
                 return try Deployment.single($0, logDirectory: self.logDirectory, tuning: NodeTuning(arguments: ["-c", config]))
             }
         }
-        if groups.contains(.pubsub) {
-            // Issue 9: the same 1 KiB pub → sub with both clients over TLS (certificates made for this run).
-            do {
-                let files = try BenchTLSSession.makeCertificates(in: logDirectory)
-                let scenario = throughput("1 node: pub → sub, 1 KiB, TLS", size: 1024, routed: false, subscribed: true,
-                                          tlsCAFile: files.ca)
-                run([scenario], topology: "single node with TLS") {
-                    try Deployment.single($0, logDirectory: self.logDirectory,
-                                          tuning: NodeTuning(arguments: ["--tls", "--tlscert", files.cert, "--tlskey", files.key]))
-                }
-            } catch {
-                FileHandle.standardError.write(Data("bench: no TLS row: \(error)\n".utf8))
-            }
-        }
         if !cluster.isEmpty {
             run(cluster, topology: "3-node cluster") { try Deployment.chainedCluster($0, logDirectory: self.logDirectory) }
         }
@@ -81,6 +67,7 @@ final class ThroughputSuite {
                                                      tuning: NodeTuning(arguments: ["-c", config]))
             }
         }
+        if groups.contains(.tls) { runTLS() }
     }
 
     /// Three accounts, one user each (`t0`…`t2`, password `bench`).
@@ -133,24 +120,29 @@ final class ThroughputSuite {
     }
 
     /// Writes `text` as `name` into the log folder; returns its path.
-    private func writeConfig(_ name: String, _ text: String) throws -> String {
+    func writeConfig(_ name: String, _ text: String) throws -> String {
         let path = "\(logDirectory)/\(name)"
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
 
-    private func throughput(_ title: String, size: Int, routed: Bool, subscribed: Bool,
-                            credentials: String = "", tlsCAFile: String? = nil) -> Scenario {
+    /// One publisher (on s1) at full speed, optionally one subscriber (on s1, or s3 when `routed`); with
+    /// `megabytes` a second row gives the payload bytes per second (MB/s, 10^6 bytes) of the same runs.
+    func throughput(_ title: String, size: Int, routed: Bool, subscribed: Bool,
+                    credentials: String = "", tlsCAFile: String? = nil, megabytes: Bool = false) -> Scenario {
         let count = options.messageCount(for: size)
         let timeout = options.timeout(for: count)
-        return Scenario(rows: [("\(title) (msgs/s)", .higherIsBetter, .rate)]) { deployment in
+        var rows: [(title: String, direction: Direction, style: ValueStyle)] = [("\(title) (msgs/s)", .higherIsBetter, .rate)]
+        if megabytes { rows.append(("\(title) (MB/s)", .higherIsBetter, .decimal)) }
+        return Scenario(rows: rows) { deployment in
             var run = ThroughputRun(
                 publisherPort: deployment.port(0),
                 subscriberPort: subscribed ? deployment.port(routed ? 2 : 0) : nil,
                 payloadSize: size, messageCount: count, timeoutSeconds: timeout, credentials: credentials
             )
             run.tlsCAFile = tlsCAFile
-            return [try run.run()]
+            let rate = try run.run()
+            return megabytes ? [rate, rate * Double(size) / 1e6] : [rate]
         }
     }
 
@@ -171,7 +163,7 @@ final class ThroughputSuite {
 
     /// Starts `topology` for every contender, runs each scenario `runs` times alternating which
     /// contender goes first, then stops the servers.
-    private func run(_ scenarios: [Scenario], topology: String, start: (ServerBinary) throws -> Deployment) {
+    func run(_ scenarios: [Scenario], topology: String, start: (ServerBinary) throws -> Deployment) {
         let firstRow = rows.count
         for scenario in scenarios {
             for row in scenario.rows {
