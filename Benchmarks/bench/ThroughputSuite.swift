@@ -126,14 +126,19 @@ final class ThroughputSuite {
         return path
     }
 
-    /// One publisher (on s1) at full speed, optionally one subscriber (on s1, or s3 when `routed`); with
-    /// `megabytes` a second row gives the payload bytes per second (MB/s, 10^6 bytes) of the same runs.
+    /// One publisher (on s1) at full speed, optionally one subscriber (on s1, or s3 when `routed`). With
+    /// `megabytes`, two more rows from the same runs: payload bytes per second (MB/s, 10^6 bytes) and the
+    /// servers' CPU time per GB of payload (user + system from /proc, every node summed), which still
+    /// compares the servers when the load generators on the same cores set the rate.
     func throughput(_ title: String, size: Int, routed: Bool, subscribed: Bool,
                     credentials: String = "", tlsCAFile: String? = nil, megabytes: Bool = false) -> Scenario {
         let count = options.messageCount(for: size)
         let timeout = options.timeout(for: count)
         var rows: [(title: String, direction: Direction, style: ValueStyle)] = [("\(title) (msgs/s)", .higherIsBetter, .rate)]
-        if megabytes { rows.append(("\(title) (MB/s)", .higherIsBetter, .decimal)) }
+        if megabytes {
+            rows += [("\(title) (MB/s)", .higherIsBetter, .decimal),
+                     ("\(title), server CPU per GB (ms)", .lowerIsBetter, .decimal)]
+        }
         return Scenario(rows: rows) { deployment in
             var run = ThroughputRun(
                 publisherPort: deployment.port(0),
@@ -141,8 +146,15 @@ final class ThroughputSuite {
                 payloadSize: size, messageCount: count, timeoutSeconds: timeout, credentials: credentials
             )
             run.tlsCAFile = tlsCAFile
+            guard megabytes else { return [try run.run()] }
+            let before = deployment.servers.compactMap { ProcessCPU.read(pid: $0.pid) }
             let rate = try run.run()
-            return megabytes ? [rate, rate * Double(size) / 1e6] : [rate]
+            let after = deployment.servers.compactMap { ProcessCPU.read(pid: $0.pid) }
+            guard before.count == deployment.servers.count, let cpu = ProcessCPU.seconds(from: before, to: after) else {
+                throw BenchError("no CPU reading of the servers")
+            }
+            let gigabytes = Double(count) * Double(size) / 1e9
+            return [rate, rate * Double(size) / 1e6, cpu * 1000 / gigabytes]
         }
     }
 
