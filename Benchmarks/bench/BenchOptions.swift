@@ -183,9 +183,11 @@ struct BenchOptions: Equatable {
         return min(messages, max(messages / 20, scaled, 1))
     }
 
-    /// Time limit of one run that sends `count` messages.
-    func timeout(for count: Int) -> Double {
-        timeoutSeconds + Double(count) / 100_000
+    /// Time limit of one run that sends `count` messages of `payloadSize` bytes: 10 µs per message and,
+    /// for big payloads, 20 ms per MB (16 KiB over TLS on a loaded 2-core VM ran at 64 MB/s, past the
+    /// per-message allowance).
+    func timeout(for count: Int, payloadSize: Int = 0) -> Double {
+        timeoutSeconds + Double(count) / 100_000 + Double(count) * Double(payloadSize) / 50e6
     }
 }
 

@@ -133,7 +133,7 @@ final class ThroughputSuite {
     func throughput(_ title: String, size: Int, routed: Bool, subscribed: Bool,
                     credentials: String = "", tlsCAFile: String? = nil, megabytes: Bool = false) -> Scenario {
         let count = options.messageCount(for: size)
-        let timeout = options.timeout(for: count)
+        let timeout = options.timeout(for: count, payloadSize: size)
         var rows: [(title: String, direction: Direction, style: ValueStyle)] = [("\(title) (msgs/s)", .higherIsBetter, .rate)]
         if megabytes {
             rows += [("\(title) (MB/s)", .higherIsBetter, .decimal),
