@@ -214,7 +214,7 @@ final class ThroughputSuite {
                     let label = contenders[contender].label
                     do {
                         let values = try scenario.measure(deployment)
-                        log("\(scenario.rows[0].title) · \(label) · run \(runNumber + 1): \(values.map { ReportTable.format($0, scenario.rows[0].style) }.joined(separator: ", "))")
+                        log("\(scenario.rows[0].title) · \(label) · run \(runNumber + 1): \(zip(values, scenario.rows).map { ReportTable.format($0, $1.style) }.joined(separator: ", "))")
                         record(.success(values), rowIndex, scenario, contender)
                     } catch {
                         log("\(scenario.rows[0].title) · \(label) · run \(runNumber + 1): failed: \(error)")
