@@ -15,9 +15,10 @@ struct BenchOptions: Equatable {
         case soak
     }
 
-    /// Scenario groups that can be selected with `--only`.
+    /// Scenario groups that can be selected with `--only`; `tls` holds every TLS row (client TLS on one
+    /// node, route TLS in the 3-node chain, connection setups per second).
     enum Group: String, CaseIterable {
-        case pub, pubsub, cluster, latency
+        case pub, pubsub, cluster, latency, tls
     }
 
     var mode: Mode = .throughput
@@ -53,7 +54,7 @@ struct BenchOptions: Equatable {
           --msgs N             messages per run for 16 B payloads (default 2000000; scaled down for bigger)
           --lat-count N        request/reply round trips per latency run (default 10000)
           --count N            connections for `conns` (default 10000)
-          --only LIST          comma list of pub,pubsub,cluster,latency
+          --only LIST          comma list of pub,pubsub,cluster,latency,tls (tls: only the TLS rows)
           --natsd PATH         natsd binary to use (implies --no-build)
           --nats-server PATH   nats-server binary (default .venv/bin/nats-server, then PATH)
           --no-build           do not run `swift build -c release --product natsd`
@@ -188,7 +189,7 @@ struct BenchOptions: Equatable {
                 var groups = Set<Group>()
                 for name in try value(argument).split(separator: ",") {
                     guard let group = Group(rawValue: String(name)) else {
-                        throw BenchError("--only: unknown group \(name) (pub, pubsub, cluster, latency)")
+                        throw BenchError("--only: unknown group \(name) (pub, pubsub, cluster, latency, tls)")
                     }
                     groups.insert(group)
                 }
@@ -234,9 +235,11 @@ struct BenchOptions: Equatable {
         return min(messages, max(messages / 20, scaled, 1))
     }
 
-    /// Time limit of one run that sends `count` messages.
-    func timeout(for count: Int) -> Double {
-        timeoutSeconds + Double(count) / 100_000
+    /// Time limit of one run that sends `count` messages of `payloadSize` bytes: 10 µs per message and,
+    /// for big payloads, 20 ms per MB (16 KiB over TLS on a loaded 2-core VM ran at 64 MB/s, past the
+    /// per-message allowance).
+    func timeout(for count: Int, payloadSize: Int = 0) -> Double {
+        timeoutSeconds + Double(count) / 100_000 + Double(count) * Double(payloadSize) / 50e6
     }
 }
 

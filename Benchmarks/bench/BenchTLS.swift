@@ -1,15 +1,49 @@
 import CTLS
 import Foundation
 import Glibc
+import Synchronization
+
+/// A client context trusting one CA, made once per CA file and shared by every bench socket: making one
+/// per connection (reading and parsing the CA file each time) would bill client work to the handshake rows.
+/// Sendable because OpenSSL allows `SSL_new` on a context from any thread once it is configured, and it
+/// is never changed after `init`.
+final class BenchTLSContext: @unchecked Sendable {
+    let raw: OpaquePointer
+    private static let contexts = Mutex<[String: BenchTLSContext]>([:])
+
+    /// The shared context trusting only `caFile`, made on first use.
+    static func trusting(_ caFile: String) throws -> BenchTLSContext {
+        try contexts.withLock { contexts in
+            if let made = contexts[caFile] { return made }
+            let made = try BenchTLSContext(caFile: caFile)
+            contexts[caFile] = made
+            return made
+        }
+    }
+
+    private init(caFile: String) throws {
+        guard let raw = CTLS_context_new(0) else { throw BenchError("OpenSSL: no context") }
+        var reason = [CChar](repeating: 0, count: 256)
+        guard CTLS_context_use_ca(raw, caFile, &reason, reason.count) == 0 else {
+            CTLS_context_free(raw)
+            throw BenchError("OpenSSL: CA file \(caFile) refused")
+        }
+        CTLS_context_set_verify(raw, 1)
+        self.raw = raw
+    }
+
+    deinit { CTLS_context_free(raw) }
+}
 
 /// TLS for the bench's blocking client sockets, through natsd's own OpenSSL shim (CTLS): the server's INFO
 /// arrives in the clear, then the client handshakes and every later byte is encrypted. Both contenders
 /// face the same client, so the rows compare the servers.
 final class BenchTLSSession {
-    private let context: OpaquePointer
+    /// Kept alive as long as the session made from it.
+    private let context: BenchTLSContext
     /// Set right after the other properties: its output callback needs this object's address.
     private var session: OpaquePointer!
-    /// Ciphertext OpenSSL produced that the socket has not sent yet.
+    /// Ciphertext OpenSSL produced that the socket has not sent yet (grows to the biggest write once).
     private var output: [UInt8] = []
     /// Ciphertext received with the handshake's last flight and not consumed by it.
     private var leftover: [UInt8] = []
@@ -17,21 +51,13 @@ final class BenchTLSSession {
     /// Handshakes on `fd` (connected; the server's INFO line already read) trusting only `caFile`; the
     /// server's certificate must name 127.0.0.1.
     init(fd: Int32, caFile: String) throws {
-        guard let context = CTLS_context_new(0) else { throw BenchError("OpenSSL: no context") }
-        self.context = context
-        var reason = [CChar](repeating: 0, count: 256)
-        guard CTLS_context_use_ca(context, caFile, &reason, reason.count) == 0 else {
-            CTLS_context_free(context)
-            throw BenchError("OpenSSL: CA file \(caFile) refused")
-        }
-        CTLS_context_set_verify(context, 1)
-        output.reserveCapacity(1 << 20)
+        context = try BenchTLSContext.trusting(caFile)
+        output.reserveCapacity(16 * 1024)
         let owner = Unmanaged.passUnretained(self).toOpaque()
-        guard let session = CTLS_session_new(context, 0, { owner, bytes, count in
+        guard let session = CTLS_session_new(context.raw, 0, { owner, bytes, count in
             let me = Unmanaged<BenchTLSSession>.fromOpaque(owner!).takeUnretainedValue()
             me.output.append(contentsOf: UnsafeRawBufferPointer(start: bytes, count: count))
         }, owner) else {
-            CTLS_context_free(context)
             throw BenchError("OpenSSL: no session")
         }
         self.session = session
@@ -40,12 +66,11 @@ final class BenchTLSSession {
     }
 
     deinit {
-        CTLS_session_free(session)
-        CTLS_context_free(context)
+        if let session { CTLS_session_free(session) }
     }
 
     private func handshake(fd: Int32) throws {
-        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        var buffer = [UInt8](repeating: 0, count: 16 * 1024)
         var lastReceived = 0
         while true {
             let status = CTLS_session_handshake(session)

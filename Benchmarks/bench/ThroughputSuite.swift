@@ -5,14 +5,14 @@ import Synchronization
 /// The default mode: every scenario on every contender, runs interleaved, as a markdown table.
 final class ThroughputSuite {
     /// A measurement that fills one or more consecutive rows from a single run.
-    private struct Scenario {
+    struct Scenario {
         let rows: [(title: String, direction: Direction, style: ValueStyle)]
         let measure: (Deployment) throws -> [Double]
     }
 
-    private let options: BenchOptions
+    let options: BenchOptions
     private let contenders: [Contender]
-    private let logDirectory: String
+    let logDirectory: String
     private(set) var rows: [ReportRow] = []
 
     init(options: BenchOptions, contenders: [Contender], logDirectory: String) {
@@ -51,20 +51,6 @@ final class ThroughputSuite {
                 return try Deployment.single($0, logDirectory: self.logDirectory, tuning: NodeTuning(arguments: ["-c", config]))
             }
         }
-        if groups.contains(.pubsub) {
-            // Issue 9: the same 1 KiB pub → sub with both clients over TLS (certificates made for this run).
-            do {
-                let files = try BenchTLSSession.makeCertificates(in: logDirectory)
-                let scenario = throughput("1 node: pub → sub, 1 KiB, TLS", size: 1024, routed: false, subscribed: true,
-                                          tlsCAFile: files.ca)
-                run([scenario], topology: "single node with TLS") {
-                    try Deployment.single($0, logDirectory: self.logDirectory,
-                                          tuning: NodeTuning(arguments: ["--tls", "--tlscert", files.cert, "--tlskey", files.key]))
-                }
-            } catch {
-                FileHandle.standardError.write(Data("bench: no TLS row: \(error)\n".utf8))
-            }
-        }
         if !cluster.isEmpty {
             run(cluster, topology: "3-node cluster") { try Deployment.chainedCluster($0, logDirectory: self.logDirectory) }
         }
@@ -81,6 +67,7 @@ final class ThroughputSuite {
                                                      tuning: NodeTuning(arguments: ["-c", config]))
             }
         }
+        if groups.contains(.tls) { runTLS() }
     }
 
     /// Three accounts, one user each (`t0`…`t2`, password `bench`).
@@ -133,24 +120,41 @@ final class ThroughputSuite {
     }
 
     /// Writes `text` as `name` into the log folder; returns its path.
-    private func writeConfig(_ name: String, _ text: String) throws -> String {
+    func writeConfig(_ name: String, _ text: String) throws -> String {
         let path = "\(logDirectory)/\(name)"
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
 
-    private func throughput(_ title: String, size: Int, routed: Bool, subscribed: Bool,
-                            credentials: String = "", tlsCAFile: String? = nil) -> Scenario {
+    /// One publisher (on s1) at full speed, optionally one subscriber (on s1, or s3 when `routed`). With
+    /// `megabytes`, two more rows from the same runs: payload bytes per second (MB/s, 10^6 bytes) and the
+    /// servers' CPU time per GB of payload (user + system from /proc, every node summed), which still
+    /// compares the servers when the load generators on the same cores set the rate.
+    func throughput(_ title: String, size: Int, routed: Bool, subscribed: Bool,
+                    credentials: String = "", tlsCAFile: String? = nil, megabytes: Bool = false) -> Scenario {
         let count = options.messageCount(for: size)
-        let timeout = options.timeout(for: count)
-        return Scenario(rows: [("\(title) (msgs/s)", .higherIsBetter, .rate)]) { deployment in
+        let timeout = options.timeout(for: count, payloadSize: size)
+        var rows: [(title: String, direction: Direction, style: ValueStyle)] = [("\(title) (msgs/s)", .higherIsBetter, .rate)]
+        if megabytes {
+            rows += [("\(title) (MB/s)", .higherIsBetter, .decimal),
+                     ("\(title), server CPU per GB (ms)", .lowerIsBetter, .decimal)]
+        }
+        return Scenario(rows: rows) { deployment in
             var run = ThroughputRun(
                 publisherPort: deployment.port(0),
                 subscriberPort: subscribed ? deployment.port(routed ? 2 : 0) : nil,
                 payloadSize: size, messageCount: count, timeoutSeconds: timeout, credentials: credentials
             )
             run.tlsCAFile = tlsCAFile
-            return [try run.run()]
+            guard megabytes else { return [try run.run()] }
+            let before = deployment.servers.compactMap { ProcessCPU.read(pid: $0.pid) }
+            let rate = try run.run()
+            let after = deployment.servers.compactMap { ProcessCPU.read(pid: $0.pid) }
+            guard before.count == deployment.servers.count, let cpu = ProcessCPU.seconds(from: before, to: after) else {
+                throw BenchError("no CPU reading of the servers")
+            }
+            let gigabytes = Double(count) * Double(size) / 1e9
+            return [rate, rate * Double(size) / 1e6, cpu * 1000 / gigabytes]
         }
     }
 
@@ -171,7 +175,7 @@ final class ThroughputSuite {
 
     /// Starts `topology` for every contender, runs each scenario `runs` times alternating which
     /// contender goes first, then stops the servers.
-    private func run(_ scenarios: [Scenario], topology: String, start: (ServerBinary) throws -> Deployment) {
+    func run(_ scenarios: [Scenario], topology: String, start: (ServerBinary) throws -> Deployment) {
         let firstRow = rows.count
         for scenario in scenarios {
             for row in scenario.rows {
@@ -210,7 +214,7 @@ final class ThroughputSuite {
                     let label = contenders[contender].label
                     do {
                         let values = try scenario.measure(deployment)
-                        log("\(scenario.rows[0].title) · \(label) · run \(runNumber + 1): \(values.map { ReportTable.format($0, scenario.rows[0].style) }.joined(separator: ", "))")
+                        log("\(scenario.rows[0].title) · \(label) · run \(runNumber + 1): \(zip(values, scenario.rows).map { ReportTable.format($0, $1.style) }.joined(separator: ", "))")
                         record(.success(values), rowIndex, scenario, contender)
                     } catch {
                         log("\(scenario.rows[0].title) · \(label) · run \(runNumber + 1): failed: \(error)")

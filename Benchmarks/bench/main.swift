@@ -54,7 +54,8 @@ case .throughput:
         preamble: [
             "machine: \(machine)",
             "runs: \(options.runs) per cell, interleaved; messages per run: \(options.messages) at 16 B and 128 B, "
-                + "\(options.messageCount(for: 1024)) at 1 KiB; \(options.latencyRoundTrips) round trips per latency run",
+                + "\(options.messageCount(for: 1024)) at 1 KiB, \(options.messageCount(for: 16 * 1024)) at 16 KiB; "
+                + "\(options.latencyRoundTrips) round trips per latency run",
         ],
         contenders: contenders, rows: suite.rows,
         legend: "cells are best / median over the runs; ratio = natsd ÷ nats-server (best / median): "

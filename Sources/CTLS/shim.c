@@ -102,11 +102,16 @@ CTLS_context *CTLS_context_new(int server) {
     // Idle connections give their record buffers back; no renegotiation (nats-server's Go TLS has none
     // as a server); no session tickets: clients reconnect with a full handshake, as with nats-server.
     SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-    SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    // The server picks the suite, in Go's order (as nats-server does): AES-128-GCM, then AES-256-GCM, then
+    // ChaCha20-Poly1305, which goes first only for a client that lists it first (one without AES hardware).
+    // OpenSSL's own order starts with AES-256-GCM, about 12 % more CPU per byte here (openssl speed, 16 KiB).
+    SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET | SSL_OP_CIPHER_SERVER_PREFERENCE |
+                                 SSL_OP_PRIORITIZE_CHACHA);
     SSL_CTX_set_num_tickets(ctx, 0);
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
     // Go's defaults: AEAD suites with forward secrecy only.
-    SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20");
+    SSL_CTX_set_ciphersuites(ctx, "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256");
+    SSL_CTX_set_cipher_list(ctx, "ECDHE+AES128+AESGCM:ECDHE+AES256+AESGCM:ECDHE+CHACHA20");
     SSL_CTX_set1_groups_list(ctx, "X25519:P-256:P-384:P-521");
     return ctx;
 }

@@ -165,6 +165,36 @@ async def test_client_refuses_a_server_certificate_from_another_ca(start, certs,
         await _nats(server.port, context, tls_clients)
 
 
+def _negotiated_cipher(port: int, context: ssl.SSLContext) -> str:
+    """The suite the server picks for a client offering `context`'s suites (INFO read in the clear first)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
+        info = b""
+        while not info.endswith(b"\r\n"):
+            chunk = raw.recv(1)
+            assert chunk, "closed before INFO"
+            info += chunk
+        with context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+            return tls.cipher()[0]
+
+
+@pytest.mark.parametrize("version, offered, picked", [
+    # The client's AES-256 first is overruled: the server's order starts with AES-128-GCM (Go's, nats-server's).
+    (ssl.TLSVersion.TLSv1_3, None, "TLS_AES_128_GCM_SHA256"),
+    (ssl.TLSVersion.TLSv1_2, "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256",
+     "ECDHE-ECDSA-AES128-GCM-SHA256"),
+    # ChaCha20 first from the client (one without AES hardware) is honoured.
+    (ssl.TLSVersion.TLSv1_2, "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES128-GCM-SHA256",
+     "ECDHE-ECDSA-CHACHA20-POLY1305"),
+])
+async def test_server_picks_the_cipher_suite(start, certs, version, offered, picked):
+    server = start(config=tls_block(certs))
+    context = client_context(certs)
+    context.maximum_version = version
+    if offered:
+        context.set_ciphers(offered)
+    assert await asyncio.to_thread(_negotiated_cipher, server.port, context) == picked
+
+
 def _read_tls_first_info(port: int, context: ssl.SSLContext) -> dict:
     """Dials with a TLS hello before reading anything and returns the INFO read through TLS; retries while the
     server starts (its readiness cannot be probed in the clear), for at most 10 s."""

@@ -30,6 +30,11 @@ import Testing
         #expect(options.keepLogs)
     }
 
+    @Test func onlyTheTLSRows() throws {
+        #expect(try BenchOptions.parse(["--only", "tls"]).groups == [.tls])
+        #expect(try BenchOptions.parse(["--only", "pubsub,tls"]).groups == [.pubsub, .tls])
+    }
+
     @Test(arguments: [["--runs"], ["--runs", "0"], ["--msgs", "-3"], ["--only", "pub,bogus"], ["--frobnicate"]])
     func rejects(arguments: [String]) {
         #expect(throws: BenchError.self) { try BenchOptions.parse(arguments) }
