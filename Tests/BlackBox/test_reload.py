@@ -42,7 +42,7 @@ USERS = """
 authorization {{
   users = [
     {{user: alice, password: a1}}
-    {{user: bob, password: b1, permissions: {{publish: "{bob_publish}"}}}}
+    {{user: bob, password: b1, permissions: {{publish: "{bob_publish}", subscribe: "{bob_publish}"}}}}
     {carol}
   ]
 }}
@@ -61,10 +61,13 @@ async def login(server: ServerHandle, user: str, password: str) -> RawClient:
 async def test_permissions_change_applies_to_a_live_connection(start):
     server = start(config=users_config())
     bob = await login(server, "bob", "b1")
-    await bob.send(b"PUB orders.1 2\r\nhi\r\nPING\r\n")
+    await bob.send(b"SUB orders.> 7\r\nSUB audit.> 8\r\nPUB orders.1 2\r\nhi\r\nPING\r\n")
+    await bob.expect(b"MSG orders.1 7 2\r\nhi\r\n")
     await bob.expect(b"PONG\r\n")
     log = reload(server, users_config(bob_publish="audit.>"))
     assert "Reloaded: authorization users" in log
+    # A subscription the new permissions deny is removed, with nats-server's -ERR.
+    await bob.expect(b"-ERR 'Permissions Violation for Subscription to \"orders.>\" (sid \"7\")'\r\n")
     await bob.send(b"PUB orders.1 2\r\nhi\r\nPING\r\n")
     await bob.expect(b"-ERR 'Permissions Violation for Publish to \"orders.1\"'\r\n")
     await bob.send(b"PUB audit.1 2\r\nhi\r\nPING\r\n")

@@ -34,5 +34,25 @@ extension ClientConnection {
         }
         authorizedUser = login.user
         adoptPermissions(login.rules)
+        dropDeniedSubscriptions()
+    }
+
+    /// Removes the subscriptions the new permissions no longer allow, each with nats-server's -ERR
+    /// (`processSubsOnConfigReload`); the connection stays open.
+    private func dropDeniedSubscriptions() {
+        guard let permissions else { return }
+        for subscription in Array(subscriptions.values) {
+            let queue = subscription.queueBytes?.slice.buffer ?? UnsafeRawBufferPointer(start: nil, count: 0)
+            let allowed = subscription.subject.withUnsafeBytes { permissions.allowsSubscribe(subject: $0, queue: queue) }
+            if allowed { continue }
+            removeSubscription(subscription)
+            let subject = subscription.subject.withUnsafeBytes { GoQuote.quoted($0) }
+            let sid = GoQuote.quoted(subscription.sid.slice.buffer)
+            if queue.isEmpty {
+                sendErr("Permissions Violation for Subscription to \(subject) (sid \(sid))")
+            } else {
+                sendErr("Permissions Violation for Subscription to \(subject) using queue \(GoQuote.quoted(queue)) (sid \(sid))")
+            }
+        }
     }
 }
