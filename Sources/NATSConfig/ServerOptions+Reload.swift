@@ -123,6 +123,14 @@ extension ServerOptions {
         if logSizeLimit != new.logSizeLimit { throw refuse("LogSizeLimit", logSizeLimit, new.logSizeLimit) }
         if pidFile != new.pidFile { throw refuse("PidFile", pidFile, new.pidFile) }
         if portsFileDir != new.portsFileDir { throw refuse("PortsFileDir", portsFileDir, new.portsFileDir) }
+        if lameDuckDurationSeconds != new.lameDuckDurationSeconds {
+            throw refuse("LameDuckDuration", GoFormat.duration(seconds: lameDuckDurationSeconds),
+                         GoFormat.duration(seconds: new.lameDuckDurationSeconds))
+        }
+        if lameDuckGracePeriodSeconds != new.lameDuckGracePeriodSeconds {
+            throw refuse("LameDuckGracePeriod", GoFormat.duration(seconds: lameDuckGracePeriodSeconds),
+                         GoFormat.duration(seconds: new.lameDuckGracePeriodSeconds))
+        }
         if loops != new.loops { throw refuse("Loops", loops, new.loops) }
         if accounts.map(\.withoutPositions) != new.accounts.map(\.withoutPositions) {
             throw ReloadError("config reload not supported for Accounts: natsd does not change accounts while running")
