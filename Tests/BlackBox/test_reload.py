@@ -252,3 +252,29 @@ async def test_tls_certificate_swapped_for_new_connections(start, two_certs):
     assert await asyncio.wait_for(reader.readline(), 5) == b"PONG\r\n"
     for stream in (writer, fresh_writer):
         stream.close()
+
+
+async def test_lowered_max_connections_closes_the_excess(start):
+    server = start(config="max_connections: 10\n")
+    clients = [await RawClient.connected(server.port, {"verbose": False}) for _ in range(3)]
+    log = reload(server, "max_connections: 1\n")
+    assert "Closed 2 connections to fall within max_connections" in log
+    assert "Reloaded: max_connections = 1" in log
+    closed = 0
+    for client in clients:
+        await client.send(b"PING\r\n")
+        try:
+            await client.expect(b"PONG\r\n", timeout=2)
+        except Exception:
+            closed += 1
+        await client.close()
+    assert closed == 2
+
+
+async def test_debug_logging_switched_on(start):
+    server = start(config="port: -1\n")
+    log = reload(server, "port: -1\ndebug: true\n")
+    assert "Reloaded: debug = true" in log
+    client = await RawClient.connected(server.port, {"verbose": False})
+    await client.close()
+    wait_for(lambda: "[DBG]" in server.log, what="a debug line after the reload")

@@ -1,6 +1,7 @@
 import NATSAuth
 import NATSConfig
 import NATSProtocol
+import Synchronization
 import UVLoop
 
 /// Configuration reload (SIGHUP, `natsd --signal reload`), as nats-server's `Server.Reload`
@@ -48,7 +49,12 @@ extension Server {
         for notice in plan.notices { logger.info("Reloaded: \(notice)") }
         refreshClientInfo()
 
-        let settings = ReloadedSettings(options: new, authenticator: authenticator, clientTLS: clientTLS)
+        // nats-server closes clients until the count falls within a lowered max_connections (any ones).
+        let excess = ExcessClients(count: openClients.load(ordering: .relaxed) - max(0, new.maxConnections))
+        if excess.remaining.load(ordering: .relaxed) > 0 {
+            logger.info("Closed \(excess.remaining.load(ordering: .relaxed)) connections to fall within max_connections")
+        }
+        let settings = ReloadedSettings(options: new, authenticator: authenticator, clientTLS: clientTLS, excessClients: excess)
         for worker in workers {
             worker.post { worker.adoptReloaded(settings, recheckClients: recheckClients) }
         }
@@ -63,6 +69,17 @@ struct ReloadedSettings: @unchecked Sendable {
     let options: ServerOptions
     let authenticator: Authenticator
     let clientTLS: TLSContext?
+    let excessClients: ExcessClients
+}
+
+/// How many clients a lowered max_connections still has to close, shared by the loops (each closes its
+/// own while the count is above zero).
+final class ExcessClients: Sendable {
+    let remaining: Atomic<Int>
+    init(count: Int) { remaining = Atomic(count) }
+
+    /// Takes one close; false once enough were closed.
+    func take() -> Bool { remaining.subtract(1, ordering: .relaxed).newValue >= 0 }
 }
 
 extension LoopWorker {
@@ -76,6 +93,12 @@ extension LoopWorker {
         clientTLS = settings.clientTLS
         isTracing = settings.options.trace
         clientParserLimits = ParserLimits(clientOptions: settings.options)
+        if settings.excessClients.remaining.load(ordering: .relaxed) > 0 {
+            for client in Array(clients.values) where !client.isClosed {
+                guard settings.excessClients.take() else { break }
+                client.fail("maximum connections exceeded", reason: .maxConnectionsExceeded)
+            }
+        }
         guard recheckClients else { return }
         for client in Array(clients.values) { client.recheckLogin() }
     }
