@@ -217,6 +217,8 @@ def two_certs(tmp_path_factory) -> Path:
     san = "subjectAltName=DNS:localhost,IP:127.0.0.1\n"
     _make_leaf(directory, "first", "ca", "/CN=first-cert", san)
     _make_leaf(directory, "second", "ca", "/CN=second-cert", san)
+    _make_ca(directory, "foreign-ca")
+    _make_leaf(directory, "foreign", "foreign-ca", "/CN=foreign-cert", san)
     return directory
 
 
@@ -278,3 +280,27 @@ async def test_debug_logging_switched_on(start):
     client = await RawClient.connected(server.port, {"verbose": False})
     await client.close()
     wait_for(lambda: "[DBG]" in server.log, what="a debug line after the reload")
+
+
+def route_tls_config(certs: Path, name: str, routes: list[int]) -> str:
+    tls = (f'  tls {{ cert_file: "{certs / (name + ".pem")}", key_file: "{certs / (name + ".key")}", '
+           f'ca_file: "{certs / "ca.pem"}" }}\n')
+    return cluster_config(routes).replace("  routes:", tls + "  routes:")
+
+
+async def test_route_tls_certificate_swapped_for_new_routes(start, two_certs):
+    seed = start(config=route_tls_config(two_certs, "first", []))
+    node = start(config=route_tls_config(two_certs, "first", [seed.cluster_port]))
+    subscriber = await RawClient.connected(seed.port, {"verbose": False})
+    await subscriber.send(b"SUB routed 1\r\nPING\r\n")
+    await subscriber.expect(b"PONG\r\n")
+    assert await delivered(node.port, subscriber, "routed", timeout=10)
+
+    # The seed now presents a certificate its peers' CA did not sign: a new route cannot verify it,
+    # the route made before keeps carrying messages.
+    log = reload(seed, route_tls_config(two_certs, "foreign", []))
+    assert "Reloaded: cluster" in log
+    assert await delivered(node.port, subscriber, "routed")
+    late = start(config=route_tls_config(two_certs, "first", [seed.cluster_port]))
+    assert not await delivered(late.port, subscriber, "routed", timeout=2.0)
+    await subscriber.close()
