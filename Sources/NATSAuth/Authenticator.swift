@@ -81,6 +81,15 @@ package struct Authenticator {
         }
     }
 
+    /// The account of the `users` entry a client names, by its nkey when it sent one, else by its user name:
+    /// nil when the config has no such entry, `""` for the global account. A reload disconnects a client
+    /// whose entry is gone or moved to another account (nats-server's `clientHasMovedToDifferentAccount`).
+    package func accountOfEntry(user: String, nkey: String) -> String? {
+        if !nkey.isEmpty { return nkeys[nkey]?.account }
+        guard users[user] != nil else { return nil }
+        return userAccounts[user] ?? ""
+    }
+
     /// Whether every client is authenticated (and held to the authentication timeout until it is).
     package var isRequired: Bool { !users.isEmpty || !nkeys.isEmpty || !username.isEmpty || !token.isEmpty }
 

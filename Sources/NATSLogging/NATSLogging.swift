@@ -9,6 +9,8 @@ public enum NATSLogging {
     /// Guarded by `current`; swift-log allows one `LoggingSystem.bootstrap` per process.
     nonisolated(unsafe) private static var handler = NATSLogHandler()
     nonisolated(unsafe) private static var bootstrapped = false
+    /// What the loggers `bootstrap` returned write through: a reload points it at new options.
+    private static let reloadable = LogHandlerBox(NATSLogHandler())
 
     /// Points logging at `options` (`-l` file or stderr, `-D`, `-V`, `-T`, `--logtime_utc`) and returns
     /// natsd's logger. Safe to call more than once: swift-log is bootstrapped on the first call only,
@@ -38,10 +40,30 @@ public enum NATSLogging {
                 return handler
             }
         }
-        var logger = Logger(label: "natsd") { _ in newHandler }
-        logger.logLevel = newHandler.logLevel
+        reloadable.replace(with: newHandler)
+        let box = reloadable
+        let logger = Logger(label: "natsd") { _ in ReloadableLogHandler(box: box) }
         if let openError { logger.error("\(openError.description)") }
         return (logger, openError)
+    }
+
+    /// A configuration reload changed debug, trace, logtime or the log file: the loggers `bootstrap` made
+    /// write as `options` say from now on. A log file that cannot be opened is reported on the old output,
+    /// which stays in use.
+    public static func reconfigure(options: ServerOptions) {
+        var output = LogOutput.standardError
+        if !options.logFile.isEmpty {
+            do throws(LogOutputError) {
+                output = try LogOutput(appendingTo: options.logFile)
+            } catch {
+                let box = reloadable
+                Logger(label: "natsd") { _ in ReloadableLogHandler(box: box) }.error("\(error.description)")
+                return
+            }
+        }
+        let newHandler = NATSLogHandler(options: options, output: output)
+        current.withLock { handler = newHandler }
+        reloadable.replace(with: newHandler)
     }
 
     /// SIGUSR1: reopens the current log file at its path (see `LogOutput.reopen`); nothing for stderr.

@@ -54,6 +54,13 @@ case .run(let options):
         let server = try Server(options: options, logger: logger)
         server.monitoringFactory = { MonitorServer(server: $0) }
         server.reopenLogFile = { try NATSLogging.reopenLogFile() }
+        server.reconfigureLogging = { NATSLogging.reconfigure(options: $0) }
+        // A reload reads the config file and applies the command line over it again, as at start-up.
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        server.reloadOptionsReader = {
+            if case .run(let reloaded) = try CommandLineParser.parse(arguments) { return reloaded }
+            return options
+        }
         try server.start()
         server.run()
         exit(0)

@@ -33,7 +33,7 @@ extension ClientConnection: ProtocolHandler {
     }
 
     package func handleSub(subject: ByteSlice, queue: ByteSlice, sid: ByteSlice) -> Bool {
-        if server.isTracing { server.traceIn(label, "SUB \(subject)\(queue.isEmpty ? "" : " \(queue)") \(sid)") }
+        if worker.isTracing { server.traceIn(label, "SUB \(subject)\(queue.isEmpty ? "" : " \(queue)") \(sid)") }
         noteActivity()
         // Permissions first, as nats-server checks them before it parses the subject into its index.
         if subscribeDenied(subject: subject, queue: queue, sid: sid) { return true }
@@ -43,7 +43,7 @@ extension ClientConnection: ProtocolHandler {
         }
         let key = sid.array
         if subscriptions[key] == nil {
-            let limit = server.options.maxSubscriptions
+            let limit = worker.options.maxSubscriptions
             if limit > 0 && subscriptions.count >= limit {
                 sendErr("maximum subscriptions exceeded")
                 return true
@@ -62,7 +62,7 @@ extension ClientConnection: ProtocolHandler {
     }
 
     package func handleUnsub(sid: ByteSlice, max: Int) -> Bool {
-        if server.isTracing { server.traceIn(label, "UNSUB \(sid)\(max >= 0 ? " \(max)" : "")") }
+        if worker.isTracing { server.traceIn(label, "UNSUB \(sid)\(max >= 0 ? " \(max)" : "")") }
         noteActivity()
         if let subscription = subscriptions[sid.array] {
             if max > 0 && max > subscription.delivered {
@@ -76,15 +76,15 @@ extension ClientConnection: ProtocolHandler {
     }
 
     package func handleConnect(json: ByteSlice) -> Bool {
-        if server.isTracing { server.traceIn(label, "CONNECT \(json)") }
+        if worker.isTracing { server.traceIn(label, "CONNECT \(json)") }
         lastActivity = worker.inputTime
         // Every CONNECT restarts the ping timer with the short first delay (nats-server's processConnect).
-        nextPingAt = worker.inputTime + server.firstPingDelayMilliseconds()
-        let authenticator = server.authenticator
+        nextPingAt = worker.inputTime + worker.firstPingDelayMilliseconds()
+        let authenticator = worker.authenticator
         // Read only when it can decide the login (`tls { verify_and_map }`).
         let certificate = authenticator.mapsCertificates ? connection.tlsPeerCertificate.map(CertificateIdentity.init) : nil
         let action = handshake.connectArrived(json: json, current: connectOptions, authenticator: authenticator,
-                                              headersSupported: !server.options.noHeaderSupport, nonce: nonce,
+                                              headersSupported: !worker.options.noHeaderSupport, nonce: nonce,
                                               certificate: certificate)
         switch action {
         case .accept(let options):
@@ -101,7 +101,7 @@ extension ClientConnection: ProtocolHandler {
     package func handleInfo(json: ByteSlice) -> Bool { true }
 
     package func handlePing() -> Bool {
-        if server.isTracing {
+        if worker.isTracing {
             server.traceIn(label, "PING")
             server.traceOut(label, "PONG")
         }
@@ -118,7 +118,7 @@ extension ClientConnection: ProtocolHandler {
     }
 
     package func handlePong() -> Bool {
-        if server.isTracing { server.traceIn(label, "PONG") }
+        if worker.isTracing { server.traceIn(label, "PONG") }
         pingsOutstanding = 0
         hasAnsweredPing = true
         return true
@@ -163,7 +163,7 @@ extension ClientConnection {
     @inline(never)
     func tracePublish(subject: ByteSlice, reply: ByteSlice, headerSize: Int, payload: ByteSlice) {
         server.traceIn(label, (headerSize >= 0 ? "HPUB " : "PUB ") + Server.messageArguments(subject, reply, headerSize: headerSize, size: payload.count))
-        server.tracePayload(label, payload)
+        server.tracePayload(label, payload, limit: worker.options.maxTracedMessageLength)
     }
 }
 

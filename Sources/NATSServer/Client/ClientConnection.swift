@@ -77,7 +77,7 @@ package final class ClientConnection {
         self.worker = worker
         self.id = id
         self.connection = connection
-        self.maxPending = server.options.maxPending
+        self.maxPending = worker.options.maxPending
         self.account = server.accounts.global
         self.matcher = server.accounts.global.matcher(onLoop: worker.index)
         let now = connection.loop.now
@@ -86,10 +86,10 @@ package final class ClientConnection {
         self.lastInput = now
         // Until CONNECT the full interval: a client still in its TLS handshake gets no PING
         // (nats-server's setPingTimer at accept; `handleConnect` starts the short first one).
-        self.nextPingAt = now + server.pingIntervalMilliseconds
-        let authenticator = server.authenticator
+        self.nextPingAt = now + worker.pingIntervalMilliseconds
+        let authenticator = worker.authenticator
         self.handshake = ClientHandshake(authenticationRequired: authenticator.isRequired, now: now,
-                                         authTimeoutMilliseconds: UInt64(server.options.authTimeoutSeconds * 1000))
+                                         authTimeoutMilliseconds: UInt64(worker.options.authTimeoutSeconds * 1000))
         self.nonce = authenticator.requiresNonce ? Array(ServerIdentity.newNonce(length: 15).utf8) : []
         // Without authentication every client is held to the authorization block's permissions, if any.
         if !authenticator.isRequired, let rules = authenticator.defaultRules {
@@ -100,7 +100,7 @@ package final class ClientConnection {
     }
 
     var echo: Bool { connectOptions.echo }
-    var supportsHeaders: Bool { connectOptions.headers && !server.options.noHeaderSupport }
+    var supportsHeaders: Bool { connectOptions.headers && !worker.options.noHeaderSupport }
     var label: String { "\(connection.remoteHost):\(connection.remotePort) - cid:\(id)" }
 
     /// Sends INFO and starts reading; with TLS, the handshake follows INFO (or, with `handshake_first`,
@@ -110,7 +110,7 @@ package final class ClientConnection {
         connection.setNoDelay(true)
         server.logger.debug("\(label) - Client connection created")
         let info = server.clientInfoLine(for: self, nonce: nonce)
-        guard let context = server.clientTLS, let tls = server.options.tls else {
+        guard let context = worker.clientTLS, let tls = worker.options.tls else {
             connection.write(info)
             return connection.startReading()
         }
@@ -140,12 +140,12 @@ package final class ClientConnection {
     }
 
     func sendOK() {
-        if server.isTracing { server.traceOut(label, "OK") }
+        if worker.isTracing { server.traceOut(label, "OK") }
         send(ControlLines.ok)
     }
 
     func sendErr(_ text: String) {
-        if server.isTracing { server.traceOut(label, "-ERR '\(text)'") }
+        if worker.isTracing { server.traceOut(label, "-ERR '\(text)'") }
         send(FrameEncoder.errLine(text))
     }
 
@@ -179,7 +179,7 @@ package final class ClientConnection {
 
 extension ClientConnection: ProtocolConnection {
     static var parserKind: ConnectionKind { .client }
-    var parserLimits: ParserLimits { server.clientParserLimits }
+    var parserLimits: ParserLimits { worker.clientParserLimits }
     var pendingLimit: Int { maxPending }
 }
 
@@ -192,7 +192,7 @@ extension ClientConnection: TCPConnectionDelegate {
         guard !isClosed else { return ReadDisposition(consumed: bytes.count, needed: 0) }
         // With auth required the very first op must be CONNECT; nats-server decides on the first byte.
         if handshake.awaitsAuthentication, let first = bytes.first {
-            if case .reject(let rejection) = handshake.opArrived(firstByte: first, authenticator: server.authenticator) {
+            if case .reject(let rejection) = handshake.opArrived(firstByte: first, authenticator: worker.authenticator) {
                 reject(rejection)
                 return ReadDisposition(consumed: bytes.count, needed: 0)
             }

@@ -15,7 +15,6 @@ extension LoopWorker {
     }
 
     func housekeeping() {
-        let options = server.options
         let logger = server.logger
         let now = loop.now
         var expired: [(ClientConnection, Deadline)] = []
@@ -56,10 +55,10 @@ extension LoopWorker {
     /// a PING within the interval (`lastInput`; unless its round-trip time is still unknown); sending one
     /// more than ping_max unanswered PINGs means the connection is stale.
     private func pingTick(_ client: ClientConnection, now: UInt64) {
-        let interval = server.pingIntervalMilliseconds
+        let interval = pingIntervalMilliseconds
         client.nextPingAt = now + interval
         if now - client.lastInput < interval && client.hasAnsweredPing { return }
-        if client.pingsOutstanding + 1 > server.options.pingMax {
+        if client.pingsOutstanding + 1 > options.pingMax {
             statistics.staleConnections += 1
             server.logger.debug("\(client.label) - Stale Client Connection - Closing")
             client.fail("Stale Connection", reason: .staleConnection)
@@ -70,7 +69,8 @@ extension LoopWorker {
     }
 }
 
-extension Server {
+extension LoopWorker {
+    /// This loop's ping_interval (its copy of the options, changed by a reload).
     var pingIntervalMilliseconds: UInt64 { UInt64(max(options.pingIntervalSeconds, 0.001) * 1000) }
 
     /// The first PING goes out min(ping_interval, 2 s) after the client's CONNECT, as nats-server's

@@ -96,7 +96,14 @@ package final class LoopWorker {
 
     // Copies of server settings read per message, so the hot path does not chase `server`.
     let stallThreshold: Int
-    let isTracing: Bool
+    var isTracing: Bool
+    /// This loop's copy of the options in force, its authenticator, its clients' TLS context and parser
+    /// limits: replaced together by a configuration reload, posted from the main loop
+    /// (`Server+Reload.swift`), so a loop never reads what another thread writes.
+    var options: ServerOptions
+    var authenticator: Authenticator
+    var clientTLS: TLSContext?
+    var clientParserLimits: ParserLimits
     /// `LoopWorker.handoffBytesLimit(maxPending:)` for this server's max_pending.
     let handoffBytesLimit: Int
 
@@ -108,6 +115,10 @@ package final class LoopWorker {
         self.matcher = server.accounts.global.matcher(onLoop: index)
         self.stallThreshold = server.stallThreshold
         self.isTracing = server.isTracing
+        self.options = server.options
+        self.authenticator = server.authenticator
+        self.clientTLS = server.clientTLS
+        self.clientParserLimits = ParserLimits(clientOptions: server.options)
         self.handoffBytesLimit = LoopWorker.handoffBytesLimit(maxPending: server.options.maxPending)
         queueScratch.reserveCapacity(16)
     }

@@ -13,8 +13,8 @@ extension Server {
         logger.trace("\(label) - ->> [\(op)]")
     }
 
-    func tracePayload(_ label: String, _ payload: ByteSlice) {
-        let limit = options.maxTracedMessageLength
+    /// `limit`: max_traced_msg_len from the calling loop's options (0: the whole payload).
+    func tracePayload(_ label: String, _ payload: ByteSlice, limit: Int) {
         var text = payload.string
         if limit > 0 && payload.count > limit { text = String(text.prefix(limit)) + "..." }
         logger.trace("\(label) - <<- MSG_PAYLOAD: [\"\(text)\"]")

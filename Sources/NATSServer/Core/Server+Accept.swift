@@ -30,7 +30,7 @@ extension LoopWorker {
         let client = ClientConnection(worker: self, id: id, connection: connection)
         statistics.totalConnections += 1
         // max_connections counts the clients of every loop.
-        if server.openClients.load(ordering: .relaxed) >= server.options.maxConnections {
+        if server.openClients.load(ordering: .relaxed) >= options.maxConnections {
             client.connection.delegate = client
             client.send(server.clientInfoLine(for: client))
             server.logger.error("\(client.label) - Client connection closed: maximum connections exceeded")

@@ -4,8 +4,8 @@ import UVLoop
 
 /// The signals nats-server traps (server/signal.go): SIGINT and SIGTERM shut down (SIGTERM not during lame
 /// duck mode), SIGUSR1 reopens the log file, SIGUSR2 enters lame duck mode (Server+LameDuck.swift), SIGHUP
-/// reloads the configuration. Every one is handled, so a routine `kill -HUP` never takes a node down; until
-/// reload exists, SIGHUP logs a warning and the server keeps running.
+/// reloads the configuration (Server+Reload.swift). Every one is handled, so a routine `kill -HUP` never
+/// takes a node down.
 ///
 /// The watchers stay installed until the process exits, without keeping the loop alive: a second
 /// SIGTERM or SIGINT while shutdown waits for slow peers must not take the default action and kill the
@@ -56,7 +56,7 @@ extension Server {
         case SIGUSR2:
             enterLameDuckMode()
         case SIGHUP:
-            logger.warning("Configuration reload is not supported yet: \"\(Server.signalName(signal))\" signal ignored")
+            reloadConfiguration()
         default:
             break
         }

@@ -17,12 +17,15 @@ public final class Server {
     /// The Go runtime field of INFO; nats clients only display it.
     package static let goVersion = "go1.24.0"
 
-    package let options: ServerOptions
+    /// The options in force: the start-up ones, replaced by each configuration reload. Main loop only:
+    /// the other loops read their worker's copy (`LoopWorker.options`), which a reload posts to them.
+    package internal(set) var options: ServerOptions
     package let logger: Logger
     package let loop: EventLoop
     package let serverID: String
     package let serverName: String
-    package let authenticator: Authenticator
+    /// Main loop's; each loop checks credentials with its worker's copy (`LoopWorker.authenticator`).
+    package internal(set) var authenticator: Authenticator
     /// Every account (`$G` and the `accounts` block's), each with its subscriptions and interest.
     package let accounts: AccountRegistry
     /// The global account's subscription index (clients outside every `accounts` entry).
@@ -35,6 +38,10 @@ public final class Server {
     public var monitoringFactory: ((Server) -> any MonitoringEndpoint)?
     /// Reopens the `-l` log file at its path (SIGUSR1, log rotation); natsd's main sets it to NATSLogging's.
     public var reopenLogFile: (() throws -> Void)?
+    /// Reads the options again for a configuration reload (SIGHUP); natsd's main sets it (Server+Reload.swift).
+    public var reloadOptionsReader: OptionsReader?
+    /// Points logging at reloaded options (debug, trace, log file…); natsd's main sets it to NATSLogging's.
+    public var reconfigureLogging: ((ServerOptions) -> Void)?
 
     /// The per-loop state of each event loop; `workers[0]` runs the main loop (`loop`).
     package private(set) var workers: [LoopWorker] = []
@@ -69,11 +76,10 @@ public final class Server {
     var hasListedPeerClientURLs = false
     var shutdownDeadline: LoopTimer?
     let stallThreshold: Int
-    /// `-V`: trace every protocol op (checked before building any trace text).
-    let isTracing: Bool
+    /// `-V`: trace every protocol op (checked before building any trace text). Main loop's; each loop
+    /// reads its worker's copy.
+    var isTracing: Bool
 
-    /// Limits handed to the parser for client connections.
-    let clientParserLimits: ParserLimits
 
     /// The checks of the security settings that need NATSAuth (an nkey that is not a user's public key),
     /// made before the server starts and by `-t`.
@@ -83,10 +89,11 @@ public final class Server {
         if let tls = options.cluster.tls { _ = try ClientTLS.makeRouteContexts(tls) }
     }
 
-    /// The TLS context clients are served with (`tls`); nil: plaintext clients.
-    let clientTLS: TLSContext?
-    /// The TLS contexts of routes (`cluster { tls }`); nil: plaintext routes.
-    let routeTLS: ClientTLS.RouteContexts?
+    /// The TLS context clients are served with (`tls`); nil: plaintext clients. Main loop's; each loop
+    /// serves new clients with its worker's copy.
+    var clientTLS: TLSContext?
+    /// The TLS contexts of routes (`cluster { tls }`); nil: plaintext routes. Routes start on the main loop.
+    var routeTLS: ClientTLS.RouteContexts?
 
     public init(options: ServerOptions, logger: Logger) throws {
         try Server.checkSecurity(options)
@@ -99,7 +106,6 @@ public final class Server {
         self.clientTLS = try options.tls.map { tls throws(ConfigError) in try ClientTLS.makeContext(tls) }
         self.routeTLS = try options.cluster.tls.map { tls throws(ConfigError) in try ClientTLS.makeRouteContexts(tls) }
         self.accounts = AccountRegistry(options: options)
-        self.clientParserLimits = ParserLimits(maxControlLine: options.maxControlLine, maxPayload: options.maxPayload)
         self.startLoopTime = loop.now
         self.stallThreshold = min(options.maxPending / 4 * 3, Server.stallCeiling)
         self.isTracing = options.trace

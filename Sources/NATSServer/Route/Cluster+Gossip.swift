@@ -27,7 +27,7 @@ extension Cluster {
     private func isConfiguredRoute(_ info: ServerInfo) -> Bool {
         let port = info.port
         let ipHost = RouteURL(parsing: info.ip)?.host
-        return options.cluster.routes.contains { route in
+        return explicitDialers.map(\.url).contains { route in
             route.port == port && (route.host == info.host || route.host == ipHost)
         }
     }

@@ -5,7 +5,7 @@ import NATSProtocol
 /// What each op means on a route.
 extension RouteConnection: ProtocolHandler {
     package func handleConnect(json: ByteSlice) -> Bool {
-        if cluster.server.isTracing { cluster.server.traceIn(label, "CONNECT \(json)") }
+        if worker.isTracing { cluster.server.traceIn(label, "CONNECT \(json)") }
         guard state == .awaitingConnect else { return true }
         guard let options = ConnectOptions.decode(json) else {
             close(reason: .protocolViolation, flush: true)
@@ -16,7 +16,7 @@ extension RouteConnection: ProtocolHandler {
     }
 
     package func handleInfo(json: ByteSlice) -> Bool {
-        if cluster.server.isTracing { cluster.server.traceIn(label, "INFO \(json)") }
+        if worker.isTracing { cluster.server.traceIn(label, "INFO \(json)") }
         guard let info = ServerInfo.decode(json) else {
             close(reason: .protocolViolation, flush: true)
             return false
@@ -39,13 +39,13 @@ extension RouteConnection: ProtocolHandler {
     }
 
     package func handlePing() -> Bool {
-        if cluster.server.isTracing { cluster.server.traceIn(label, "PING") }
+        if worker.isTracing { cluster.server.traceIn(label, "PING") }
         send(ControlLines.pong)
         return true
     }
 
     package func handlePong() -> Bool {
-        if cluster.server.isTracing { cluster.server.traceIn(label, "PONG") }
+        if worker.isTracing { cluster.server.traceIn(label, "PONG") }
         pingsOutstanding = 0
         perform(handshake.pongReceived())
         return !isClosed
@@ -61,7 +61,7 @@ extension RouteConnection: ProtocolHandler {
     }
 
     package func handleRouteSub(account: ByteSlice, subject: ByteSlice, queue: ByteSlice, weight: Int) -> Bool {
-        if cluster.server.isTracing {
+        if worker.isTracing {
             cluster.server.traceIn(label, "RS+ \(account) \(subject)" + (queue.isEmpty ? "" : " \(queue) \(weight)"))
         }
         guard state == .registered else { return true }
@@ -90,7 +90,7 @@ extension RouteConnection: ProtocolHandler {
     }
 
     package func handleRouteUnsub(account: ByteSlice, subject: ByteSlice, queue: ByteSlice) -> Bool {
-        if cluster.server.isTracing { cluster.server.traceIn(label, "RS- \(account) \(subject)" + (queue.isEmpty ? "" : " \(queue)")) }
+        if worker.isTracing { cluster.server.traceIn(label, "RS- \(account) \(subject)" + (queue.isEmpty ? "" : " \(queue)")) }
         guard state == .registered, let bound = resolveAccount(account) else { return true }
         if let subscription = remoteSubscriptions.removeValue(forKey: RouteConnection.interestKey(account: bound, subject: subject, queue: queue)) {
             bound.interest.remove(subscription)
@@ -117,7 +117,7 @@ extension RouteConnection: ProtocolHandler {
         cluster.server.traceIn(label, (message.headerSize >= 0 ? "HMSG " : "RMSG ") + "\(message.account) "
             + Server.messageArguments(message.subject, message.reply, headerSize: message.headerSize, size: message.payload.count)
             + (queues.isEmpty ? "" : " [\(queues)]"))
-        cluster.server.tracePayload(label, message.payload)
+        cluster.server.tracePayload(label, message.payload, limit: worker.options.maxTracedMessageLength)
     }
 
     // Client ops never reach a route handler: the parser rejects them for kind .route.

@@ -1,0 +1,58 @@
+import NATSAuth
+
+/// A live client after a configuration reload changed the authorization (nats-server's
+/// `reloadAuthorization`): a client whose users entry is gone or now belongs to another account is
+/// closed; one whose credentials no longer log in gets `-ERR 'Authorization Violation'` and is closed;
+/// the others keep their connection and subscriptions and take on their entry's new permissions (fresh
+/// verdict caches: `adoptPermissions` builds new `ClientPermissions`).
+extension ClientConnection {
+    /// Checks the client against its loop's new authenticator (on the client's loop).
+    func recheckLogin() {
+        // A client still in its handshake logs in against the new authenticator when its CONNECT comes.
+        guard !isClosed, handshake.isConnected else { return }
+        let authenticator = worker.authenticator
+        guard authenticator.isRequired else {
+            authorizedUser = ""
+            return adoptPermissions(authenticator.defaultRules)
+        }
+        let offered = connectOptions
+        if !offered.nkey.isEmpty || !offered.user.isEmpty {
+            let entryAccount = authenticator.accountOfEntry(user: offered.user, nkey: offered.nkey)
+            guard let entryAccount, server.accounts.account(named: entryAccount) === account else {
+                // nats-server closes these without an -ERR (`ClientClosed`).
+                return close(reason: .clientClosed, flush: true)
+            }
+        }
+        // `tls { verify_and_map }`: the certificate names the user, as at CONNECT.
+        let certificate = authenticator.mapsCertificates ? connection.tlsPeerCertificate.map(CertificateIdentity.init) : nil
+        guard let login = authenticator.login(user: offered.user, pass: offered.pass, authToken: offered.authToken,
+                                              nkey: offered.nkey, signature: offered.sig, nonce: nonce,
+                                              certificate: certificate),
+              server.accounts.account(named: login.account) === account else {
+            server.logger.error("\(label) - authentication error - User \"\(offered.user)\"")
+            return fail("Authorization Violation", reason: .authenticationViolation)
+        }
+        authorizedUser = login.user
+        adoptPermissions(login.rules)
+        dropDeniedSubscriptions()
+    }
+
+    /// Removes the subscriptions the new permissions no longer allow, each with nats-server's -ERR
+    /// (`processSubsOnConfigReload`); the connection stays open.
+    private func dropDeniedSubscriptions() {
+        guard let permissions else { return }
+        for subscription in Array(subscriptions.values) {
+            let queue = subscription.queueBytes?.slice.buffer ?? UnsafeRawBufferPointer(start: nil, count: 0)
+            let allowed = subscription.subject.withUnsafeBytes { permissions.allowsSubscribe(subject: $0, queue: queue) }
+            if allowed { continue }
+            removeSubscription(subscription)
+            let subject = subscription.subject.withUnsafeBytes { GoQuote.quoted($0) }
+            let sid = GoQuote.quoted(subscription.sid.slice.buffer)
+            if queue.isEmpty {
+                sendErr("Permissions Violation for Subscription to \(subject) (sid \(sid))")
+            } else {
+                sendErr("Permissions Violation for Subscription to \(subject) using queue \(GoQuote.quoted(queue)) (sid \(sid))")
+            }
+        }
+    }
+}

@@ -1,0 +1,136 @@
+import NATSAuth
+import NATSConfig
+import NATSProtocol
+import Synchronization
+import UVLoop
+
+/// Configuration reload (SIGHUP, `natsd --signal reload`), as nats-server's `Server.Reload`
+/// (server/reload.go): the config file and the command line are read again, the options that changed are
+/// applied without dropping unaffected connections, and a config that does not parse or validate, or
+/// that changes an option that cannot be reloaded, is logged (`Failed to reload server configuration: …`)
+/// while the server keeps running on the old one.
+///
+/// The main loop owns `Server.options` and what is built from them; every other loop gets a copy of the
+/// new settings through its inbox (`LoopWorker.adoptReloaded`), so nothing is shared and nothing on the
+/// per-message path takes a lock.
+extension Server {
+    /// Reads the config file and command line again, as at start-up; natsd's main sets it. nil (or no
+    /// `-c` file): reload is refused with nats-server's message.
+    public typealias OptionsReader = () throws -> ServerOptions
+
+    /// SIGHUP (main loop).
+    func reloadConfiguration() {
+        guard !options.configFile.isEmpty, let readOptions = reloadOptionsReader else {
+            return logger.error("Failed to reload server configuration: can only reload config when a file is provided using -c or --config")
+        }
+        do {
+            try reload(to: try readOptions())
+        } catch {
+            logger.error("Failed to reload server configuration: \(error)")
+        }
+    }
+
+    /// Applies `new` or throws without changing anything (main loop).
+    package func reload(to new: ServerOptions) throws {
+        let plan = try options.reloadPlan(to: new)
+        // Everything that can fail is built before anything changes.
+        try Server.checkSecurity(new)
+        let newClientTLS = plan.parts.contains(.clientTLS) ? try new.tls.map { tls throws(ConfigError) in try ClientTLS.makeContext(tls) } : clientTLS
+        let newRouteTLS = plan.parts.contains(.routeTLS)
+            ? try new.cluster.tls.map { tls throws(ConfigError) in try ClientTLS.makeRouteContexts(tls) } : routeTLS
+
+        options = new
+        isTracing = new.trace
+        clientTLS = newClientTLS
+        routeTLS = newRouteTLS
+        let recheckClients = plan.parts.contains(.authorization)
+        if recheckClients { authenticator = Authenticator(options: new) }
+        if plan.parts.contains(.logging) { reconfigureLogging?(new) }
+        for notice in plan.notices { logger.info("Reloaded: \(notice)") }
+        refreshClientInfo()
+
+        // nats-server closes clients until the count falls within a lowered max_connections (any ones).
+        let excess = ExcessClients(count: openClients.load(ordering: .relaxed) - max(0, new.maxConnections))
+        if excess.remaining.load(ordering: .relaxed) > 0 {
+            logger.info("Closed \(excess.remaining.load(ordering: .relaxed)) connections to fall within max_connections")
+        }
+        let settings = ReloadedSettings(options: new, authenticator: authenticator, clientTLS: clientTLS, excessClients: excess)
+        for worker in workers {
+            worker.post { worker.adoptReloaded(settings, recheckClients: recheckClients) }
+        }
+        if plan.parts.contains(.routes) { cluster.reloadRoutes(added: plan.routesAdded, removed: plan.routesRemoved) }
+        logger.info("Reloaded server configuration")
+    }
+}
+
+/// What a reload hands every loop. `@unchecked Sendable`: built on the main loop and only read after;
+/// `TLSContext` is itself safe to share (see its comment), the rest are values.
+struct ReloadedSettings: @unchecked Sendable {
+    let options: ServerOptions
+    let authenticator: Authenticator
+    let clientTLS: TLSContext?
+    let excessClients: ExcessClients
+}
+
+/// How many clients a lowered max_connections still has to close, shared by the loops (each closes its
+/// own while the count is above zero).
+final class ExcessClients: Sendable {
+    let remaining: Atomic<Int>
+    init(count: Int) { remaining = Atomic(count) }
+
+    /// Takes one close; false once enough were closed.
+    func take() -> Bool { remaining.subtract(1, ordering: .relaxed).newValue >= 0 }
+}
+
+extension LoopWorker {
+    /// Takes on a reload's settings (on this worker's loop): new clients get them at once, live clients
+    /// see the new limits at their next read or housekeeping tick and, when the authorization changed,
+    /// are checked against it now (`ClientConnection.recheckLogin`).
+    func adoptReloaded(_ settings: ReloadedSettings, recheckClients: Bool) {
+        assertOnLoop()
+        options = settings.options
+        authenticator = settings.authenticator
+        clientTLS = settings.clientTLS
+        isTracing = settings.options.trace
+        clientParserLimits = ParserLimits(clientOptions: settings.options)
+        if settings.excessClients.remaining.load(ordering: .relaxed) > 0 {
+            for client in Array(clients.values) where !client.isClosed {
+                guard settings.excessClients.take() else { break }
+                client.fail("maximum connections exceeded", reason: .maxConnectionsExceeded)
+            }
+        }
+        guard recheckClients else { return }
+        for client in Array(clients.values) { client.recheckLogin() }
+    }
+}
+
+extension ParserLimits {
+    /// The limits of a client connection: max_control_line and max_payload.
+    init(clientOptions options: ServerOptions) {
+        self.init(maxControlLine: options.maxControlLine, maxPayload: options.maxPayload)
+    }
+}
+
+extension Cluster {
+    /// `cluster { routes }` changed: new URLs are dialed as configured routes; a removed URL's dialer stops
+    /// and its connections close (nats-server logs `Removed route <url>`), and nothing redials it.
+    func reloadRoutes(added: [RouteURL], removed: [RouteURL]) {
+        for url in removed {
+            for dialer in explicitDialers where dialer.url == url { dialer.stop() }
+            explicitDialers.removeAll { $0.url == url }
+            for route in Array(routes.values) where route.dialer?.url == url {
+                route.closeFromMain(reason: .routeRemoved, flush: true)
+            }
+            if let peer = registeredPeer(listeningAt: url) {
+                peer.dialers.removeAll { $0.url == url }
+                for route in peer.connections { route.closeFromMain(reason: .routeRemoved, flush: true) }
+            }
+            server.logger.info("Removed route nats-route://\(url.host):\(url.port)")
+        }
+        for url in added {
+            let dialer = RouteDialer(cluster: self, url: url, isExplicit: true)
+            explicitDialers.append(dialer)
+            dialer.start()
+        }
+    }
+}

@@ -1,0 +1,90 @@
+import Testing
+@testable import NATSConfig
+
+/// The option diff of a configuration reload: which options changed, the notices nats-server logs for
+/// them, and nats-server's refusal text for the ones that cannot be reloaded.
+@Suite struct ReloadPlanTests {
+    func options(_ text: String) throws -> ServerOptions {
+        var options = ServerOptions()
+        _ = try options.apply(config: ConfigFileParser.parse(text, file: "t.conf", environment: [:]))
+        return options
+    }
+
+    func plan(_ old: String, _ new: String) throws -> ReloadPlan {
+        try options(old).reloadPlan(to: options(new))
+    }
+
+    func refusal(_ old: String, _ new: String) throws -> String? {
+        let (before, after) = (try options(old), try options(new))
+        do throws(ReloadError) {
+            _ = try before.reloadPlan(to: after)
+            return nil
+        } catch {
+            return error.message
+        }
+    }
+
+    @Test func nothingChangedIsAnEmptyPlan() throws {
+        let plan = try plan("max_payload: 1000\n", "\n\nmax_payload: 1000\n")
+        #expect(plan.parts.isEmpty)
+        #expect(plan.notices.isEmpty)
+    }
+
+    @Test func limitsAndLoggingAreNoticedInNatsServersWords() throws {
+        let plan = try plan("port: 4222\n",
+                            "port: 4222\ndebug: true\nmax_payload: 2000\nping_interval: \"30s\"\nwrite_deadline: \"3s\"\n")
+        #expect(plan.parts == [.logging, .limits])
+        #expect(plan.notices == ["debug = true", "max_payload = 2000", "ping_interval = 30s", "write_deadline = 3s"])
+    }
+
+    @Test func usersChangeIsAnAuthorizationChange() throws {
+        let old = "authorization { users = [ {user: a, password: a}, {user: b, password: b} ] }\n"
+        let new = "authorization { users = [ {user: a, password: a, permissions: {publish: x}} ] }\n"
+        let plan = try plan(old, new)
+        #expect(plan.parts == [.authorization])
+        #expect(plan.notices == ["authorization users", "accounts"])
+    }
+
+    @Test func routesAddedAndRemoved() throws {
+        let old = "cluster { port: 6222, routes: [\"nats-route://h1:6222\", \"nats-route://h2:6222\"] }\n"
+        let new = "cluster { port: 6222, routes: [\"nats-route://h2:6222\", \"nats-route://h3:6222\"] }\n"
+        let plan = try plan(old, new)
+        #expect(plan.parts == [.routes])
+        #expect(plan.routesAdded == [RouteURL(host: "h3", port: 6222)])
+        #expect(plan.routesRemoved == [RouteURL(host: "h1", port: 6222)])
+    }
+
+    @Test func tlsBlocksAreReloadable() throws {
+        let plan = try plan("tls { cert_file: a.pem, key_file: a.key }\n", "tls { cert_file: b.pem, key_file: b.key }\n")
+        #expect(plan.parts == [.clientTLS])
+        #expect(plan.notices == ["tls = enabled"])
+    }
+
+    @Test(arguments: [
+        ("max_pending: 2000000\n", "config reload not supported for MaxPending: old=67108864, new=2000000"),
+        ("max_subscriptions: 5\n", "config reload not supported for MaxSubs: old=0, new=5"),
+        ("port: 4333\n", "config reload not supported for Port: old=4222, new=4333"),
+        ("server_name: other\n", "config reload not supported for ServerName: old=, new=other"),
+    ])
+    func optionsThatCannotBeReloadedAreRefused(change: String, message: String) throws {
+        #expect(try refusal("max_payload: 1000\n", "max_payload: 2000\n" + change) == message)
+    }
+
+    @Test func clusterListenCannotChange() throws {
+        #expect(try refusal("cluster { port: 6222 }\n", "cluster { port: 6333 }\n")
+                == "config reload not supported for cluster port: old=6222, new=6333")
+    }
+
+    @Test func accountsCannotChangeInNatsd() throws {
+        let message = try refusal("accounts { A: {} }\n", "accounts { A: {}, B: {} }\n")
+        #expect(message?.hasPrefix("config reload not supported for Accounts") == true)
+    }
+
+    @Test func goDurations() {
+        #expect(GoFormat.duration(seconds: 120) == "2m0s")
+        #expect(GoFormat.duration(seconds: 30) == "30s")
+        #expect(GoFormat.duration(seconds: 3600) == "1h0m0s")
+        #expect(GoFormat.duration(seconds: 1.5) == "1.5s")
+        #expect(GoFormat.duration(seconds: 0.5) == "500ms")
+    }
+}
