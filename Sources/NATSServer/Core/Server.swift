@@ -14,8 +14,29 @@ import UVLoop
 /// Confined to the main loop's thread except where a member says otherwise; nothing is `Sendable`.
 public final class Server {
     public static let version = CommandLineParser.version
-    /// The Go runtime field of INFO; nats clients only display it.
-    package static let goVersion = "go1.24.0"
+    /// INFO's and /varz's `go` field: nats-server puts its Go toolchain there; natsd names the Swift
+    /// compiler it was built with instead of claiming a Go one (clients only display the field). Read at
+    /// compile time; a compiler newer than the last branch reports that branch's version as a floor.
+    package static let goVersion: String = {
+        #if compiler(>=7.0)
+        return "swift7.0"
+        #elseif compiler(>=6.4)
+        return "swift6.4"
+        #elseif compiler(>=6.3.1)
+        return "swift6.3.1"
+        #elseif compiler(>=6.3)
+        return "swift6.3"
+        #elseif compiler(>=6.2)
+        return "swift6.2"
+        #elseif compiler(>=6.1)
+        return "swift6.1"
+        #else
+        return "swift6.0"
+        #endif
+    }()
+
+    /// The client connections that closed last, for /connz `state=closed` (`max_closed_clients`).
+    package let closedClients: ClosedClientRing
 
     /// The options in force: the start-up ones, replaced by each configuration reload. Main loop only:
     /// the other loops read their worker's copy (`LoopWorker.options`), which a reload posts to them.
@@ -106,6 +127,7 @@ public final class Server {
         self.clientTLS = try options.tls.map { tls throws(ConfigError) in try ClientTLS.makeContext(tls) }
         self.routeTLS = try options.cluster.tls.map { tls throws(ConfigError) in try ClientTLS.makeRouteContexts(tls) }
         self.accounts = AccountRegistry(options: options)
+        self.closedClients = ClosedClientRing(capacity: options.maxClosedClients)
         self.startLoopTime = loop.now
         self.stallThreshold = min(options.maxPending / 4 * 3, Server.stallCeiling)
         self.isTracing = options.trace

@@ -8,6 +8,10 @@ package struct ServerStatistics: Sendable {
     package var totalConnections = 0
     package var slowConsumers = 0
     package var staleConnections = 0
+    /// The route connections among `slowConsumers` and `staleConnections` (/varz `slow_consumer_stats`
+    /// and `stale_connection_stats`; the rest are clients).
+    package var slowConsumerRoutes = 0
+    package var staleRoutes = 0
 
     package init() {}
 }
