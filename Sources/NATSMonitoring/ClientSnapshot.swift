@@ -116,11 +116,12 @@ struct RouteSnapshot: Sendable {
 }
 
 extension RouteSnapshot {
-    /// Remote interest as nats-server details it: its sid is the interest's key on the route,
-    /// `R <account> <subject>[ <queue>]`.
+    /// Remote interest as nats-server details it: its sid is the RS+ argument without the queue weight,
+    /// `<account> <subject>[ <queue>]` (what nats-server shows for a natsd peer's interest; between two
+    /// nats-servers, whose RS+ differs, it starts with `R `).
     static func detail(_ subscription: Subscription, route: RouteConnection) -> SubscriptionDetail {
         var detail = SubscriptionDetail(subscription, cid: route.id)
-        detail.sid = ["R", detail.account, detail.subject, detail.queue].compactMap { $0 }.joined(separator: " ")
+        detail.sid = [detail.account, detail.subject, detail.queue].compactMap { $0 }.joined(separator: " ")
         return detail
     }
 }

@@ -1,0 +1,88 @@
+"""/varz field by field: natsd and nats-server run with the same configuration and natsd must show every
+key nats-server shows, nested ones included, except the deliberate exceptions below (features natsd
+does not have, or figures it cannot give truthfully). The test needs both implementations at once."""
+
+from __future__ import annotations
+
+import pytest
+
+from monitor_http import wait_monitor_json
+from server_process import selected_impls, start_server
+from test_tls import certs, tls_block  # noqa: F401 (`certs` is a fixture)
+
+# Keys of nats-server's /varz natsd leaves out, and why.
+EXCEPTIONS = {
+    "gateway": "natsd has no gateways",
+    "leaf": "natsd has no leaf nodes",
+    "mqtt": "natsd has no MQTT",
+    "websocket": "natsd has no websocket clients",
+    "jetstream": "natsd has no JetStream",
+    "feature_flags": "JetStream feature flags",
+    "disk_io_wait_stats": "JetStream's disk I/O semaphore",
+    "git_commit": "natsd is not built from nats-server's repository",
+    "config_digest": "nats-server hashes its in-memory options; natsd has no equivalent to compare",
+    "system_account": "nats-server always makes $SYS; natsd names one only when configured",
+    "tls_cert_not_after": "natsd does not read its certificate's expiry",
+    "cluster.tls_cert_not_after": "natsd does not read its certificate's expiry",
+}
+
+pytestmark = pytest.mark.skipif(
+    not {"natsd", "nats-server"} <= set(selected_impls()),
+    reason="compares natsd's /varz with nats-server's: needs both in BLACKBOX_IMPLS")
+
+
+def keys(document: dict, prefix: str = "") -> set[str]:
+    found = set()
+    for key, value in document.items():
+        found.add(prefix + key)
+        if isinstance(value, dict) and key not in ("http_req_stats",):
+            found |= keys(value, f"{prefix}{key}.")
+    return found
+
+
+def varz_of(impl: str, config: str, workdir) -> dict:
+    server = start_server(impl, ["-m", "-1"], config=config, workdir=workdir / impl)
+    try:
+        return wait_monitor_json(server.monitoring_port, "/varz")
+    finally:
+        server.kill()
+
+
+def missing_keys(config: str, workdir) -> tuple[list[str], dict, dict]:
+    reference = varz_of("nats-server", config, workdir)
+    ours = varz_of("natsd", config, workdir)
+    missing = sorted(key for key in keys(reference) - keys(ours)
+                     if key not in EXCEPTIONS and key.split(".")[0] not in EXCEPTIONS)
+    return missing, reference, ours
+
+
+CONFIGS = {
+    "plain": "",
+    "cluster": 'max_subscriptions: 100\nwrite_deadline: "3s"\n'
+               'authorization { users = [ { user: a, password: b } ] }\n'
+               'cluster { name: vz, listen: "127.0.0.1:-1", pool_size: 2, routes: ["nats://127.0.0.1:1"] }\n',
+}
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+def test_natsd_has_every_varz_key_of_nats_server(name, tmp_path):
+    missing, reference, ours = missing_keys(CONFIGS[name], tmp_path)
+    assert missing == [], missing
+    # Values that come from the configuration match.
+    for key in ("max_connections", "max_subscriptions", "ping_interval", "ping_max", "max_payload", "max_pending",
+                "max_control_line", "auth_required", "write_deadline", "tls_timeout", "http_base_path",
+                "https_port", "slow_consumer_stats", "stale_connection_stats", "leafnodes", "stalled_clients"):
+        assert ours.get(key) == reference.get(key), key
+    for key in ("name", "pool_size", "tls_timeout", "auth_timeout", "urls"):
+        assert ours["cluster"].get(key) == reference["cluster"].get(key), f"cluster.{key}"
+    # Not a Go toolchain: the Swift compiler natsd was built with.
+    assert ours["go"].startswith("swift") and reference["go"].startswith("go")
+    assert ours["version"] == "2.11.0"
+
+
+def test_tls_fields(tmp_path, certs):  # noqa: F811
+    config = tls_block(certs, verify="true", timeout="3")
+    missing, reference, ours = missing_keys(config, tmp_path)
+    assert missing == [], missing
+    for key in ("tls_required", "tls_verify", "tls_timeout"):
+        assert ours[key] == reference[key], key
