@@ -191,16 +191,6 @@ extension Server {
 
     /// The counters of every loop, added up.
     func totalStatistics() -> ServerStatistics {
-        onEveryLoop { $0.statistics }.reduce(into: ServerStatistics()) { total, part in
-            total.inMessages += part.inMessages
-            total.inBytes += part.inBytes
-            total.outMessages += part.outMessages
-            total.outBytes += part.outBytes
-            total.totalConnections += part.totalConnections
-            total.slowConsumers += part.slowConsumers
-            total.staleConnections += part.staleConnections
-            total.slowConsumerRoutes += part.slowConsumerRoutes
-            total.staleRoutes += part.staleRoutes
-        }
+        onEveryLoop { $0.statistics }.reduce(into: ServerStatistics()) { $0.add($1) }
     }
 }

@@ -53,16 +53,7 @@ extension Server {
     }
 
     private func addServerMetrics(_ registry: PrometheusCollectorRegistry, loops: [LoopMetrics]) {
-        var total = ServerStatistics()
-        for loop in loops {
-            total.inMessages += loop.statistics.inMessages
-            total.inBytes += loop.statistics.inBytes
-            total.outMessages += loop.statistics.outMessages
-            total.outBytes += loop.statistics.outBytes
-            total.totalConnections += loop.statistics.totalConnections
-            total.slowConsumers += loop.statistics.slowConsumers
-            total.staleConnections += loop.statistics.staleConnections
-        }
+        let total = loops.reduce(into: ServerStatistics()) { $0.add($1.statistics) }
         let open = loops.reduce(0) { $0 + $1.clients }
         registry.gauge("info", labels: [("server_id", serverID), ("server_name", serverName), ("version", Server.version),
                                         ("built_with", Server.goVersion)],

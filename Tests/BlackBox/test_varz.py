@@ -86,3 +86,20 @@ def test_tls_fields(tmp_path, certs):  # noqa: F811
     assert missing == [], missing
     for key in ("tls_required", "tls_verify", "tls_timeout"):
         assert ours[key] == reference[key], key
+
+
+async def test_info_and_varz_agree_on_the_toolchain(tmp_path):
+    """INFO's `go` is /varz's: the Go toolchain for nats-server, the Swift compiler for natsd."""
+    from raw_client import RawClient
+
+    for impl, prefix in (("nats-server", "go"), ("natsd", "swift")):
+        server = start_server(impl, ["-m", "-1"], workdir=tmp_path / impl)
+        try:
+            varz = wait_monitor_json(server.monitoring_port, "/varz")
+            client = await RawClient.open(server.port)
+            try:
+                assert client.info["go"] == varz["go"] and varz["go"].startswith(prefix), (impl, varz["go"])
+            finally:
+                await client.close()
+        finally:
+            server.kill()

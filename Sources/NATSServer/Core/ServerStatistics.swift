@@ -14,4 +14,17 @@ package struct ServerStatistics: Sendable {
     package var staleRoutes = 0
 
     package init() {}
+
+    /// Adds another loop's counters to these.
+    package mutating func add(_ other: ServerStatistics) {
+        inMessages += other.inMessages
+        inBytes += other.inBytes
+        outMessages += other.outMessages
+        outBytes += other.outBytes
+        totalConnections += other.totalConnections
+        slowConsumers += other.slowConsumers
+        staleConnections += other.staleConnections
+        slowConsumerRoutes += other.slowConsumerRoutes
+        staleRoutes += other.staleRoutes
+    }
 }
