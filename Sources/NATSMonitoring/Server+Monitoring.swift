@@ -19,6 +19,7 @@ extension Server {
     /// lists with reasons: gateway, leaf, mqtt, websocket and jetstream (natsd has none of them),
     /// JetStream's `feature_flags` and `disk_io_wait_stats`, `git_commit`, `config_digest` (a hash of
     /// nats-server's in-memory options), `system_account` without one configured (natsd creates none).
+    /// `tls_cert_not_after` (and the cluster's) is the loaded certificate's expiry, read by OpenSSL.
     /// `go` names natsd's Swift compiler and `gomaxprocs` counts its event loops.
     func varz(requestCounts: [String: Int]) -> JSON {
         var fields: [(String, JSON)] = [
@@ -95,6 +96,7 @@ extension Server {
             ("stale_connection_stats", Server.connectionKindCounts(clients: statistics.staleConnections - statistics.staleRoutes,
                                                                     routes: statistics.staleRoutes)),
         ]
+        if let expiry = clientCertificateNotAfter { fields.append(("tls_cert_not_after", Server.certificateTime(expiry))) }
         return .object(fields)
     }
 
@@ -112,7 +114,13 @@ extension Server {
         fields.append(("tls_timeout", .double(options.cluster.tls?.timeoutSeconds ?? 2)))
         if options.cluster.tls != nil { fields += [("tls_required", .bool(true)), ("tls_verify", .bool(true))] }
         fields.append(("pool_size", .int(options.cluster.routePoolSize ?? options.cluster.poolSize)))
+        if let expiry = routeCertificateNotAfter { fields.append(("tls_cert_not_after", Server.certificateTime(expiry))) }
         return .object(fields)
+    }
+
+    /// A certificate's expiry as Go writes a whole-second time: `2026-12-04T14:00:00Z`.
+    private static func certificateTime(_ unixSeconds: Int64) -> JSON {
+        .string(ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(unixSeconds))))
     }
 
     /// nats-server's per-kind counts (`slow_consumer_stats`, `stale_connection_stats`); natsd has no

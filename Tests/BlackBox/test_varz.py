@@ -22,8 +22,6 @@ EXCEPTIONS = {
     "git_commit": "natsd is not built from nats-server's repository",
     "config_digest": "nats-server hashes its in-memory options; natsd has no equivalent to compare",
     "system_account": "nats-server always makes $SYS; natsd names one only when configured",
-    "tls_cert_not_after": "natsd does not read its certificate's expiry",
-    "cluster.tls_cert_not_after": "natsd does not read its certificate's expiry",
 }
 
 pytestmark = pytest.mark.skipif(
@@ -81,11 +79,15 @@ def test_natsd_has_every_varz_key_of_nats_server(name, tmp_path):
 
 
 def test_tls_fields(tmp_path, certs):  # noqa: F811
-    config = tls_block(certs, verify="true", timeout="3")
+    files = f'cert_file: "{certs / "server.pem"}"\n  key_file: "{certs / "server.key"}"\n  ca_file: "{certs / "ca.pem"}"'
+    config = (tls_block(certs, verify="true", timeout="3")
+              + f'cluster {{ name: vz, listen: "127.0.0.1:-1", tls {{\n  {files}\n  timeout: 4\n}} }}\n')
     missing, reference, ours = missing_keys(config, tmp_path)
     assert missing == [], missing
-    for key in ("tls_required", "tls_verify", "tls_timeout"):
+    for key in ("tls_required", "tls_verify", "tls_timeout", "tls_cert_not_after"):
         assert ours[key] == reference[key], key
+    for key in ("tls_required", "tls_verify", "tls_timeout", "tls_cert_not_after"):
+        assert ours["cluster"][key] == reference["cluster"][key], f"cluster.{key}"
 
 
 async def test_info_and_varz_agree_on_the_toolchain(tmp_path):

@@ -116,6 +116,10 @@ public final class Server {
     /// The TLS contexts of routes (`cluster { tls }`); nil: plaintext routes. Routes start on the main loop.
     var routeTLS: ClientTLS.RouteContexts?
 
+    /// When the client and the route certificates expire (Unix seconds), for /varz; nil without TLS.
+    package var clientCertificateNotAfter: Int64? { clientTLS?.certificateNotAfter }
+    package var routeCertificateNotAfter: Int64? { routeTLS?.accepting.certificateNotAfter }
+
     public init(options: ServerOptions, logger: Logger) throws {
         try Server.checkSecurity(options)
         self.options = options
