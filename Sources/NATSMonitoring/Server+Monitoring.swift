@@ -83,8 +83,7 @@ extension Server {
             ("stalled_clients", .int(0)),
             ("subscriptions", .int(subscriptionCount)),
             ("http_req_stats", .object(requestCounts.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })),
-            // natsd has no configuration reload yet: the configuration is the one loaded at start.
-            ("config_load_time", .string(MonitorTime.rfc3339(startDate))),
+            ("config_load_time", .string(MonitorTime.rfc3339(configLoadDate))),
         ]
         // nats-server always has a system account (`$SYS` unless configured) and names it here; natsd makes
         // one only when `system_account` names it, and runs no system services in it, so without one the

@@ -207,3 +207,21 @@ def test_healthz_refuses_what_nats_server_refuses(monitored, query, document):
 def test_healthz_bad_boolean_is_400(monitored):
     assert monitor_error(monitored.monitoring_port, "/healthz?js-server-only=maybe") == (
         400, "Error decoding boolean for 'js-server-only': strconv.ParseBool: parsing \"maybe\": invalid syntax")
+
+
+def test_varz_config_load_time_follows_a_reload(start):
+    """/varz `config_load_time` is the start, then the last successful reload (both implementations)."""
+    from test_reload import reload
+
+    server = start("-m", "-1", config="max_payload: 2000\n")
+    loaded = wait_monitor_json(server.monitoring_port, "/varz")["config_load_time"]
+    reload(server, "max_payload: 3000\n")
+    varz = monitor_json(server.monitoring_port, "/varz")
+    assert varz["max_payload"] == 3000
+    assert instant(varz["config_load_time"]) > instant(loaded)
+
+
+def instant(rfc3339: str) -> tuple[str, int]:
+    """An RFC 3339 UTC time as (whole seconds, nanoseconds), comparable whatever its fraction's length."""
+    whole, _, fraction = rfc3339.rstrip("Z").partition(".")
+    return whole, int((fraction or "0").ljust(9, "0")[:9])

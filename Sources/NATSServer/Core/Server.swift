@@ -52,6 +52,9 @@ public final class Server {
     /// The global account's subscription index (clients outside every `accounts` entry).
     package var sublist: Sublist<Subscription> { accounts.global.interest.sublist }
     package let startDate = Date()
+    /// When the configuration in force was loaded: the start, then each successful reload (/varz
+    /// `config_load_time`). Main loop only.
+    package internal(set) var configLoadDate = Date()
     package let startLoopTime: UInt64
     /// The monitoring listener, built by `monitoringFactory` when `-m` is set.
     package var monitor: (any MonitoringEndpoint)?
