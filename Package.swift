@@ -31,6 +31,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         // Ed25519 verification of nkey users' nonce signatures (NATSAuth).
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // The /metrics endpoint's Prometheus text format (NATSMonitoring only).
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // MARK: - C shims
@@ -79,7 +81,10 @@ let package = Package(
         ),
         .target(
             name: "NATSMonitoring",
-            dependencies: ["NATSServer", "NATSSublist", "UVLoop", "NATSJSON", "NATSConfig", "CHTTPParser"],
+            dependencies: [
+                "NATSServer", "NATSSublist", "UVLoop", "NATSJSON", "NATSConfig", "CHTTPParser",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

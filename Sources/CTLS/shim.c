@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 // The session's side of the custom BIO: where ciphertext comes from and where it goes.
 struct CTLS_session {
@@ -118,6 +119,13 @@ CTLS_context *CTLS_context_new(int server) {
 
 void CTLS_context_free(CTLS_context *ctx) {
     SSL_CTX_free(ctx);
+}
+
+long long CTLS_context_certificate_not_after(CTLS_context *ctx) {
+    X509 *certificate = SSL_CTX_get0_certificate(ctx);
+    struct tm expiry;
+    if (certificate == NULL || ASN1_TIME_to_tm(X509_get0_notAfter(certificate), &expiry) != 1) return 0;
+    return (long long)timegm(&expiry);
 }
 
 int CTLS_context_use_certificate(CTLS_context *ctx, const char *cert_file, const char *key_file,

@@ -46,6 +46,10 @@ extension ServerOptions {
         case "max_pending": maxPending = try reader.int(entry)
         case "max_connections", "max_conn": maxConnections = try reader.int(entry)
         case "max_subscriptions", "max_subs": maxSubscriptions = try reader.int(entry)
+        case "max_closed_clients":
+            let count = try reader.int(entry)
+            guard count >= 0 else { throw ConfigError("max_closed_clients cannot be negative (\(count))", at: entry.position) }
+            maxClosedClients = count == 0 ? 10_000 : count
         case "max_traced_msg_len": maxTracedMessageLength = try reader.int(entry)
         case "ping_interval": pingIntervalSeconds = try reader.duration(entry)
         case "ping_max": pingMax = try reader.int(entry)

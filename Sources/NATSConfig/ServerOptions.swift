@@ -26,6 +26,9 @@ public struct ServerOptions: Sendable, Equatable {
     public var lameDuckDurationSeconds: Double = 120
     public var lameDuckGracePeriodSeconds: Double = 10
     public var noHeaderSupport = false
+    /// `max_closed_clients`: closed client connections /connz `state=closed` keeps (nats-server's
+    /// `DEFAULT_MAX_CLOSED_CLIENTS`; 0 in a config also means this default, as in nats-server).
+    public var maxClosedClients = 10_000
 
     // Authorization: one user, a token, or a list of users (never two of these at once, see `validate`).
     public var username = ""

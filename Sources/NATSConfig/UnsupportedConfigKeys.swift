@@ -69,7 +69,7 @@ enum UnsupportedConfigKey: Sendable, Equatable {
         "write_timeout": .ignored,
         "connect_error_reports": .ignored, "reconnect_error_reports": .ignored,
         "server_tags": .ignored, "server_metadata": .ignored, "feature_flags": .ignored,
-        "default_js_domain": .ignored, "no_fast_producer_stall": .ignored, "max_closed_clients": .ignored,
+        "default_js_domain": .ignored, "no_fast_producer_stall": .ignored,
         "trace_headers": .ignored,
     ]
 

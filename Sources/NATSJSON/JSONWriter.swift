@@ -77,4 +77,30 @@ package enum MonitorTime {
         text += "\(secs)s"
         return text
     }
+
+    /// Go's `Duration.String()` of a round-trip time as nats-server prints it (`getRTT`): truncated to
+    /// whole microseconds between 1 µs and 1 ms, e.g. `0s`, `850ns`, `135µs`, `1.25ms`, `2.5s`, `1m2s`.
+    package static func roundTrip(nanoseconds: UInt64) -> String {
+        var value = nanoseconds
+        if value > 1_000 && value < 1_000_000 { value -= value % 1_000 }
+        if value == 0 { return "0s" }
+        if value < 1_000 { return "\(value)ns" }
+        if value < 1_000_000 { return decimal(value, unit: 1_000, digits: 3) + "µs" }
+        if value < 1_000_000_000 { return decimal(value, unit: 1_000_000, digits: 6) + "ms" }
+        let seconds = value / 1_000_000_000, fraction = value % 1_000_000_000
+        var text = ""
+        if seconds >= 3600 { text += "\(seconds / 3600)h" }
+        if seconds >= 60 { text += "\((seconds % 3600) / 60)m" }
+        return text + decimal((seconds % 60) * 1_000_000_000 + fraction, unit: 1_000_000_000, digits: 9) + "s"
+    }
+
+    /// `value / unit` with up to `digits` decimals, trailing zeros dropped (Go's `fmtFrac`).
+    private static func decimal(_ value: UInt64, unit: UInt64, digits: Int) -> String {
+        let whole = value / unit, fraction = value % unit
+        guard fraction > 0 else { return "\(whole)" }
+        var decimals = String(fraction)
+        decimals = String(repeating: "0", count: digits - decimals.count) + decimals
+        while decimals.last == "0" { decimals.removeLast() }
+        return "\(whole).\(decimals)"
+    }
 }

@@ -1,8 +1,8 @@
 import NATSJSON
 import NATSServer
 
-/// What /connz and /subsz show of one client, copied on the loop that serves it: monitoring runs on the
-/// main loop and must not read another loop's connections directly.
+/// What /connz shows of one client, copied on the loop that serves it (monitoring runs on the main loop
+/// and must not read another loop's connections directly), or taken from the ring of closed clients.
 struct ClientSnapshot: Sendable {
     var metrics: ConnzMetrics
     var remoteHost: String
@@ -17,16 +17,22 @@ struct ClientSnapshot: Sendable {
     var version: String
     /// Subscription subjects, sorted; empty unless asked for.
     var subjects: [String]
+    /// Subscriptions in detail, sorted by sid; empty unless asked for (`subs=detail`).
+    var subscriptionDetails: [SubscriptionDetail]
     /// The account the client is bound to.
     var accountName: String
     /// What /connz?auth=1 shows as `authorized_user` (see `authorizedUser(connect:login:)`).
     var authorizedUser: String
+    /// Set for a connection from the ring of closed clients.
+    var isClosed = false
 
-    init(_ client: ClientConnection, now: UInt64, withSubjects: Bool) {
+    init(_ client: ClientConnection, now: UInt64, withSubjects: Bool, withDetails: Bool = false) {
         metrics = ConnzMetrics(cid: client.id, subscriptions: client.subscriptions.count,
                                pendingBytes: client.connection.pendingBytes,
                                inMessages: client.counters.inMessages, outMessages: client.counters.outMessages,
-                               inBytes: client.counters.inBytes, outBytes: client.counters.outBytes, lastActivity: client.lastActivity)
+                               inBytes: client.counters.inBytes, outBytes: client.counters.outBytes,
+                               lastActivity: client.lastActivity, startedAt: client.startedAt,
+                               rttNanoseconds: client.rttNanoseconds)
         remoteHost = client.connection.remoteHost
         remotePort = client.connection.remotePort
         startedAt = client.startedAt
@@ -36,8 +42,37 @@ struct ClientSnapshot: Sendable {
         lang = client.connectOptions.lang
         version = client.connectOptions.version
         subjects = withSubjects ? client.subscriptions.values.map { String(decoding: $0.subject, as: UTF8.self) }.sorted() : []
+        subscriptionDetails = withDetails
+            ? ClientSnapshot.sortedBySid(client.subscriptions.values.map { SubscriptionDetail($0, cid: client.id) }) : []
         accountName = client.account.name
         authorizedUser = ClientSnapshot.authorizedUser(connect: client.connectOptions, login: client.authorizedUser)
+    }
+
+    /// A closed connection as it was when it closed: its uptime and idle time end at the close.
+    init(_ closed: ClosedClient) {
+        metrics = ConnzMetrics(cid: closed.cid, subscriptions: closed.subscriptions.count, pendingBytes: closed.pendingBytes,
+                               inMessages: closed.counters.inMessages, outMessages: closed.counters.outMessages,
+                               inBytes: closed.counters.inBytes, outBytes: closed.counters.outBytes,
+                               lastActivity: closed.lastActivity, startedAt: closed.startedAt, stoppedAt: closed.stoppedAt,
+                               reason: closed.reason, rttNanoseconds: closed.rttNanoseconds)
+        remoteHost = closed.remoteHost
+        remotePort = closed.remotePort
+        startedAt = closed.startedAt
+        lastActivity = closed.lastActivity
+        now = closed.stoppedAt
+        name = closed.connectOptions.name
+        lang = closed.connectOptions.lang
+        version = closed.connectOptions.version
+        subjects = closed.subscriptions.map(\.subject).sorted()
+        subscriptionDetails = ClientSnapshot.sortedBySid(closed.subscriptions)
+        accountName = closed.accountName
+        authorizedUser = ClientSnapshot.authorizedUser(connect: closed.connectOptions, login: closed.login)
+        isClosed = true
+    }
+
+    /// Details in a stable order (nats-server lists them in map order).
+    static func sortedBySid(_ details: [SubscriptionDetail]) -> [SubscriptionDetail] {
+        details.sorted { $0.sid.count != $1.sid.count ? $0.sid.count < $1.sid.count : $0.sid < $1.sid }
     }
 
     /// The user a client authenticated as, the way nats-server names it (`getRawAuthUser`): from what the
@@ -60,12 +95,34 @@ struct RouteSnapshot: Sendable {
     var subscriptionCount: Int
     /// Remote interest subjects, sorted; empty unless asked for.
     var subjects: [String]
+    /// Remote interest in detail, sorted by subject; empty unless asked for (`subs=detail`).
+    var subscriptionDetails: [SubscriptionDetail]
+    var rttNanoseconds: UInt64
+    /// Loop milliseconds of the last read, and of the serving loop when the snapshot was taken.
+    var lastActivity: UInt64
+    var now: UInt64
 
-    init(_ route: RouteConnection, withSubjects: Bool) {
+    init(_ route: RouteConnection, withSubjects: Bool, withDetails: Bool = false) {
         pendingBytes = route.connection.pendingBytes
         counters = route.counters
         subscriptionCount = route.remoteSubscriptions.count
         subjects = withSubjects ? route.remoteSubscriptions.values.map { String(decoding: $0.subject, as: UTF8.self) }.sorted() : []
+        subscriptionDetails = withDetails ? route.remoteSubscriptions.values.map { RouteSnapshot.detail($0, route: route) }
+            .sorted { ($0.account, $0.subject, $0.queue ?? "") < ($1.account, $1.subject, $1.queue ?? "") } : []
+        rttNanoseconds = route.rttNanoseconds
+        lastActivity = route.lastActivity
+        now = route.connection.loop.now
+    }
+}
+
+extension RouteSnapshot {
+    /// Remote interest as nats-server details it: its sid is the RS+ argument without the queue weight,
+    /// `<account> <subject>[ <queue>]` (what nats-server shows for a natsd peer's interest; between two
+    /// nats-servers, whose RS+ differs, it starts with `R `).
+    static func detail(_ subscription: Subscription, route: RouteConnection) -> SubscriptionDetail {
+        var detail = SubscriptionDetail(subscription, cid: route.id)
+        detail.sid = [detail.account, detail.subject, detail.queue].compactMap { $0 }.joined(separator: " ")
+        return detail
     }
 }
 
@@ -87,19 +144,23 @@ struct SubscriptionSnapshot: Sendable {
 
 extension Server {
     /// Every open client of every loop.
-    func clientSnapshots(withSubjects: Bool) -> [ClientSnapshot] {
+    func clientSnapshots(withSubjects: Bool, withDetails: Bool = false) -> [ClientSnapshot] {
         onEveryLoop { worker in
             let now = worker.loop.now
-            return worker.clients.values.map { ClientSnapshot($0, now: now, withSubjects: withSubjects) }
+            return worker.clients.values.map {
+                ClientSnapshot($0, now: now, withSubjects: withSubjects, withDetails: withDetails)
+            }
         }.flatMap { $0 }
     }
 
     /// The route connections every loop serves, by route id.
-    func routeSnapshots(withSubjects: Bool) -> [UInt64: RouteSnapshot] {
+    func routeSnapshots(withSubjects: Bool, withDetails: Bool = false) -> [UInt64: RouteSnapshot] {
         var snapshots: [UInt64: RouteSnapshot] = [:]
         for part in onEveryLoop({ worker in
             worker.hostedRoutes.map { hosted in
-                hosted.route._withUnsafeGuaranteedRef { ($0.id, RouteSnapshot($0, withSubjects: withSubjects)) }
+                hosted.route._withUnsafeGuaranteedRef {
+                    ($0.id, RouteSnapshot($0, withSubjects: withSubjects, withDetails: withDetails))
+                }
             }
         }) {
             for (id, snapshot) in part { snapshots[id] = snapshot }
@@ -130,14 +191,6 @@ extension Server {
 
     /// The counters of every loop, added up.
     func totalStatistics() -> ServerStatistics {
-        onEveryLoop { $0.statistics }.reduce(into: ServerStatistics()) { total, part in
-            total.inMessages += part.inMessages
-            total.inBytes += part.inBytes
-            total.outMessages += part.outMessages
-            total.outBytes += part.outBytes
-            total.totalConnections += part.totalConnections
-            total.slowConsumers += part.slowConsumers
-            total.staleConnections += part.staleConnections
-        }
+        onEveryLoop { $0.statistics }.reduce(into: ServerStatistics()) { $0.add($1) }
     }
 }

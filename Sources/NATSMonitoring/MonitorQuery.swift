@@ -103,11 +103,15 @@ struct MonitorQuery: Equatable {
     }
 
     /// The `subs` parameter of /connz and /routez: `detail` (any case) or a boolean (nats-server's `decodeSubs`).
-    /// natsd lists subjects for both; it has no per-subscription detail yet.
     /// - Throws: `MonitorRequestError` as `bool(_:)`.
     func listsSubscriptions(_ name: String = "subs") throws(MonitorRequestError) -> Bool {
-        if value(name).lowercased() == "detail" { return true }
+        if detailsSubscriptions(name) { return true }
         return try bool(name)
+    }
+
+    /// Whether `subs` asks for `subscriptions_list_detail` (`detail`, any case).
+    func detailsSubscriptions(_ name: String = "subs") -> Bool {
+        value(name).lowercased() == "detail"
     }
 
     /// nats-server's text for a parameter it cannot decode, e.g.

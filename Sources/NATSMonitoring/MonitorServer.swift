@@ -81,16 +81,21 @@ package final class MonitorServer: MonitoringEndpoint {
                 return .json(server.connz(options: try ConnzOptions(query: query)).rendered())
             case "/routez":
                 count(target.path)
-                return .json(server.routez(listsSubscriptions: try query.listsSubscriptions()).rendered())
+                return .json(server.routez(listsSubscriptions: try query.listsSubscriptions(),
+                                           detailsSubscriptions: query.detailsSubscriptions()).rendered())
             case "/subsz", "/subscriptionsz":
                 count("/subsz")
                 return .json(server.subsz(options: try SubszOptions(query: query)).rendered())
             case "/accountz":
                 count(target.path)
                 return .json(try server.accountz(accountName: query.value("acc")).rendered())
+            case "/metrics":
+                count(target.path)
+                return MonitorResponse(status: "200 OK", contentType: "text/plain; version=0.0.4; charset=utf-8",
+                                       body: server.metricsText())
             case "/healthz":
                 count(target.path)
-                return .json(JSON.object([("status", .string("ok"))]).rendered())
+                return Healthz.respond(to: query)
             case "/":
                 count(target.path)
                 return MonitorResponse(status: "200 OK", contentType: "text/html; charset=utf-8", body: TopologyPage.html)

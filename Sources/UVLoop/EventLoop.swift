@@ -155,6 +155,12 @@ public final class EventLoop {
         uv_now(rawLoop)
     }
 
+    /// Nanoseconds of the monotonic clock, read now (uv_hrtime): for round-trip times, which the
+    /// cached millisecond clock cannot resolve on a local network.
+    public static var monotonicNanoseconds: UInt64 {
+        uv_hrtime()
+    }
+
     /// Closes every remaining handle, runs the loop until their close callbacks ran, then
     /// uv_loop_close. Returns the uv_loop_close status (0 = clean). Used at shutdown and by tests.
     @discardableResult

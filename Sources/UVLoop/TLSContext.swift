@@ -60,6 +60,12 @@ public final class TLSContext: @unchecked Sendable {
         CTLS_context_free(raw)
     }
 
+    /// When the loaded certificate expires, in Unix seconds; nil without a certificate.
+    public var certificateNotAfter: Int64? {
+        let seconds = CTLS_context_certificate_not_after(raw)
+        return seconds > 0 ? Int64(seconds) : nil
+    }
+
     private func configure() throws(TLSError) {
         let configuration = self.configuration
         var reason = [CChar](repeating: 0, count: 256)

@@ -71,15 +71,34 @@ import Testing
     /// Three connections that differ in every value; each key orders them differently from cid.
     private let rows = [
         ConnzMetrics(cid: 1, subscriptions: 2, pendingBytes: 0, inMessages: 3, outMessages: 1, inBytes: 30,
-                     outBytes: 900, lastActivity: 500),
+                     outBytes: 900, lastActivity: 500, startedAt: 10, rttNanoseconds: 300),
         ConnzMetrics(cid: 2, subscriptions: 9, pendingBytes: 70, inMessages: 1, outMessages: 8, inBytes: 80,
-                     outBytes: 100, lastActivity: 100),
+                     outBytes: 100, lastActivity: 100, startedAt: 20, rttNanoseconds: 900),
         ConnzMetrics(cid: 3, subscriptions: 4, pendingBytes: 10, inMessages: 2, outMessages: 5, inBytes: 10,
-                     outBytes: 500, lastActivity: 300),
+                     outBytes: 500, lastActivity: 300, startedAt: 30, rttNanoseconds: 1),
     ]
 
-    private func order(_ key: String, _ rows: [ConnzMetrics]? = nil) throws -> [UInt64] {
-        try options("?sort=\(key)").sorted(rows ?? self.rows) { $0 }.map(\.cid)
+    /// Closed connections: uptime runs to the stop, `stop` is latest first, `reason` by text.
+    private let closedRows = [
+        ConnzMetrics(cid: 1, startedAt: 10, stoppedAt: 100, reason: "Stale Connection"),
+        ConnzMetrics(cid: 2, startedAt: 20, stoppedAt: 900, reason: "Client Closed"),
+        ConnzMetrics(cid: 3, startedAt: 30, stoppedAt: 50, reason: "Maximum Message Payload Exceeded"),
+    ]
+
+    private func order(_ key: String, _ rows: [ConnzMetrics]? = nil, state: String = "") throws -> [UInt64] {
+        try options("?sort=\(key)" + state).sorted(rows ?? self.rows, now: 1000) { $0 }.map(\.cid)
+    }
+
+    @Test func closedOnlyKeysNeedStateClosed() throws {
+        #expect(try order("stop", closedRows, state: "&state=closed") == [2, 1, 3])
+        #expect(try order("reason", closedRows, state: "&state=closed") == [2, 3, 1])
+        #expect(try order("uptime", closedRows, state: "&state=closed") == [3, 1, 2])
+        #expect(error("?sort=stop&state=all") == "sort by stop only valid on closed connections")
+        #expect(error("?state=open&sort=reason") == "sort by reason only valid on closed connections")
+        #expect(error("?state=x&sort=reason") == "Error decoding state for x")
+        #expect(try options("?state=ALL").state == .all)
+        #expect(try options("?state=any").state == .all)
+        #expect(try options("?state=Closed").state == .closed)
     }
 
     @Test func ordersLikeNatsServer() throws {
@@ -94,7 +113,7 @@ import Testing
         #expect(try order("last") == [1, 3, 2])
         #expect(try order("idle") == [2, 3, 1])
         #expect(try order("uptime") == [3, 2, 1])
-        #expect(try order("rtt") == [1, 2, 3])
+        #expect(try order("rtt") == [2, 1, 3])
     }
 
     @Test func orderDoesNotDependOnInputOrder() throws {
@@ -130,7 +149,7 @@ import Testing
             var paged: [UInt64] = []
             for offset in stride(from: 0, to: 12, by: 3) {
                 let page = try options("?sort=\(key)&offset=\(offset)&limit=3")
-                paged += Array(page.sorted(many) { $0 }[page.page(total: many.count)].map(\.cid))
+                paged += Array(page.sorted(many, now: 100) { $0 }[page.page(total: many.count)].map(\.cid))
             }
             #expect(paged == all, "\(key)")
         }

@@ -28,6 +28,9 @@ void CTLS_context_free(CTLS_context *ctx);
 /// fills `error` with OpenSSL's reason.
 int CTLS_context_use_certificate(CTLS_context *ctx, const char *cert_file, const char *key_file,
                                  char *error, size_t error_len);
+/// The loaded certificate's notAfter as Unix seconds (what /varz `tls_cert_not_after` shows); 0 when
+/// the context has no certificate or its date does not convert.
+long long CTLS_context_certificate_not_after(CTLS_context *ctx);
 /// Trusts the CA certificates of `ca_file` (PEM) to sign peers' certificates, and names them to clients
 /// in the certificate request; 0 on success.
 int CTLS_context_use_ca(CTLS_context *ctx, const char *ca_file, char *error, size_t error_len);

@@ -89,6 +89,7 @@ extension ClientConnection: ProtocolHandler {
         switch action {
         case .accept(let options):
             connectOptions = options
+            measureRoundTrip()
             adoptLogin()
             if options.verbose { sendOK() }
             return true
@@ -119,6 +120,7 @@ extension ClientConnection: ProtocolHandler {
 
     package func handlePong() -> Bool {
         if worker.isTracing { server.traceIn(label, "PONG") }
+        if pingsOutstanding > 0 { measureRoundTrip() }
         pingsOutstanding = 0
         hasAnsweredPing = true
         return true

@@ -65,6 +65,11 @@ package final class ClientConnection {
     /// Write deadline bookkeeping: output progress seen at the last check, and since when it stalled.
     var bytesWrittenAtLastCheck = 0
     var writeStalledSince: UInt64 = 0
+    /// Round-trip time (nanoseconds, monotonic clock) for /connz `rtt`, as nats-server measures it: first the
+    /// time from accept to CONNECT, then from each server PING to the PONG that answers it. 0: unknown.
+    package var rttNanoseconds: UInt64 = 0
+    /// When the connection was accepted, then when the last server PING went out (monotonic nanoseconds).
+    var rttStartNanoseconds = EventLoop.monotonicNanoseconds
     /// Clients speaking protocol 1 get an INFO with `connect_info` after their first PONG.
     var sentFirstPong = false
 
@@ -127,6 +132,12 @@ package final class ClientConnection {
     }
 
     /// The client published or changed its interest during the current read (see `lastActivity`).
+    /// Ends a round-trip measurement started at accept or by a server PING (nats-server's `computeRTT`:
+    /// never 0 once measured).
+    func measureRoundTrip() {
+        rttNanoseconds = max(EventLoop.monotonicNanoseconds &- rttStartNanoseconds, 1)
+    }
+
     func noteActivity() {
         lastActivity = worker.inputTime
         lastInput = worker.inputTime
@@ -157,6 +168,8 @@ package final class ClientConnection {
         guard !isClosed else { return }
         isClosed = true
         closeReason = reason
+        // Copied before the subscriptions go: /connz `state=closed` lists them (nats-server's saveClosedClient).
+        server.closedClients.append(ClosedClient(self, reason: reason))
         removeAllSubscriptions()
         worker.clientClosed(self)
         closeTransport(flush: flush)

@@ -65,6 +65,7 @@ extension LoopWorker {
             return
         }
         client.pingsOutstanding += 1
+        client.rttStartNanoseconds = EventLoop.monotonicNanoseconds
         client.send(ControlLines.ping)
     }
 }

@@ -26,6 +26,9 @@ package final class LoopWorker {
     var random = FastRandom()
     /// The client connections this loop serves, by client id.
     package var clients: [UInt64: ClientConnection] = [:]
+    /// The message counters of this loop's closed clients, added up per account name when they close, so
+    /// /metrics' per-account totals keep counting after a client goes (nothing per message).
+    package var closedClientCounters: [String: MessageCounters] = [:]
     var housekeepingTimer: LoopTimer?
     var isShuttingDown = false
     var shutdownDeadline: LoopTimer?

@@ -2,13 +2,21 @@ import NATSProtocol
 import UVLoop
 
 /// Messages and bytes one connection received and was sent (/connz, /routez).
-package struct MessageCounters {
+package struct MessageCounters: Sendable {
     package var inMessages = 0
     package var inBytes = 0
     package var outMessages = 0
     package var outBytes = 0
 
     package init() {}
+
+    /// Adds `other`'s counts to these.
+    package mutating func add(_ other: MessageCounters) {
+        inMessages += other.inMessages
+        inBytes += other.inBytes
+        outMessages += other.outMessages
+        outBytes += other.outBytes
+    }
 }
 
 /// The core clients and routes share, as nats-server's one `client` type with a `kind` does: the read

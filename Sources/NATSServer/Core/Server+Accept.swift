@@ -54,6 +54,7 @@ extension LoopWorker {
     /// Called once when a client closes, whatever the reason.
     func clientClosed(_ client: ClientConnection) {
         if clients.removeValue(forKey: client.id) != nil { server.openClients.subtract(1, ordering: .relaxed) }
+        closedClientCounters[client.account.name, default: MessageCounters()].add(client.counters)
     }
 }
 

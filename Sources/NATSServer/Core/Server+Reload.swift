@@ -1,3 +1,4 @@
+import Foundation
 import NATSAuth
 import NATSConfig
 import NATSProtocol
@@ -40,6 +41,7 @@ extension Server {
             ? try new.cluster.tls.map { tls throws(ConfigError) in try ClientTLS.makeRouteContexts(tls) } : routeTLS
 
         options = new
+        configLoadDate = Date()
         isTracing = new.trace
         clientTLS = newClientTLS
         routeTLS = newRouteTLS

@@ -14,8 +14,29 @@ import UVLoop
 /// Confined to the main loop's thread except where a member says otherwise; nothing is `Sendable`.
 public final class Server {
     public static let version = CommandLineParser.version
-    /// The Go runtime field of INFO; nats clients only display it.
-    package static let goVersion = "go1.24.0"
+    /// INFO's and /varz's `go` field: nats-server puts its Go toolchain there; natsd names the Swift
+    /// compiler it was built with instead of claiming a Go one (clients only display the field). Read at
+    /// compile time; a compiler newer than the last branch reports that branch's version as a floor.
+    package static let goVersion: String = {
+        #if compiler(>=7.0)
+        return "swift7.0"
+        #elseif compiler(>=6.4)
+        return "swift6.4"
+        #elseif compiler(>=6.3.1)
+        return "swift6.3.1"
+        #elseif compiler(>=6.3)
+        return "swift6.3"
+        #elseif compiler(>=6.2)
+        return "swift6.2"
+        #elseif compiler(>=6.1)
+        return "swift6.1"
+        #else
+        return "swift6.0"
+        #endif
+    }()
+
+    /// The client connections that closed last, for /connz `state=closed` (`max_closed_clients`).
+    package let closedClients: ClosedClientRing
 
     /// The options in force: the start-up ones, replaced by each configuration reload. Main loop only:
     /// the other loops read their worker's copy (`LoopWorker.options`), which a reload posts to them.
@@ -31,6 +52,9 @@ public final class Server {
     /// The global account's subscription index (clients outside every `accounts` entry).
     package var sublist: Sublist<Subscription> { accounts.global.interest.sublist }
     package let startDate = Date()
+    /// When the configuration in force was loaded: the start, then each successful reload (/varz
+    /// `config_load_time`). Main loop only.
+    package internal(set) var configLoadDate = Date()
     package let startLoopTime: UInt64
     /// The monitoring listener, built by `monitoringFactory` when `-m` is set.
     package var monitor: (any MonitoringEndpoint)?
@@ -95,6 +119,10 @@ public final class Server {
     /// The TLS contexts of routes (`cluster { tls }`); nil: plaintext routes. Routes start on the main loop.
     var routeTLS: ClientTLS.RouteContexts?
 
+    /// When the client and the route certificates expire (Unix seconds), for /varz; nil without TLS.
+    package var clientCertificateNotAfter: Int64? { clientTLS?.certificateNotAfter }
+    package var routeCertificateNotAfter: Int64? { routeTLS?.accepting.certificateNotAfter }
+
     public init(options: ServerOptions, logger: Logger) throws {
         try Server.checkSecurity(options)
         self.options = options
@@ -106,6 +134,7 @@ public final class Server {
         self.clientTLS = try options.tls.map { tls throws(ConfigError) in try ClientTLS.makeContext(tls) }
         self.routeTLS = try options.cluster.tls.map { tls throws(ConfigError) in try ClientTLS.makeRouteContexts(tls) }
         self.accounts = AccountRegistry(options: options)
+        self.closedClients = ClosedClientRing(capacity: options.maxClosedClients)
         self.startLoopTime = loop.now
         self.stallThreshold = min(options.maxPending / 4 * 3, Server.stallCeiling)
         self.isTracing = options.trace

@@ -1,6 +1,7 @@
 import NATSConfig
 import NATSJSON
 import NATSProtocol
+import UVLoop
 
 /// What each op means on a route.
 extension RouteConnection: ProtocolHandler {
@@ -46,6 +47,9 @@ extension RouteConnection: ProtocolHandler {
 
     package func handlePong() -> Bool {
         if worker.isTracing { cluster.server.traceIn(label, "PONG") }
+        if pingsOutstanding > 0 && rttStartNanoseconds != 0 {
+            rttNanoseconds = max(EventLoop.monotonicNanoseconds &- rttStartNanoseconds, 1)
+        }
         pingsOutstanding = 0
         perform(handshake.pongReceived())
         return !isClosed

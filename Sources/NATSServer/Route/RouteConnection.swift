@@ -89,11 +89,19 @@ package final class RouteConnection {
     // reference, so a timer that closes the route finishes safely.
     var pingTimer: LoopTimer?
     var pingsOutstanding = 0
+    /// Round-trip time of the last answered PING (nanoseconds, monotonic clock) for /routez `rtt` and
+    /// /metrics; 0 until the first PONG.
+    package var rttNanoseconds: UInt64 = 0
+    /// When the last PING went out (monotonic nanoseconds).
+    var rttStartNanoseconds: UInt64 = 0
     var handshakeDeadline: LoopTimer?
 
     // Statistics for /routez.
     package var counters = MessageCounters()
     package let startedAt: UInt64
+    /// Loop milliseconds of the last read (/routez `last_activity` and `idle`): one store per read, as
+    /// nats-server's read loop updates a route's `last`.
+    package var lastActivity: UInt64
 
     init(cluster: Cluster, id: UInt64, connection: TCPConnection, dialer: RouteDialer?) {
         self.cluster = cluster
@@ -107,6 +115,7 @@ package final class RouteConnection {
         self.handshake = RouteHandshake(didSolicit: dialer != nil, localPoolSize: cluster.localPoolSize,
                                         localServerID: cluster.server.serverID, localServerName: cluster.server.serverName)
         self.startedAt = connection.loop.now
+        lastActivity = startedAt
         self.remoteHost = connection.remoteHost
         self.remotePort = connection.remotePort
         self.label = "\(connection.remoteHost):\(connection.remotePort) - rid:\(id)"
@@ -243,11 +252,15 @@ package final class RouteConnection {
     private func pingTick() {
         guard state == .registered else { return }
         if pingsOutstanding + 1 > cluster.options.cluster.pingMax {
+            // nats-server counts stale routes in /varz `stale_connections` as well as stale clients.
+            worker.statistics.staleConnections += 1
+            worker.statistics.staleRoutes += 1
             logger.debug("\(label) - Stale Route Connection - Closing")
             fail("Stale Connection", reason: .staleConnection)
             return
         }
         pingsOutstanding += 1
+        rttStartNanoseconds = EventLoop.monotonicNanoseconds
         send(ControlLines.ping)
     }
 
@@ -269,6 +282,7 @@ extension RouteConnection: ProtocolConnection {
     func slowConsumerDetected(pending: Int) {
         logger.info("\(label) - Slow Consumer Detected: route pending \(pending) bytes")
         worker.statistics.slowConsumers += 1
+        worker.statistics.slowConsumerRoutes += 1
         close(reason: .slowConsumerPendingBytes, flush: false)
     }
 }
@@ -280,6 +294,7 @@ extension RouteConnection: TCPConnectionDelegate {
             fail("Authorization Violation", reason: .authenticationViolation)
             return ReadDisposition(consumed: bytes.count, needed: 0)
         }
+        lastActivity = connection.loop.now
         let disposition = dispatchRead(bytes)
         // Registered, and served by another loop from now on: what follows the handshake is read there.
         if movingTo != nil && !isClosed && handOverTimer == nil { beginHandOver() }
