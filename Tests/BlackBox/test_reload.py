@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import signal
 import ssl
 import subprocess
@@ -250,6 +251,32 @@ async def test_tls_certificate_swapped_for_new_connections(start, two_certs):
     fresh_reader, fresh_writer, fresh_name = await tls_client(server.port, two_certs)
     assert fresh_name == "second-cert"
     # The connection made with the old certificate keeps working.
+    writer.write(b"PING\r\n")
+    assert await asyncio.wait_for(reader.readline(), 5) == b"PONG\r\n"
+    for stream in (writer, fresh_writer):
+        stream.close()
+
+
+async def test_tls_certificate_renewed_in_place_is_read_again(start, two_certs, tmp_path):
+    """Renewal tools overwrite the certificate and key at the same paths: the config text does not change,
+    the files do, and the next reload serves the new certificate (found by a fresh user: natsd compared
+    only the paths)."""
+    live = tmp_path / "live"
+    live.mkdir()
+    for suffix in (".pem", ".key"):
+        shutil.copyfile(two_certs / ("first" + suffix), live / ("current" + suffix))
+    config = tls_config(live, "current")
+    server = start(config=config)
+    reader, writer, name = await tls_client(server.port, two_certs)
+    assert name == "first-cert"
+    reload(server, config)  # nothing changed yet (nats-server may still log "tls = enabled": it always re-reads)
+    assert (await tls_client(server.port, two_certs))[2] == "first-cert"
+    for suffix in (".pem", ".key"):
+        shutil.copyfile(two_certs / ("second" + suffix), live / ("current" + suffix))
+    log = reload(server, config)
+    assert "Reloaded: tls = enabled" in log
+    fresh_reader, fresh_writer, fresh_name = await tls_client(server.port, two_certs)
+    assert fresh_name == "second-cert"
     writer.write(b"PING\r\n")
     assert await asyncio.wait_for(reader.readline(), 5) == b"PONG\r\n"
     for stream in (writer, fresh_writer):

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from raw_client import RawClient
-from server_process import free_port, start_server
+from server_process import free_port, start_server, wait_for
 
 
 def _openssl(*args: str, cwd: Path) -> None:
@@ -156,6 +156,10 @@ async def test_verify_requires_a_client_certificate_from_the_ca(start, certs, tl
     for cert in (None, "foreign-client"):
         with pytest.raises(Exception):
             await _nats(server.port, client_context(certs, cert), tls_clients)
+    # Each refusal is an error in the log without -D, as nats-server logs it (found by a fresh user:
+    # natsd logged them at debug level only, so an operator saw nothing).
+    wait_for(lambda: server.log.count("TLS handshake error") >= 2, timeout=5, what="two handshake errors logged")
+    assert all("[ERR]" in line for line in server.log.splitlines() if "TLS handshake error" in line)
 
 
 async def test_client_refuses_a_server_certificate_from_another_ca(start, certs, tls_clients):

@@ -222,7 +222,8 @@ extension ClientConnection: TCPConnectionDelegate {
     package func connectionDidClose(_ connection: TCPConnection, error: UVError?) {
         if !isClosed && connection.isAwaitingTLSHandshake {
             let failure = connection.tlsFailure ?? "connection closed"
-            server.logger.debug("\(label) - \(failure == "timeout" ? "TLS handshake timeout" : "TLS handshake error: \(failure)")")
+            // An error, as nats-server logs it: an operator must see clients refused for their certificates.
+            server.logger.error("\(label) - \(failure == "timeout" ? "TLS handshake timeout" : "TLS handshake error: \(failure)")")
             close(reason: .tlsHandshakeError, flush: false)
         } else if !isClosed {
             close(reason: error == nil ? .clientClosed : .readError, flush: false)

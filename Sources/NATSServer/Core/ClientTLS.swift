@@ -53,6 +53,16 @@ enum ClientTLS {
         }
     }
 
+    /// The bytes of the files a context is built from (certificate, key, CA; an unreadable file reads as
+    /// empty), so a reload can tell that they changed on disk under the same paths: renewal tools overwrite
+    /// certificates in place, and nats-server re-reads the files and reloads `tls` when their contents differ.
+    static func fileContents(_ options: TLSOptions?) -> [[UInt8]] {
+        guard let options else { return [] }
+        return [options.certFile, options.keyFile, options.caFile].map { path in
+            path.isEmpty ? [] : FileManager.default.contents(atPath: path).map { [UInt8]($0) } ?? []
+        }
+    }
+
     /// Why `path` cannot be opened for reading, worded as Go words system errors; nil when it can.
     private static func unreadable(_ path: String) -> String? {
         guard let file = fopen(path, "r") else {

@@ -33,7 +33,17 @@ extension Server {
 
     /// Applies `new` or throws without changing anything (main loop).
     package func reload(to new: ServerOptions) throws {
-        let plan = try options.reloadPlan(to: new)
+        var plan = try options.reloadPlan(to: new)
+        // Certificates renewed in place: same options, other bytes under the same paths.
+        let clientFiles = ClientTLS.fileContents(new.tls), routeFiles = ClientTLS.fileContents(new.cluster.tls)
+        if new.tls != nil, !plan.parts.contains(.clientTLS), clientFiles != clientTLSFiles {
+            plan.parts.insert(.clientTLS)
+            plan.notices.append("tls = enabled")
+        }
+        if new.cluster.tls != nil, !plan.parts.contains(.routeTLS), routeFiles != routeTLSFiles {
+            plan.parts.insert(.routeTLS)
+            plan.notices.append("cluster")
+        }
         // Everything that can fail is built before anything changes.
         try Server.checkSecurity(new)
         let newClientTLS = plan.parts.contains(.clientTLS) ? try new.tls.map { tls throws(ConfigError) in try ClientTLS.makeContext(tls) } : clientTLS
@@ -45,6 +55,8 @@ extension Server {
         isTracing = new.trace
         clientTLS = newClientTLS
         routeTLS = newRouteTLS
+        clientTLSFiles = clientFiles
+        routeTLSFiles = routeFiles
         let recheckClients = plan.parts.contains(.authorization)
         if recheckClients { authenticator = Authenticator(options: new) }
         if plan.parts.contains(.logging) { reconfigureLogging?(new) }

@@ -118,6 +118,9 @@ public final class Server {
     var clientTLS: TLSContext?
     /// The TLS contexts of routes (`cluster { tls }`); nil: plaintext routes. Routes start on the main loop.
     var routeTLS: ClientTLS.RouteContexts?
+    /// The contents of the files `clientTLS` and `routeTLS` were built from (`ClientTLS.fileContents`).
+    var clientTLSFiles: [[UInt8]] = []
+    var routeTLSFiles: [[UInt8]] = []
 
     /// When the client and the route certificates expire (Unix seconds), for /varz; nil without TLS.
     package var clientCertificateNotAfter: Int64? { clientTLS?.certificateNotAfter }
@@ -133,6 +136,8 @@ public final class Server {
         self.authenticator = Authenticator(options: options)
         self.clientTLS = try options.tls.map { tls throws(ConfigError) in try ClientTLS.makeContext(tls) }
         self.routeTLS = try options.cluster.tls.map { tls throws(ConfigError) in try ClientTLS.makeRouteContexts(tls) }
+        self.clientTLSFiles = ClientTLS.fileContents(options.tls)
+        self.routeTLSFiles = ClientTLS.fileContents(options.cluster.tls)
         self.accounts = AccountRegistry(options: options)
         self.closedClients = ClosedClientRing(capacity: options.maxClosedClients)
         self.startLoopTime = loop.now
