@@ -242,19 +242,25 @@ async def tls_client(port: int, certs: Path) -> tuple[asyncio.StreamReader, asyn
     return reader, writer, common_name
 
 
+async def expect_new_certificate(server: ServerHandle, certs: Path, name: str, reader: asyncio.StreamReader,
+                                 writer: asyncio.StreamWriter) -> None:
+    """A new TLS connection gets the certificate named `name`; the one made before the reload (`reader`,
+    `writer`) keeps working. Closes both."""
+    _, fresh_writer, fresh_name = await tls_client(server.port, certs)
+    assert fresh_name == name
+    writer.write(b"PING\r\n")
+    assert await asyncio.wait_for(reader.readline(), 5) == b"PONG\r\n"
+    for stream in (writer, fresh_writer):
+        stream.close()
+
+
 async def test_tls_certificate_swapped_for_new_connections(start, two_certs):
     server = start(config=tls_config(two_certs, "first"))
     reader, writer, name = await tls_client(server.port, two_certs)
     assert name == "first-cert"
     log = reload(server, tls_config(two_certs, "second"))
     assert "Reloaded: tls = enabled" in log
-    fresh_reader, fresh_writer, fresh_name = await tls_client(server.port, two_certs)
-    assert fresh_name == "second-cert"
-    # The connection made with the old certificate keeps working.
-    writer.write(b"PING\r\n")
-    assert await asyncio.wait_for(reader.readline(), 5) == b"PONG\r\n"
-    for stream in (writer, fresh_writer):
-        stream.close()
+    await expect_new_certificate(server, two_certs, "second-cert", reader, writer)
 
 
 async def test_tls_certificate_renewed_in_place_is_read_again(start, two_certs, tmp_path):
@@ -275,12 +281,7 @@ async def test_tls_certificate_renewed_in_place_is_read_again(start, two_certs, 
         shutil.copyfile(two_certs / ("second" + suffix), live / ("current" + suffix))
     log = reload(server, config)
     assert "Reloaded: tls = enabled" in log
-    fresh_reader, fresh_writer, fresh_name = await tls_client(server.port, two_certs)
-    assert fresh_name == "second-cert"
-    writer.write(b"PING\r\n")
-    assert await asyncio.wait_for(reader.readline(), 5) == b"PONG\r\n"
-    for stream in (writer, fresh_writer):
-        stream.close()
+    await expect_new_certificate(server, two_certs, "second-cert", reader, writer)
 
 
 async def test_lowered_max_connections_closes_the_excess(start):
