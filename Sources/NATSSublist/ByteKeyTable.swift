@@ -76,6 +76,7 @@ final class ByteKeyTable {
     /// Stores `value` under a copy of `key`, which must not be present yet.
     @usableFromInline
     func insert(key: UnsafePointer<UInt8>, count keyCount: Int, hash: UInt64, value: AnyObject) {
+        assert(index(of: key, count: keyCount, hash: hash) == nil, "ByteKeyTable: key inserted twice")
         if (count + 1) * 2 > capacity { resize(to: Swift.max(4, capacity * 2)) }
         let copy = UnsafeMutablePointer<UInt8>.allocate(capacity: Swift.max(1, keyCount))
         copy.initialize(from: key, count: keyCount)

@@ -83,16 +83,22 @@ public final class SublistMatcher<Entry: SublistEntry> {
     }
 
     /// The cache path after a miss or a changed generation: catch up with the trie, answer from the
-    /// cache if the entry survived, else walk and cache. Kept out of line so the hit path stays small.
+    /// cache if the entry is there (survived the catch-up), else walk and cache. Kept out of line so the
+    /// hit path stays small.
+    ///
+    /// The cache is probed even when the trie's generation is already this matcher's: a writer stores
+    /// the shared counter just after it swaps the active trie, so in between the hit path can miss on a
+    /// counter that lags a trie this matcher already caught up with. Walking and storing then would put
+    /// a second entry under the key; invalidation removes one, and the other answered stale results
+    /// until the next flush (found by the sublist stress test under ThreadSanitizer: a removed
+    /// subscription kept matching).
     @inlinable @inline(never)
     func matchAfterMiss(_ subject: ByteSlice, hash: UInt64) -> SublistResult<Entry> {
         withReadSection { trie in
-            if trie.generation != generation {
-                synchronize(with: trie)
-                if let cached = cache.result(for: subject, hash: hash) {
-                    cacheHitCount &+= 1
-                    return cached
-                }
+            if trie.generation != generation { synchronize(with: trie) }
+            if let cached = cache.result(for: subject, hash: hash) {
+                cacheHitCount &+= 1
+                return cached
             }
             switch trie.match(subject) {
             case .malformed:
