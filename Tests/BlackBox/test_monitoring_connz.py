@@ -68,7 +68,10 @@ async def test_closed_connections_keep_their_reason_stop_and_figures(monitored):
         await wait_closed(monitored, [polite_cid, rude_cid])
 
         closed = connz(monitored, "?state=closed")
-        assert closed["total"] == closed["num_connections"] == len(monitored.baseline) + 2
+        # The harness's readiness probe may be recorded as closed only after `baseline` was read (seen on
+        # nats-server in CI): connections older than this test's are left out of the count.
+        assert closed["total"] == closed["num_connections"] == len(closed["connections"])
+        assert sorted(conn["cid"] for conn in closed["connections"] if conn["cid"] >= polite_cid) == [polite_cid, rude_cid]
         by_cid = {conn["cid"]: conn for conn in closed["connections"]}
         assert by_cid[polite_cid]["reason"] == "Client Closed"
         assert by_cid[rude_cid]["reason"] == "Maximum Message Payload Exceeded"
@@ -81,9 +84,10 @@ async def test_closed_connections_keep_their_reason_stop_and_figures(monitored):
         assert (by_cid[polite_cid]["in_msgs"], by_cid[polite_cid]["out_msgs"]) == (1, 1)
 
         everything = connz(monitored, "?state=all")
-        assert everything["total"] == len(monitored.baseline) + 3
+        earlier = [conn["cid"] for conn in closed["connections"] if conn["cid"] < polite_cid]
+        assert everything["total"] == len(earlier) + 3
         assert sorted(conn["cid"] for conn in everything["connections"]) == \
-            sorted(monitored.baseline + [polite_cid, rude_cid, staying_cid])
+            sorted(earlier + [polite_cid, rude_cid, staying_cid])
         assert [conn["cid"] for conn in connz(monitored, "?state=ANY")["connections"]] == \
             [conn["cid"] for conn in everything["connections"]]
         opened = connz(monitored, "?state=open")
