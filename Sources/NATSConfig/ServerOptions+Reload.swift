@@ -18,6 +18,17 @@ public struct ReloadPlan: Sendable, Equatable {
         case routeTLS
         /// `cluster { routes }`: `routesAdded` are dialed, `routesRemoved` closed.
         case routes
+        /// The rest of `cluster` but host, port and pool_size: name, advertise, no_advertise,
+        /// connect_retries, ping_interval, ping_max, the authorization timeout.
+        case cluster
+        /// `cluster { authorization }` user and password: accepted routes are checked against them.
+        case clusterAuthorization
+        /// `cluster { permissions }`: live routes take the new import and export rules.
+        case clusterPermissions
+        /// `pid_file`: the new file is written (the old one is left, as nats-server leaves it).
+        case pidFile
+        /// `ports_file_dir`: the ports file moves there.
+        case portsFileDir
     }
 
     /// What changed.
@@ -41,8 +52,8 @@ public struct ReloadError: Error, Sendable, Equatable, CustomStringConvertible {
 extension ServerOptions {
     /// The plan that takes a server running with `self` to `new`, or the refusal of the first option that
     /// cannot be reloaded (nats-server checks its `Options` fields in declaration order and stops at the
-    /// first). Options natsd cannot apply live although nats-server can (`accounts`, most of `cluster`,
-    /// `pid_file`, `ports_file_dir`) are refused with the same text, naming the option.
+    /// first). Options natsd cannot apply live although nats-server can (`accounts`, `cluster { pool_size }`)
+    /// are refused with the same text, naming the option.
     ///
     /// nats-server logs `authorization users` and `accounts` on every reload (its comparison always counts
     /// those two as changed); natsd logs them whenever the authorization changed.
@@ -73,9 +84,15 @@ extension ServerOptions {
             note(.authorization, "authorization nkey users")
         }
         if plan.parts.contains(.authorization) { plan.notices.append("accounts") }
-        if cluster.tls?.withoutPosition != new.cluster.tls?.withoutPosition {
-            note(.routeTLS, "cluster")
+        // nats-server's clusterOption: one notice whatever changed in the block but its routes.
+        let clusterParts = clusterParts(changingTo: new.cluster)
+        if !clusterParts.isEmpty {
+            plan.parts.formUnion(clusterParts)
+            plan.notices.append("cluster")
         }
+        // nats-server logs nothing for a pid_file removed (and keeps the old file).
+        if pidFile != new.pidFile && !new.pidFile.isEmpty { note(.pidFile, "pid_file = \(new.pidFile)") }
+        if portsFileDir != new.portsFileDir { note(.portsFileDir, "ports_file_dir = \(new.portsFileDir)") }
         if cluster.routes != new.cluster.routes {
             plan.routesAdded = new.cluster.routes.filter { !cluster.routes.contains($0) }
             plan.routesRemoved = cluster.routes.filter { !new.cluster.routes.contains($0) }
@@ -121,8 +138,6 @@ extension ServerOptions {
         if httpHost != new.httpHost { throw refuse("HTTPHost", httpHost, new.httpHost) }
         if httpPort != new.httpPort { throw refuse("HTTPPort", httpPort, new.httpPort) }
         if logSizeLimit != new.logSizeLimit { throw refuse("LogSizeLimit", logSizeLimit, new.logSizeLimit) }
-        if pidFile != new.pidFile { throw refuse("PidFile", pidFile, new.pidFile) }
-        if portsFileDir != new.portsFileDir { throw refuse("PortsFileDir", portsFileDir, new.portsFileDir) }
         if lameDuckDurationSeconds != new.lameDuckDurationSeconds {
             throw refuse("LameDuckDuration", GoFormat.duration(seconds: lameDuckDurationSeconds),
                          GoFormat.duration(seconds: new.lameDuckDurationSeconds))
@@ -141,12 +156,10 @@ extension ServerOptions {
         if cluster.port != new.cluster.port {
             throw ReloadError("config reload not supported for cluster port: old=\(cluster.port), new=\(new.cluster.port)")
         }
-        // The rest of `cluster` (name, credentials, pool, permissions, advertising) natsd applies only at start.
-        var oldCluster = cluster, newCluster = new.cluster
-        oldCluster.routes = []; newCluster.routes = []
-        oldCluster.tls = nil; newCluster.tls = nil
-        if oldCluster != newCluster {
-            throw ReloadError("config reload not supported for Cluster: natsd reloads only cluster routes and cluster tls")
+        // nats-server re-creates its routes for a new pool size; natsd sizes its pools only at start.
+        if cluster.routePoolSize != new.cluster.routePoolSize {
+            throw ReloadError("config reload not supported for cluster pool_size: old=\(cluster.poolSize), new=\(new.cluster.poolSize) "
+                              + "(natsd does not re-create its routes while running: restart it)")
         }
         // Whatever else differs (a field added to the options and not classified here) is refused too.
         var applied = self
@@ -170,10 +183,37 @@ extension ServerOptions {
         authTimeoutSeconds = other.authTimeoutSeconds
         users = other.users; nkeyUsers = other.nkeyUsers; defaultPermissions = other.defaultPermissions
         noAuthUser = other.noAuthUser
-        cluster.routes = other.cluster.routes; cluster.tls = other.cluster.tls
+        // Host, port and the pool size in effect are equal (checked first); all the rest reloads.
+        cluster = other.cluster
+        pidFile = other.pidFile; portsFileDir = other.portsFileDir
         maxConnections = other.maxConnections; maxControlLine = other.maxControlLine; maxPayload = other.maxPayload
         pingIntervalSeconds = other.pingIntervalSeconds; pingMax = other.pingMax
         writeDeadlineSeconds = other.writeDeadlineSeconds; clientAdvertise = other.clientAdvertise
+    }
+}
+
+extension ServerOptions {
+    /// What changed in the `cluster` block besides its routes (host, port and pool size are refused before).
+    private func clusterParts(changingTo new: ClusterOptions) -> Set<ReloadPlan.Part> {
+        var parts: Set<ReloadPlan.Part> = []
+        if cluster.tls?.withoutPosition != new.tls?.withoutPosition { parts.insert(.routeTLS) }
+        if cluster.permissions != new.permissions { parts.insert(.clusterPermissions) }
+        if cluster.username != new.username || cluster.password != new.password { parts.insert(.clusterAuthorization) }
+        if cluster.withoutOwnParts != new.withoutOwnParts { parts.insert(.cluster) }
+        return parts
+    }
+}
+
+extension ClusterOptions {
+    /// The block without what has a reload part of its own (routes, tls, permissions, credentials).
+    fileprivate var withoutOwnParts: Self {
+        var copy = self
+        copy.routes = []
+        copy.tls = nil
+        copy.permissions = nil
+        copy.username = ""
+        copy.password = ""
+        return copy
     }
 }
 

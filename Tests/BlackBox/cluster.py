@@ -159,6 +159,10 @@ class Node:
                 config += f"cluster {{ pool_size: {self.pool_size} }}\n"
         return args + self.extra_args, config
 
+    def config(self) -> str:
+        """The config file text of the node as declared now (a test changes a field, then reloads with it)."""
+        return self._argv_and_config()[1]
+
     def spawn(self) -> None:
         """Starts the process without waiting; `wait_ready` completes the start."""
         args, config = self._argv_and_config()

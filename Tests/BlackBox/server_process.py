@@ -297,6 +297,7 @@ def start_server(
     port: int | None = None,
     wait: bool = True,
     fixed_ports: bool | None = None,
+    harness_ports_file: bool = True,
 ) -> ServerHandle:
     """Starts `impl` with `-a host -p <port, or -1: the server picks one>` plus `extra_args`, and
     `--ports_file_dir <workdir>` so the bound ports are read back; waits until it accepts unless
@@ -307,6 +308,8 @@ def start_server(
     `fixed_ports` (default: a `port` was given) says every port of the command line is fixed, so
     a start that fails with "address already in use" is retried for BIND_RETRY_SECONDS.
     A restart on the same port appends to the same log file.
+    `harness_ports_file=False` leaves `--ports_file_dir` out (a test of the config's `ports_file_dir`, which
+    the flag would override): give a `port` then.
     """
     workdir = Path(workdir or tempfile.mkdtemp(prefix="blackbox-"))
     workdir.mkdir(parents=True, exist_ok=True)
@@ -317,7 +320,7 @@ def start_server(
     argv = [binary_for(impl), "-a", host] + natsd_loop_args(impl)
     if not ({"-p", "--port"} & set(extra) or any(a.startswith(("-p=", "--port=")) for a in extra)):
         argv += ["-p", str(port) if port else "-1"]
-    if _option_value(extra, "--ports_file_dir") is None:
+    if harness_ports_file and _option_value(extra, "--ports_file_dir") is None:
         argv += ["--ports_file_dir", str(workdir)]
     if config is not None:
         config_path = workdir / f"{impl}-{tag}.conf"

@@ -75,6 +75,62 @@ import Testing
                 == "config reload not supported for cluster port: old=6222, new=6333")
     }
 
+    @Test func pidFileAndPortsFileDirMove() throws {
+        let plan = try plan("pid_file: /tmp/a.pid\nports_file_dir: /tmp/a\n", "pid_file: /tmp/b.pid\nports_file_dir: /tmp/b\n")
+        #expect(plan.parts == [.pidFile, .portsFileDir])
+        #expect(plan.notices == ["pid_file = /tmp/b.pid", "ports_file_dir = /tmp/b"])
+    }
+
+    @Test func pidFileRemovedIsSilent() throws {
+        // nats-server writes nothing and logs nothing when the pid file is taken out of the config.
+        let plan = try plan("pid_file: /tmp/a.pid\n", "\n")
+        #expect(plan.parts.isEmpty)
+        #expect(plan.notices.isEmpty)
+    }
+
+    @Test func clusterChangesAreOneNotice() throws {
+        let old = "cluster { port: 6222, name: a, permissions: { import: \"x.>\" } }\n"
+        let new = """
+            cluster { port: 6222, name: b, advertise: "h:1", no_advertise: true, connect_retries: 3,
+                      permissions: { import: "y.>" }, authorization: { user: u, password: p } }
+
+            """
+        let plan = try plan(old, new)
+        #expect(plan.parts == [.cluster, .clusterPermissions, .clusterAuthorization])
+        #expect(plan.notices == ["cluster"])
+    }
+
+    @Test(arguments: [
+        ("cluster { port: 6222, permissions: { export: \"x.>\" } }\n", ReloadPlan.Part.clusterPermissions),
+        ("cluster { port: 6222, authorization: { user: u, password: p } }\n", .clusterAuthorization),
+        ("cluster { port: 6222, ping_interval: \"5s\" }\n", .cluster),
+        ("cluster { port: 6222, authorization: { user: u, password: p, timeout: 3 } }\n", .clusterAuthorization),
+    ])
+    func clusterPartsAreTold(new: String, part: ReloadPlan.Part) throws {
+        let plan = try plan("cluster { port: 6222 }\n", new)
+        #expect(plan.parts.contains(part))
+        #expect(plan.notices == ["cluster"])
+    }
+
+    @Test func clusterRoutesAndTLSStaySeparate() throws {
+        let plan = try plan("cluster { port: 6222 }\n", "cluster { port: 6222, routes: [\"nats-route://h:1\"], name: n }\n")
+        #expect(plan.parts == [.cluster, .routes])
+        #expect(plan.notices == ["cluster", "cluster routes"])
+    }
+
+    @Test func poolSizeCannotChangeInNatsd() throws {
+        let message = try refusal("cluster { port: 6222, pool_size: 3 }\n", "cluster { port: 6222, pool_size: 5 }\n")
+        #expect(message == "config reload not supported for cluster pool_size: old=3, new=5 "
+                + "(natsd does not re-create its routes while running: restart it)")
+        // 0 means the default size: nothing changes, nothing is refused.
+        #expect(try refusal("cluster { port: 6222, pool_size: 3 }\n", "cluster { port: 6222, pool_size: 0 }\n") == nil)
+    }
+
+    @Test func clusterHostCannotChange() throws {
+        #expect(try refusal("cluster { host: \"127.0.0.1\", port: 6222 }\n", "cluster { host: localhost, port: 6222 }\n")
+                == "config reload not supported for cluster host: old=127.0.0.1, new=localhost")
+    }
+
     @Test func accountsCannotChangeInNatsd() throws {
         let message = try refusal("accounts { A: {} }\n", "accounts { A: {}, B: {} }\n")
         #expect(message?.hasPrefix("config reload not supported for Accounts") == true)

@@ -60,8 +60,10 @@ package final class LoopWorker {
     var forwardTargets = ScratchBuffer<Unmanaged<Subscription>>(capacity: 16)
     var forwardQueues = ScratchBuffer<(target: Int, queue: ByteSlice)>(capacity: 16)
     var forwardQueueNames = ScratchBuffer<ByteSlice>(capacity: 16)
-    /// This loop's check of messages to peers against `cluster.permissions` export (Cluster+RoutePermissions.swift).
-    lazy var routeExportFilter: RouteExportFilter? = server.cluster.routePermissions?.makeExportFilter()
+    /// `cluster.permissions` as this loop applies them to its routes' interest, and its check of messages to
+    /// peers against their export rules (Cluster+RoutePermissions.swift); replaced by a reload.
+    var routePermissions: RoutePermissionRules?
+    var routeExportFilter: RouteExportFilter?
     /// The queue names of a route target in a batch being delivered.
     var queueScratch = ContiguousArray<ByteSlice>()
     /// Requests and responses that service imports carry into another account, run once the message that
@@ -122,6 +124,8 @@ package final class LoopWorker {
         self.authenticator = server.authenticator
         self.clientTLS = server.clientTLS
         self.clientParserLimits = ParserLimits(clientOptions: server.options)
+        self.routePermissions = server.cluster.routePermissions
+        self.routeExportFilter = server.cluster.routePermissions?.makeExportFilter()
         self.handoffBytesLimit = LoopWorker.handoffBytesLimit(maxPending: server.options.maxPending)
         queueScratch.reserveCapacity(16)
     }

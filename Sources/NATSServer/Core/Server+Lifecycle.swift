@@ -83,15 +83,25 @@ extension Server {
     ///   a supervisor that relies on the file must not find a server running without it.
     private func writePidFile() throws {
         guard !options.pidFile.isEmpty else { return }
-        let path = options.pidFile
+        if let failure = Server.writePid(to: options.pidFile) { throw StartupError("Could not write pidfile: \(failure)") }
+    }
+
+    /// A reload named another pid file: the process id is written there (the old file is left, as
+    /// nats-server leaves it); a failure is logged with nats-server's `Failed to write pidfile: …` and the
+    /// server runs on.
+    func rewritePidFile() {
+        guard !options.pidFile.isEmpty, let failure = Server.writePid(to: options.pidFile) else { return }
+        logger.error("Failed to write pidfile: \(failure)")
+    }
+
+    /// Writes this process's id to `path`; nil, or what failed as Go words it (`open FILE: reason`).
+    private static func writePid(to path: String) -> String? {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o660)
-        guard descriptor >= 0 else { throw StartupError("Could not write pidfile: open \(path): \(Server.errnoText())") }
+        guard descriptor >= 0 else { return "open \(path): \(Server.errnoText())" }
         defer { close(descriptor) }
         let bytes = Array("\(getpid())".utf8)
         let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-        guard written == bytes.count else {
-            throw StartupError("Could not write pidfile: write \(path): \(Server.errnoText())")
-        }
+        return written == bytes.count ? nil : "write \(path): \(Server.errnoText())"
     }
 
     /// `strerror(code)` (errno by default) with a lower-case first letter, as Go words system errors.

@@ -20,9 +20,10 @@ extension Server {
         }
     }
 
-    /// Deletes the ports file at shutdown, as nats-server does, so the directory lists running servers only.
-    func removePortsFile() {
-        guard let path = portsFilePath else { return }
+    /// Deletes the ports file at shutdown, as nats-server does, so the directory lists running servers only;
+    /// and from the old directory when a reload moves it (`directory`).
+    func removePortsFile(in directory: String? = nil) {
+        guard let path = Server.portsFilePath(in: directory ?? options.portsFileDir) else { return }
         do {
             try FileManager.default.removeItem(atPath: path)
         } catch {
@@ -31,9 +32,11 @@ extension Server {
     }
 
     /// `<ports_file_dir>/<executable>_<pid>.ports`, nil without `--ports_file_dir`.
-    private var portsFilePath: String? {
-        guard !options.portsFileDir.isEmpty else { return nil }
+    private var portsFilePath: String? { Server.portsFilePath(in: options.portsFileDir) }
+
+    private static func portsFilePath(in directory: String) -> String? {
+        guard !directory.isEmpty else { return nil }
         let executable = URL(fileURLWithPath: CommandLine.arguments.first ?? "natsd").lastPathComponent
-        return URL(fileURLWithPath: options.portsFileDir).appendingPathComponent("\(executable)_\(getpid()).ports").path
+        return URL(fileURLWithPath: directory).appendingPathComponent("\(executable)_\(getpid()).ports").path
     }
 }

@@ -42,7 +42,7 @@ extension Server {
         }
         if new.cluster.tls != nil, !plan.parts.contains(.routeTLS), routeFiles != routeTLSFiles {
             plan.parts.insert(.routeTLS)
-            plan.notices.append("cluster")
+            if !plan.notices.contains("cluster") { plan.notices.append("cluster") }
         }
         // Everything that can fail is built before anything changes.
         try Server.checkSecurity(new)
@@ -50,6 +50,7 @@ extension Server {
         let newRouteTLS = plan.parts.contains(.routeTLS)
             ? try new.cluster.tls.map { tls throws(ConfigError) in try ClientTLS.makeRouteContexts(tls) } : routeTLS
 
+        let old = options
         options = new
         configLoadDate = Date()
         isTracing = new.trace
@@ -68,10 +69,22 @@ extension Server {
         if excess.remaining.load(ordering: .relaxed) > 0 {
             logger.info("Closed \(excess.remaining.load(ordering: .relaxed)) connections to fall within max_connections")
         }
-        let settings = ReloadedSettings(options: new, authenticator: authenticator, clientTLS: clientTLS, excessClients: excess)
+        if plan.parts.contains(.pidFile) { rewritePidFile() }
+        if plan.parts.contains(.portsFileDir) {
+            // nats-server removes the file from the old directory and writes it in the new one.
+            if !old.portsFileDir.isEmpty { removePortsFile(in: old.portsFileDir) }
+            writePortsFile()
+        }
+        let routePermissions = plan.parts.contains(.clusterPermissions)
+            ? RoutePermissionsChange(rules: new.cluster.permissions.map(RoutePermissionRules.init)) : nil
+        let settings = ReloadedSettings(options: new, authenticator: authenticator, clientTLS: clientTLS, excessClients: excess,
+                                        routePermissions: routePermissions,
+                                        routePingChanged: old.cluster.pingIntervalSeconds != new.cluster.pingIntervalSeconds)
         for worker in workers {
             worker.post { worker.adoptReloaded(settings, recheckClients: recheckClients) }
         }
+        // After the loops' posts: a peer answering the new route permissions finds its serving loop using them.
+        cluster.reload(to: new.cluster, parts: plan.parts, permissions: routePermissions)
         if plan.parts.contains(.routes) { cluster.reloadRoutes(added: plan.routesAdded, removed: plan.routesRemoved) }
         logger.info("Reloaded server configuration")
     }
@@ -84,6 +97,16 @@ struct ReloadedSettings: @unchecked Sendable {
     let authenticator: Authenticator
     let clientTLS: TLSContext?
     let excessClients: ExcessClients
+    /// New `cluster { permissions }`, nil when they did not change.
+    let routePermissions: RoutePermissionsChange?
+    /// `cluster { ping_interval }` changed: live routes restart their ping timers.
+    let routePingChanged: Bool
+}
+
+/// New route permissions, compiled once for every loop (`RoutePermissionRules` is immutable and shared).
+struct RoutePermissionsChange {
+    /// nil: none, every subject crosses routes.
+    let rules: RoutePermissionRules?
 }
 
 /// How many clients a lowered max_connections still has to close, shared by the loops (each closes its
@@ -107,6 +130,14 @@ extension LoopWorker {
         clientTLS = settings.clientTLS
         isTracing = settings.options.trace
         clientParserLimits = ParserLimits(clientOptions: settings.options)
+        if let change = settings.routePermissions {
+            routePermissions = change.rules
+            routeExportFilter = change.rules?.makeExportFilter()
+            for hosted in hostedRoutes { hosted.route.takeUnretainedValue().reapplyExport(change.rules) }
+        }
+        if settings.routePingChanged {
+            for hosted in hostedRoutes { hosted.route.takeUnretainedValue().restartPinging() }
+        }
         if settings.excessClients.remaining.load(ordering: .relaxed) > 0 {
             for client in Array(clients.values) where !client.isClosed {
                 guard settings.excessClients.take() else { break }

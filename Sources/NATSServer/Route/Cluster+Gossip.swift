@@ -17,8 +17,8 @@ extension Cluster {
         guard info.routeAccount.isEmpty else { return }
         guard !isConfiguredRoute(info), var url = RouteURL(parsing: info.ip) else { return }
         if info.authRequired {
-            url.username = options.cluster.username
-            url.password = options.cluster.password
+            url.username = clusterOptions.username
+            url.password = clusterOptions.password
         }
         discovered(serverID: info.serverID, url: url, peerIsNatsd: info.isNatsd, gossipMode: Int(info.gossipMode))
     }

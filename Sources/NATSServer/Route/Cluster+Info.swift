@@ -13,18 +13,21 @@ extension Cluster {
         let advertised = advertisedRouteHostPort()
         info.host = advertised.host
         info.port = advertised.port
-        info.authRequired = !options.cluster.username.isEmpty
-        info.tlsRequired = options.cluster.tls != nil
-        info.tlsVerify = options.cluster.tls != nil
+        info.authRequired = !clusterOptions.username.isEmpty
+        info.tlsRequired = clusterOptions.tls != nil
+        info.tlsVerify = clusterOptions.tls != nil
         info.nonce = ServerIdentity.newNonce()
         info.cluster = name
         info.clusterDynamic = nameIsDynamic
-        if !options.cluster.advertise.isEmpty {
+        if !clusterOptions.advertise.isEmpty {
             info.ip = "nats-route://\(server.hostPort(advertised.host, advertised.port))/"
         }
-        if !options.cluster.noAdvertise {
+        if !clusterOptions.noAdvertise {
             info.connectURLs = server.ownClientURLs()
         }
+        // The peer checks what it may send us against them, and resends interest when they widen (a reload).
+        info.importPermissions = clusterOptions.permissions?.import.map(SubjectPermissions.init)
+        info.exportPermissions = clusterOptions.permissions?.export.map(SubjectPermissions.init)
         if let route, route.didSolicit, !route.isExplicit, route.dialGossipMode != Cluster.gossipDefault {
             info.gossipMode = UInt8(route.dialGossipMode)
         }
@@ -64,7 +67,7 @@ extension Cluster {
     }
 
     func advertisedRouteHostPort() -> (host: String, port: Int) {
-        if let advertised = Server.advertisedAddress(options.cluster.advertise, listeningPort: port) {
+        if let advertised = Server.advertisedAddress(clusterOptions.advertise, listeningPort: port) {
             return advertised
         }
         let host = options.cluster.host.isEmpty ? "0.0.0.0" : options.cluster.host
@@ -78,5 +81,20 @@ extension Cluster {
             for url in peer.remoteInfo.connectURLs where !urls.contains(url) { urls.append(url) }
         }
         return urls
+    }
+}
+
+extension SubjectPermissions {
+    /// A config permission as route INFO carries it (Go's `SubjectPermission`: a missing allow list and an
+    /// empty one are both omitted).
+    init(_ permission: SubjectPermission) {
+        self.init(allow: permission.allow ?? [], deny: permission.deny)
+    }
+}
+
+extension SubjectPermission {
+    /// A permission read from a peer's route INFO.
+    init(_ permissions: SubjectPermissions) {
+        self.init(allow: permissions.allow.isEmpty ? nil : permissions.allow, deny: permissions.deny)
     }
 }

@@ -118,20 +118,26 @@ extension Cluster {
         let loops = worker.loopCount
         var writes: [PendingWrite] = []
         for live in liveRoutes where live.carriesInterest(of: change.owner, onLoop: change.ownerLoop, in: account, loops: loops) {
-            let wasEmpty = live.pending.lines.isEmpty
-            live.pending.lines += line
-            if live.loop == worker.index {
-                writePending(live.pending, to: live.route)
-            } else if wasEmpty {
-                // One write per non-empty queue: later lines join the queue until it runs.
-                writes.append(PendingWrite(loop: live.loop, pending: live.pending, route: live.route))
-            }
+            if let write = enqueue(line, on: live, fromLoop: worker.index) { writes.append(write) }
         }
         return writes
     }
 
+    /// Queues `lines` on a live connection (under `interestLock`): written at once when the calling loop
+    /// (`loop`) serves it; otherwise the write to post, if the queue was empty (one write per non-empty
+    /// queue: later lines join it until it runs).
+    func enqueue(_ lines: [UInt8], on live: LiveRoute, fromLoop loop: Int) -> PendingWrite? {
+        let wasEmpty = live.pending.lines.isEmpty
+        live.pending.lines += lines
+        if live.loop == loop {
+            writePending(live.pending, to: live.route)
+            return nil
+        }
+        return wasEmpty ? PendingWrite(loop: live.loop, pending: live.pending, route: live.route) : nil
+    }
+
     /// Posts each write to its connection's serving loop (not under `interestLock`).
-    private func post(_ writes: [PendingWrite]) {
+    func post(_ writes: [PendingWrite]) {
         for write in writes {
             server.workers[write.loop].post { [self] in
                 interestLock.withLock { writePending(write.pending, to: write.route) }

@@ -62,8 +62,8 @@ extension Cluster {
         for entry in entries {
             let parts = entry.split(separator: " ")
             guard parts.count >= 2, var url = RouteURL(parsing: String(parts[1])) else { continue }
-            url.username = options.cluster.username
-            url.password = options.cluster.password
+            url.username = clusterOptions.username
+            url.password = clusterOptions.password
             discovered(serverID: String(parts[0]), url: url, peerIsNatsd: parts.count > 2 && parts[2] == "natsd",
                        gossipMode: Cluster.gossipDisabled)
         }

@@ -143,6 +143,9 @@ extension Cluster {
         if info.ldm {
             peer.remoteInfo.connectURLs = []
             server.clusterMembershipChanged()
+        } else if info.importPermissions != peer.remoteInfo.importPermissions
+                    || info.exportPermissions != peer.remoteInfo.exportPermissions {
+            peerPermissionsChanged(peer, to: info)
         }
         if !peer.connectAccepted {
             // On a route we dialled: a server sends an INFO of its own after the handshake only once

@@ -7,8 +7,19 @@ import NATSProtocol
 extension Cluster {
     /// Whether a local interest change on `subject` is announced to peers (import). Under `interestLock`.
     func announces(_ subject: [UInt8]) -> Bool {
-        guard let routePermissions else { return true }
-        return subject.withUnsafeBytes { routePermissions.allowsImport($0) }
+        Cluster.imports(subject, routePermissions)
+    }
+
+    /// Whether `rules` (nil: none) announce local interest on `subject` (nats-server's `canImport`).
+    static func imports(_ subject: [UInt8], _ rules: RoutePermissionRules?) -> Bool {
+        guard let rules else { return true }
+        return subject.withUnsafeBytes { rules.allowsImport($0) }
+    }
+
+    /// Whether `rules` (nil: none) accept a peer's interest on `subject` (nats-server's `canExport`).
+    static func exports(_ subject: [UInt8], _ rules: RoutePermissionRules?) -> Bool {
+        guard let rules else { return true }
+        return subject.withUnsafeBytes { rules.exportVerdict($0) } != .refused
     }
 }
 

@@ -9,7 +9,11 @@ import UVLoop
 package final class Cluster {
     /// The server owns the cluster for its whole life.
     unowned(unsafe) let server: Server
+    /// The options the server started with: what a reload cannot change (host, port, pool size, limits).
     let options: ServerOptions
+    /// The `cluster` block in force (main loop only): the start's, replaced by a reload (Cluster+Reload.swift).
+    /// Serving loops read their own copy, `LoopWorker.options.cluster`.
+    var clusterOptions: ClusterOptions
     let routeParserLimits: ParserLimits
     package private(set) var name: String
     private(set) var nameIsDynamic: Bool
@@ -37,7 +41,9 @@ package final class Cluster {
     /// Registered connections on their serving loops, as interest announcements see them (`interestLock`).
     var liveRoutes: [LiveRoute] = []
     /// `cluster.permissions` compiled (Cluster+RoutePermissions.swift); nil: every subject crosses routes.
-    package let routePermissions: RoutePermissionRules?
+    /// Replaced by a reload on the main loop under `interestLock`, so it is read under that lock or on the
+    /// main loop; serving loops check a peer's interest with their own copy (`LoopWorker.routePermissions`).
+    package internal(set) var routePermissions: RoutePermissionRules?
 
     /// Pending output at which a route peer that stopped reading is dropped: far above a client's
     /// max_pending, since a route carries many clients' traffic and is redialled.
@@ -46,6 +52,7 @@ package final class Cluster {
     init(server: Server) {
         self.server = server
         self.options = server.options
+        self.clusterOptions = server.options.cluster
         self.localPoolSize = server.options.cluster.routePoolSize
         self.routePermissions = server.options.cluster.permissions.map(RoutePermissionRules.init)
         self.routeParserLimits = ParserLimits.route(
@@ -155,13 +162,26 @@ package final class Cluster {
     // MARK: - Authentication and names
 
     func authorizeRoute(user: String, pass: String) -> Bool {
-        let expectedUser = options.cluster.username
+        let expectedUser = clusterOptions.username
         guard !expectedUser.isEmpty else { return true }
-        return user == expectedUser && Authenticator.secretMatches(stored: options.cluster.password, offered: pass)
+        return user == expectedUser && Authenticator.secretMatches(stored: clusterOptions.password, offered: pass)
     }
 
     /// The cluster name as a route handshake compares it.
     var handshakeName: RouteHandshake.ClusterName { RouteHandshake.ClusterName(name: name, isDynamic: nameIsDynamic) }
+
+    /// `cluster { name }` changed by a reload: a configured name replaces the one in use when it differs
+    /// (nats-server's `setClusterName`); without one, the name in use stays and may now give way to a peer's,
+    /// as a generated one does (nats-server's `isClusterNameDynamic` reads the options in force).
+    func reloadName(_ configured: String) {
+        if configured.isEmpty {
+            nameIsDynamic = true
+        } else if configured != name {
+            adoptClusterName(configured, dynamic: false)
+        } else {
+            nameIsDynamic = false
+        }
+    }
 
     func adoptClusterName(_ newName: String, dynamic: Bool) {
         server.logger.info("Cluster name updated to \(newName)")

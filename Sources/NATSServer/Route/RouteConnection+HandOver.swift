@@ -36,6 +36,15 @@ extension RouteConnection {
         }
     }
 
+    /// Refuses the route with `-ERR '<errorText>'` from the main loop, wherever it is served.
+    func failFromMain(_ errorText: String, reason: CloseReason) {
+        if servingLoop == 0 {
+            fail(errorText, reason: reason)
+        } else {
+            cluster.server.workers[servingLoop].post { [self] in fail(errorText, reason: reason) }
+        }
+    }
+
     /// Closes the route from the main loop, wherever it is served.
     func closeFromMain(reason: CloseReason, flush: Bool) {
         if servingLoop == 0 {

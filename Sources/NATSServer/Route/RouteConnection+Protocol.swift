@@ -12,6 +12,7 @@ extension RouteConnection: ProtocolHandler {
             close(reason: .protocolViolation, flush: true)
             return false
         }
+        offeredCredentials = (options.user, options.pass)
         perform(handshake.connectReceived(options, cluster: cluster.handshakeName, authorize: cluster.authorizeRoute))
         return !isClosed && state != .closed
     }
@@ -79,7 +80,7 @@ extension RouteConnection: ProtocolHandler {
             return true
         }
         var filtersExport = false
-        if let permissions = cluster.routePermissions {
+        if let permissions = worker.routePermissions {
             guard let verdict = acceptsExport(subject, permissions) else { return true }
             filtersExport = verdict
         }

@@ -45,6 +45,9 @@ package final class RouteConnection {
     var closeReason: CloseReason?
 
     var remoteInfo = ServerInfo()
+    /// What an accepted peer's CONNECT offered (main loop), checked again when a reload changes the
+    /// cluster's authorization (Cluster+Reload.swift).
+    var offeredCredentials: (user: String, password: String)?
     package var remoteID: String { remoteInfo.serverID }
     package var remoteName: String { remoteInfo.serverName }
     /// Where the peer accepts routes: its advertised `ip`, else the address we reached it on + its port.
@@ -143,7 +146,7 @@ package final class RouteConnection {
         perform(handshake.start())
         connection.startReading()
         let deadline = LoopTimer(loop: connection.loop) { [unowned self] in self.handshakeTimedOut() }
-        deadline.start(afterMilliseconds: UInt64(max(cluster.options.cluster.authTimeoutSeconds, 0) * 1000))
+        deadline.start(afterMilliseconds: UInt64(max(cluster.clusterOptions.authTimeoutSeconds, 0) * 1000))
         handshakeDeadline = deadline
         logger.debug("\(label) - Route connection created")
     }
@@ -243,7 +246,7 @@ package final class RouteConnection {
 
     /// Routes always ping (no activity suppression): first after ~1 s, then every cluster ping interval.
     func startPinging() {
-        let interval = UInt64(max(cluster.options.cluster.pingIntervalSeconds, 0.01) * 1000)
+        let interval = UInt64(max(worker.options.cluster.pingIntervalSeconds, 0.01) * 1000)
         let timer = LoopTimer(loop: connection.loop) { [unowned self] in self.pingTick() }
         timer.start(afterMilliseconds: min(1000, interval), repeatMilliseconds: interval)
         pingTimer = timer
@@ -251,7 +254,7 @@ package final class RouteConnection {
 
     private func pingTick() {
         guard state == .registered else { return }
-        if pingsOutstanding + 1 > cluster.options.cluster.pingMax {
+        if pingsOutstanding + 1 > worker.options.cluster.pingMax {
             // nats-server counts stale routes in /varz `stale_connections` as well as stale clients.
             worker.statistics.staleConnections += 1
             worker.statistics.staleRoutes += 1

@@ -42,7 +42,7 @@ final class RouteDialer {
         self.isExplicit = isExplicit
         self.gossipMode = gossipMode
         self.expectedID = expectedID
-        self.attemptsLeft = 1 + max(cluster.options.cluster.connectRetries, 0)
+        self.attemptsLeft = 1 + max(cluster.clusterOptions.connectRetries, 0)
     }
 
     func start() { dial() }
