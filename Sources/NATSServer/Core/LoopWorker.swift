@@ -105,6 +105,9 @@ package final class LoopWorker {
     /// (`Server+Reload.swift`), so a loop never reads what another thread writes.
     var options: ServerOptions
     var authenticator: Authenticator
+    /// This loop's registry of accounts: the server's at start, then each one a reload posts
+    /// (`adoptAccounts`).
+    package var accounts: AccountRegistry
     var clientTLS: TLSContext?
     var clientParserLimits: ParserLimits
     /// `LoopWorker.handoffBytesLimit(maxPending:)` for this server's max_pending.
@@ -120,6 +123,7 @@ package final class LoopWorker {
         self.isTracing = server.isTracing
         self.options = server.options
         self.authenticator = server.authenticator
+        self.accounts = server.accounts
         self.clientTLS = server.clientTLS
         self.clientParserLimits = ParserLimits(clientOptions: server.options)
         self.handoffBytesLimit = LoopWorker.handoffBytesLimit(maxPending: server.options.maxPending)
