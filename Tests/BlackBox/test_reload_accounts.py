@@ -216,3 +216,18 @@ async def test_stream_import_added_reaches_a_subscriber_across_a_route(start):
         except AssertionError:
             assert loop.time() < deadline, "A's message never crossed the route to the importer"
     await b.close()
+
+
+async def test_service_import_added_answers_come_back_across_a_route(start):
+    seed = start(config=cluster_accounts([]))
+    node = start(config=cluster_accounts([seed.cluster_port]))
+    responder = await subscribed(seed, "a", "svc.time")
+    for server, routes in ((seed, []), (node, [seed.cluster_port])):
+        reload(server, cluster_accounts(routes, b_imports=SERVICE_IMPORT))
+    # The request runs the import on `node`; the response, published on `seed` to the reply subject `node`
+    # handed out, comes back because `node` announced its response wildcard (RS+ A _R_.….>) at the reload.
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 5
+    while not await request_reaches_responder(node, responder, timeout=0.3):
+        assert loop.time() < deadline, "the request or its response never crossed the route"
+    await responder.close()
