@@ -198,36 +198,49 @@ def cluster_accounts(routes: list[int], b_imports: str = "") -> str:
             + f'cluster {{\n  name: reload\n  listen: "127.0.0.1:-1"\n  routes: [{listed}]\n}}\n')
 
 
-async def test_stream_import_added_reaches_a_subscriber_across_a_route(start):
+def two_nodes(start) -> tuple[ServerHandle, ServerHandle]:
     seed = start(config=cluster_accounts([]))
-    node = start(config=cluster_accounts([seed.cluster_port]))
-    b = await subscribed(seed, "b", "events.>")
+    return seed, start(config=cluster_accounts([seed.cluster_port]))
+
+
+def reload_both(seed: ServerHandle, node: ServerHandle, b_imports: str) -> None:
     for server, routes in ((seed, []), (node, [seed.cluster_port])):
-        reload(server, cluster_accounts(routes, b_imports=STREAM_IMPORT))
+        reload(server, cluster_accounts(routes, b_imports=b_imports))
+
+
+async def eventually(attempt, what: str, timeout: float = 5.0) -> None:
+    """Awaits `attempt()` until it returns True (the route may still be forming); fails after `timeout`."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not await attempt():
+        assert loop.time() < deadline, what
+
+
+async def test_stream_import_added_reaches_a_subscriber_across_a_route(start):
+    seed, node = two_nodes(start)
+    b = await subscribed(seed, "b", "events.>")
+    reload_both(seed, node, STREAM_IMPORT)
+
     # The subscriber's shadow in A is announced to the route (RS+ A events.>), so A's messages published
     # on the other node come over.
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 5
-    while True:
+    async def crossed() -> bool:
         await publish(node, "a", "events.1")
         try:
             await b.expect(b"MSG events.1 1 2\r\nhi\r\n", timeout=0.3)
-            break
+            return True
         except AssertionError:
-            assert loop.time() < deadline, "A's message never crossed the route to the importer"
+            return False
+
+    await eventually(crossed, "A's message never crossed the route to the importer")
     await b.close()
 
 
 async def test_service_import_added_answers_come_back_across_a_route(start):
-    seed = start(config=cluster_accounts([]))
-    node = start(config=cluster_accounts([seed.cluster_port]))
+    seed, node = two_nodes(start)
     responder = await subscribed(seed, "a", "svc.time")
-    for server, routes in ((seed, []), (node, [seed.cluster_port])):
-        reload(server, cluster_accounts(routes, b_imports=SERVICE_IMPORT))
+    reload_both(seed, node, SERVICE_IMPORT)
     # The request runs the import on `node`; the response, published on `seed` to the reply subject `node`
     # handed out, comes back because `node` announced its response wildcard (RS+ A _R_.….>) at the reload.
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 5
-    while not await request_reaches_responder(node, responder, timeout=0.3):
-        assert loop.time() < deadline, "the request or its response never crossed the route"
+    await eventually(lambda: request_reaches_responder(node, responder, timeout=0.3),
+                     "the request or its response never crossed the route")
     await responder.close()
