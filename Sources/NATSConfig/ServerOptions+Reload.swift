@@ -29,6 +29,8 @@ public struct ReloadPlan: Sendable, Equatable {
         case pidFile
         /// `ports_file_dir`: the ports file moves there.
         case portsFileDir
+        /// The `accounts` block: accounts added or removed, users moved, exports and imports changed.
+        case accounts
     }
 
     /// What changed.
@@ -52,11 +54,12 @@ public struct ReloadError: Error, Sendable, Equatable, CustomStringConvertible {
 extension ServerOptions {
     /// The plan that takes a server running with `self` to `new`, or the refusal of the first option that
     /// cannot be reloaded (nats-server checks its `Options` fields in declaration order and stops at the
-    /// first). Options natsd cannot apply live although nats-server can (`accounts`, `cluster { pool_size }`)
-    /// are refused with the same text, naming the option.
+    /// first). Options natsd cannot apply live although nats-server can (`cluster { pool_size }`) are
+    /// refused with the same text, naming the option.
     ///
     /// nats-server logs `authorization users` and `accounts` on every reload (its comparison always counts
-    /// those two as changed); natsd logs them whenever the authorization changed.
+    /// those two as changed); natsd logs `accounts` whenever the authorization or the accounts changed, and
+    /// `authorization users` whenever the users did.
     public func reloadPlan(to new: ServerOptions) throws(ReloadError) -> ReloadPlan {
         try checkNotReloadable(new)
         var plan = ReloadPlan()
@@ -83,7 +86,8 @@ extension ServerOptions {
         if nkeyUsers.map(\.withoutPosition) != new.nkeyUsers.map(\.withoutPosition) {
             note(.authorization, "authorization nkey users")
         }
-        if plan.parts.contains(.authorization) { plan.notices.append("accounts") }
+        if accounts.map(\.withoutPositions) != new.accounts.map(\.withoutPositions) { plan.parts.insert(.accounts) }
+        if plan.parts.contains(.authorization) || plan.parts.contains(.accounts) { plan.notices.append("accounts") }
         // nats-server's clusterOption: one notice whatever changed in the block but its routes.
         let clusterParts = clusterParts(changingTo: new.cluster)
         if !clusterParts.isEmpty {
@@ -147,9 +151,6 @@ extension ServerOptions {
                          GoFormat.duration(seconds: new.lameDuckGracePeriodSeconds))
         }
         if loops != new.loops { throw refuse("Loops", loops, new.loops) }
-        if accounts.map(\.withoutPositions) != new.accounts.map(\.withoutPositions) {
-            throw ReloadError("config reload not supported for Accounts: natsd does not change accounts while running")
-        }
         if cluster.host != new.cluster.host {
             throw ReloadError("config reload not supported for cluster host: old=\(cluster.host), new=\(new.cluster.host)")
         }
@@ -239,7 +240,16 @@ extension AccountConfig {
         var copy = self
         copy.position = nil
         for index in copy.exports.indices { copy.exports[index].position = nil }
-        for index in copy.imports.indices { copy.imports[index].position = nil }
+        copy.imports = copy.imports.map(\.withoutPosition)
+        return copy
+    }
+}
+
+extension AccountImport {
+    /// The entry without where it was written: a reload compares imports with it.
+    public var withoutPosition: Self {
+        var copy = self
+        copy.position = nil
         return copy
     }
 }

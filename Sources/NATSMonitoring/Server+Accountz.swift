@@ -39,7 +39,7 @@ extension Server {
             ("leafnode_connections", .int(0)), ("client_connections", .int(clients.reduce(0, +))),
             ("subscriptions", .int(account.interest.sublist.count)),
         ]
-        let sharing = account.sharing
+        let sharing = accounts.sharing(of: account)
         if !sharing.exports.isEmpty { fields.append(("exports", .array(sharing.exports.map(Server.exportDetail)))) }
         // Stream imports first, then service imports, as nats-server lists them.
         let imports = sharing.streamImports.map { Server.importDetail($0.config) }

@@ -88,6 +88,40 @@ import Testing
         #expect(plan.notices.isEmpty)
     }
 
+    @Test func accountAddedIsAnAccountsChange() throws {
+        let plan = try plan("accounts { A: {} }\n", "accounts { A: {}, B: {} }\n")
+        #expect(plan.parts == [.accounts])
+        #expect(plan.notices == ["accounts"])
+    }
+
+    @Test func importsAndExportsChangedAreAnAccountsChange() throws {
+        let old = "accounts { A: { exports = [ {stream: \"a.>\"} ] }, B: {} }\n"
+        let new = "accounts { A: { exports = [ {stream: \"a.>\"} ] }, B: { imports = [ {stream: {account: A, subject: \"a.>\"}} ] } }\n"
+        #expect(try plan(old, new).parts == [.accounts])
+        #expect(try plan(new, old).parts == [.accounts])
+    }
+
+    /// An account's users are `users` entries with their account set: moving one is an authorization change.
+    @Test func userMovedToAnotherAccountIsAnAuthorizationChange() throws {
+        let old = "accounts { A: { users = [ {user: u, password: p} ] }, B: {} }\n"
+        let new = "accounts { A: {}, B: { users = [ {user: u, password: p} ] } }\n"
+        let plan = try plan(old, new)
+        #expect(plan.parts == [.authorization])
+        #expect(plan.notices == ["authorization users", "accounts"])
+    }
+
+    @Test func accountRemovedWithItsUsersIsBothChanges() throws {
+        let plan = try plan("accounts { A: {}, B: { users = [ {user: u, password: p} ] } }\n", "accounts { A: {} }\n")
+        #expect(plan.parts == [.authorization, .accounts])
+        #expect(plan.notices == ["authorization users", "accounts"])
+    }
+
+    @Test func accountsMovedInTheFileAreNoChange() throws {
+        let plan = try plan("accounts { A: {} }\n", "\n\naccounts {\n  A: {}\n}\n")
+        #expect(plan.parts.isEmpty)
+        #expect(plan.notices.isEmpty)
+    }
+
     @Test func clusterChangesAreOneNotice() throws {
         let old = "cluster { port: 6222, name: a, permissions: { import: \"x.>\" } }\n"
         let new = """
@@ -131,9 +165,9 @@ import Testing
                 == "config reload not supported for cluster host: old=127.0.0.1, new=localhost")
     }
 
-    @Test func accountsCannotChangeInNatsd() throws {
-        let message = try refusal("accounts { A: {} }\n", "accounts { A: {}, B: {} }\n")
-        #expect(message?.hasPrefix("config reload not supported for Accounts") == true)
+    @Test func systemAccountStillCannotChange() throws {
+        let message = try refusal("accounts { A: {}, S: {} }\nsystem_account: A\n", "accounts { A: {}, S: {} }\nsystem_account: S\n")
+        #expect(message == "config reload not supported for SystemAccount: old=A, new=S")
     }
 
     @Test func goDurations() {

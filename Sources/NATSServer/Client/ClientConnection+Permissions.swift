@@ -13,7 +13,7 @@ extension ClientConnection {
     /// its permissions. A client that logs in again into another account keeps its earlier subscriptions in
     /// the account they were made in (each subscription knows its account).
     func adoptLogin() {
-        if let bound = server.accounts.account(named: handshake.account), bound !== account {
+        if let bound = worker.accounts.account(named: handshake.account), bound !== account {
             account = bound
             matcher = bound.matcher(onLoop: worker.index)
         }

@@ -55,7 +55,8 @@ extension ClientConnection: ProtocolHandler {
             }
             subscriptions[key] = subscription
             server.cluster.localInterestAdded(subscription, on: worker)
-            if !account.sharing.streamImports.isEmpty { addShadows(of: subscription) }
+            let streamImports = account.sharing(onLoop: worker.index).streamImports
+            if !streamImports.isEmpty { addShadows(of: subscription, through: streamImports) }
         }
         if connectOptions.verbose { sendOK() }
         return true
@@ -173,8 +174,8 @@ extension ClientConnection {
     /// A new subscription in an account with stream imports: one shadow in each exporting account whose
     /// imported subjects it can match (nats-server's `addShadowSubscriptions`), counted there as local
     /// interest so routes bring that account's messages here too.
-    func addShadows(of subscription: Subscription) {
-        for streamImport in account.sharing.streamImports {
+    func addShadows(of subscription: Subscription, through streamImports: [StreamImport]) {
+        for streamImport in streamImports {
             guard let subject = streamImport.shadowSubject(for: subscription.subject) else { continue }
             let shadow = Subscription(shadowOf: subscription, client: self, streamImport: streamImport, subject: subject)
             guard streamImport.exporter.interest.add(shadow) else { continue }

@@ -1,10 +1,10 @@
 import NATSAuth
 
-/// A live client after a configuration reload changed the authorization (nats-server's
-/// `reloadAuthorization`): a client whose users entry is gone or now belongs to another account is
-/// closed; one whose credentials no longer log in gets `-ERR 'Authorization Violation'` and is closed;
-/// the others keep their connection and subscriptions and take on their entry's new permissions (fresh
-/// verdict caches: `adoptPermissions` builds new `ClientPermissions`).
+/// A live client after a configuration reload changed the authorization or the accounts (nats-server's
+/// `reloadAuthorization`): a client whose users entry is gone or now belongs to another account, or whose
+/// account is gone, is closed; one whose credentials no longer log in gets `-ERR 'Authorization Violation'`
+/// and is closed; the others keep their connection and subscriptions and take on their entry's new
+/// permissions (fresh verdict caches: `adoptPermissions` builds new `ClientPermissions`).
 extension ClientConnection {
     /// Checks the client against its loop's new authenticator (on the client's loop).
     func recheckLogin() {
@@ -12,13 +12,15 @@ extension ClientConnection {
         guard !isClosed, handshake.isConnected else { return }
         let authenticator = worker.authenticator
         guard authenticator.isRequired else {
+            // The account the client logged into is gone (no users left to name it).
+            if worker.accounts.account(named: account.name) !== account { return close(reason: .clientClosed, flush: true) }
             authorizedUser = ""
             return adoptPermissions(authenticator.defaultRules)
         }
         let offered = connectOptions
         if !offered.nkey.isEmpty || !offered.user.isEmpty {
             let entryAccount = authenticator.accountOfEntry(user: offered.user, nkey: offered.nkey)
-            guard let entryAccount, server.accounts.account(named: entryAccount) === account else {
+            guard let entryAccount, worker.accounts.account(named: entryAccount) === account else {
                 // nats-server closes these without an -ERR (`ClientClosed`).
                 return close(reason: .clientClosed, flush: true)
             }
@@ -28,7 +30,7 @@ extension ClientConnection {
         guard let login = authenticator.login(user: offered.user, pass: offered.pass, authToken: offered.authToken,
                                               nkey: offered.nkey, signature: offered.sig, nonce: nonce,
                                               certificate: certificate),
-              server.accounts.account(named: login.account) === account else {
+              worker.accounts.account(named: login.account) === account else {
             server.logger.error("\(label) - authentication error - User \"\(offered.user)\"")
             return fail("Authorization Violation", reason: .authenticationViolation)
         }

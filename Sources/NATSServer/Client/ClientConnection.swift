@@ -83,8 +83,8 @@ package final class ClientConnection {
         self.id = id
         self.connection = connection
         self.maxPending = worker.options.maxPending
-        self.account = server.accounts.global
-        self.matcher = server.accounts.global.matcher(onLoop: worker.index)
+        self.account = worker.accounts.global
+        self.matcher = worker.accounts.global.matcher(onLoop: worker.index)
         let now = connection.loop.now
         self.startedAt = now
         self.lastActivity = now

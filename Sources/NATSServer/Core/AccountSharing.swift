@@ -5,7 +5,8 @@ import UVLoop
 /// What an account takes from others: its stream imports (a subscription in the importing account gets a
 /// shadow subscription in the exporting one, nats-server's `addShadowSubscriptions`) and its service
 /// imports (an internal subscription on the import's subject that republishes requests into the exporting
-/// account, their replies mapped back through `ServiceResponses`). Built once when the server starts.
+/// account, their replies mapped back through `ServiceResponses`). Built when the server starts and again
+/// by each reload that changes the accounts; immutable once built (a reload builds a new one).
 package struct AccountSharing {
     package internal(set) var streamImports: [StreamImport] = []
     package internal(set) var serviceImports: [ServiceImport] = []
@@ -14,30 +15,49 @@ package struct AccountSharing {
     /// Where responses to requests this account serves for importers come back (nil: it serves none).
     package internal(set) var responses: ServiceResponses?
 
-    /// Gives every account its imports and exports from the config (checked by `checkAccountSharing`).
-    static func build(accounts: [Account], options: ServerOptions) {
+    /// Every account's imports and exports from the config (checked by `checkAccountSharing`), by account.
+    /// An import that did not change since `previous` (same entry, same exporting account object, same
+    /// export terms) keeps its object, and an exporter that still serves importers keeps its
+    /// `ServiceResponses`: live shadows, internal subscriptions and reply mappings stay as they are.
+    static func build(accounts: [Account], options: ServerOptions,
+                      previous: [ObjectIdentifier: AccountSharing] = [:]) -> [ObjectIdentifier: AccountSharing] {
         var byName: [String: Account] = [:]
         for account in accounts { byName[account.name] = account }
         var configs: [String: AccountConfig] = [:]
         for config in options.accounts { configs[config.name] = config }
-        func named(_ name: String) -> Account? { byName[name] }
+        var built: [ObjectIdentifier: AccountSharing] = [:]
+        for account in accounts { built[ObjectIdentifier(account)] = AccountSharing() }
+        // Exporters of services first: every import of one of their services needs their responses.
         for config in options.accounts {
-            guard let importer = named(config.name) else { continue }
-            importer.sharing.exports = config.exports
-            for entry in config.imports {
-                guard let exporter = named(entry.account) else { continue }
-                switch entry.kind {
-                case .stream:
-                    importer.sharing.streamImports.append(StreamImport(entry, exporter: exporter, importer: importer))
-                case .service:
-                    let export = config.exportFor(entry, exporter: configs[entry.account])
-                    if exporter.sharing.responses == nil { exporter.sharing.responses = ServiceResponses() }
-                    importer.sharing.serviceImports.append(ServiceImport(entry, exporter: exporter, importer: importer,
-                                                                         responseType: export?.responseType ?? .singleton,
-                                                                         threshold: export?.responseThresholdSeconds ?? 120))
-                }
+            for entry in config.imports where entry.kind == .service {
+                guard let exporter = byName[entry.account], built[ObjectIdentifier(exporter)]?.responses == nil else { continue }
+                built[ObjectIdentifier(exporter)]?.responses = previous[ObjectIdentifier(exporter)]?.responses ?? ServiceResponses()
             }
         }
+        for config in options.accounts {
+            guard let importer = byName[config.name] else { continue }
+            let before = previous[ObjectIdentifier(importer)]
+            var sharing = built[ObjectIdentifier(importer)] ?? AccountSharing()
+            sharing.exports = config.exports
+            for entry in config.imports {
+                guard let exporter = byName[entry.account] else { continue }
+                switch entry.kind {
+                case .stream:
+                    let kept = before?.streamImports.first { $0.exporter === exporter && $0.config.withoutPosition == entry.withoutPosition }
+                    sharing.streamImports.append(kept ?? StreamImport(entry, exporter: exporter, importer: importer))
+                case .service:
+                    let export = config.exportFor(entry, exporter: configs[entry.account])
+                    let responses = built[ObjectIdentifier(exporter)]?.responses ?? ServiceResponses()
+                    let made = ServiceImport(entry, exporter: exporter, importer: importer, responses: responses,
+                                             responseType: export?.responseType ?? .singleton,
+                                             threshold: export?.responseThresholdSeconds ?? 120)
+                    let kept = before?.serviceImports.first { $0.isEquivalent(to: made) }
+                    sharing.serviceImports.append(kept ?? made)
+                }
+            }
+            built[ObjectIdentifier(importer)] = sharing
+        }
+        return built
     }
 }
 
@@ -128,6 +148,9 @@ package final class ServiceImport {
     package unowned(unsafe) let exporter: Account
     package unowned(unsafe) let importer: Account
     package let config: AccountImport
+    /// The exporter's reply mappings (its `AccountSharing.responses`, held here so a request never looks
+    /// for them in a sharing another loop may be replacing).
+    let responses: ServiceResponses
     /// Importing-account subject (`to`) → exported subject.
     let transform: SubjectTransform
     let responseType: ServiceResponseType
@@ -135,13 +158,22 @@ package final class ServiceImport {
     /// first response, or this long at most).
     let thresholdMilliseconds: UInt64
 
-    init(_ config: AccountImport, exporter: Account, importer: Account, responseType: ServiceResponseType, threshold: Double) {
+    init(_ config: AccountImport, exporter: Account, importer: Account, responses: ServiceResponses,
+         responseType: ServiceResponseType, threshold: Double) {
         self.config = config
         self.exporter = exporter
         self.importer = importer
+        self.responses = responses
         self.transform = SubjectTransform(source: config.to, to: config.subject)
         self.responseType = responseType
         self.thresholdMilliseconds = UInt64(max(threshold, 0.001) * 1000)
+    }
+
+    /// Whether `other` imports the same service on the same terms (where the entry was written aside).
+    func isEquivalent(to other: ServiceImport) -> Bool {
+        exporter === other.exporter && importer === other.importer && responses === other.responses
+            && config.withoutPosition == other.config.withoutPosition && responseType == other.responseType
+            && thresholdMilliseconds == other.thresholdMilliseconds
     }
 }
 

@@ -29,7 +29,7 @@ extension LoopWorker {
         }
         if index == 0 && now >= nextResponseSweep {
             nextResponseSweep = now + 1000
-            for account in server.accounts.all { account.sharing.responses?.sweep(now: now) }
+            for account in accounts.all { account.sharing(onLoop: index).responses?.sweep(now: now) }
         }
         // Acting may close clients, which changes `clients`: collect first, act after.
         for (client, deadline) in expired where !client.isClosed {

@@ -96,8 +96,8 @@ extension LoopWorker {
         let length = mapped.withUnsafeMutableBufferPointer { transform.apply(subject, into: $0.baseAddress!) }
         mapped.removeLast(mapped.count - length)
         var reply: [UInt8] = []
-        if !call.reply.isEmpty, let responses = serviceImport.exporter.sharing.responses {
-            reply = responses.newReply(for: serviceImport, reply: call.reply, now: loop.now)
+        if !call.reply.isEmpty {
+            reply = serviceImport.responses.newReply(for: serviceImport, reply: call.reply, now: loop.now)
         }
         let deliveries = mapped.withUnsafeBytes { subjectBytes in
             reply.withUnsafeBytes { replyBytes in
@@ -106,7 +106,7 @@ extension LoopWorker {
             }
         }
         // Nobody took the request: no response can come, so the mapping would only wait for its threshold.
-        if deliveries == 0 && !reply.isEmpty { serviceImport.exporter.sharing.responses?.discard(reply) }
+        if deliveries == 0 && !reply.isEmpty { serviceImport.responses.discard(reply) }
         return deliveries
     }
 

@@ -107,6 +107,9 @@ package final class LoopWorker {
     /// (`Server+Reload.swift`), so a loop never reads what another thread writes.
     var options: ServerOptions
     var authenticator: Authenticator
+    /// This loop's registry of accounts: the server's at start, then each one a reload posts
+    /// (`adoptAccounts`).
+    package var accounts: AccountRegistry
     var clientTLS: TLSContext?
     var clientParserLimits: ParserLimits
     /// `LoopWorker.handoffBytesLimit(maxPending:)` for this server's max_pending.
@@ -122,6 +125,7 @@ package final class LoopWorker {
         self.isTracing = server.isTracing
         self.options = server.options
         self.authenticator = server.authenticator
+        self.accounts = server.accounts
         self.clientTLS = server.clientTLS
         self.clientParserLimits = ParserLimits(clientOptions: server.options)
         self.routePermissions = server.cluster.routePermissions

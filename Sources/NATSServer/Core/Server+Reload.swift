@@ -58,8 +58,11 @@ extension Server {
         routeTLS = newRouteTLS
         clientTLSFiles = clientFiles
         routeTLSFiles = routeFiles
-        let recheckClients = plan.parts.contains(.authorization)
+        // nats-server checks every client again when the accounts changed too (its accounts option is an
+        // authorization one).
+        let recheckClients = plan.parts.contains(.authorization) || plan.parts.contains(.accounts)
         if recheckClients { authenticator = Authenticator(options: new) }
+        let newAccounts = plan.parts.contains(.accounts) ? reloadAccounts(new) : nil
         if plan.parts.contains(.logging) { reconfigureLogging?(new) }
         for notice in plan.notices { logger.info("Reloaded: \(notice)") }
         refreshClientInfo()
@@ -77,7 +80,8 @@ extension Server {
         }
         let routePermissions = plan.parts.contains(.clusterPermissions)
             ? RoutePermissionsChange(rules: new.cluster.permissions.map(RoutePermissionRules.init)) : nil
-        let settings = ReloadedSettings(options: new, authenticator: authenticator, clientTLS: clientTLS, excessClients: excess,
+        let settings = ReloadedSettings(options: new, authenticator: authenticator, clientTLS: clientTLS, accounts: newAccounts,
+                                        excessClients: excess,
                                         routePermissions: routePermissions,
                                         routePingChanged: old.cluster.pingIntervalSeconds != new.cluster.pingIntervalSeconds)
         for worker in workers {
@@ -91,11 +95,14 @@ extension Server {
 }
 
 /// What a reload hands every loop. `@unchecked Sendable`: built on the main loop and only read after;
-/// `TLSContext` is itself safe to share (see its comment), the rest are values.
+/// `TLSContext` is itself safe to share (see its comment), the registry is immutable (each loop writes
+/// only its own slots of the accounts in it), the rest are values.
 struct ReloadedSettings: @unchecked Sendable {
     let options: ServerOptions
     let authenticator: Authenticator
     let clientTLS: TLSContext?
+    /// The new accounts; nil when they did not change.
+    let accounts: AccountRegistry?
     let excessClients: ExcessClients
     /// New `cluster { permissions }`, nil when they did not change.
     let routePermissions: RoutePermissionsChange?
@@ -121,10 +128,12 @@ final class ExcessClients: Sendable {
 
 extension LoopWorker {
     /// Takes on a reload's settings (on this worker's loop): new clients get them at once, live clients
-    /// see the new limits at their next read or housekeeping tick and, when the authorization changed,
-    /// are checked against it now (`ClientConnection.recheckLogin`).
+    /// see the new limits at their next read or housekeeping tick and, when the authorization or the
+    /// accounts changed, are checked against them now (`ClientConnection.recheckLogin`, then
+    /// `moveShadows` for accounts whose stream imports changed).
     func adoptReloaded(_ settings: ReloadedSettings, recheckClients: Bool) {
         assertOnLoop()
+        let changedImports = settings.accounts.map { adoptAccounts($0) } ?? []
         options = settings.options
         authenticator = settings.authenticator
         clientTLS = settings.clientTLS
@@ -146,6 +155,8 @@ extension LoopWorker {
         }
         guard recheckClients else { return }
         for client in Array(clients.values) { client.recheckLogin() }
+        guard !changedImports.isEmpty else { return }
+        for client in Array(clients.values) { client.moveShadows(in: changedImports) }
     }
 }
 

@@ -47,8 +47,12 @@ public final class Server {
     package let serverName: String
     /// Main loop's; each loop checks credentials with its worker's copy (`LoopWorker.authenticator`).
     package internal(set) var authenticator: Authenticator
-    /// Every account (`$G` and the `accounts` block's), each with its subscriptions and interest.
-    package let accounts: AccountRegistry
+    /// Every account (`$G` and the `accounts` block's), each with its subscriptions and interest. Main
+    /// loop's: a reload replaces it, and every loop reads its worker's copy (`LoopWorker.accounts`).
+    package internal(set) var accounts: AccountRegistry
+    /// The internal subscriptions of service imports and of exporters' responses, by the `ServiceImport` or
+    /// `ServiceResponses` they serve (which they retain). Main loop only (Server+AccountReload.swift).
+    var serviceSubscriptions: [ObjectIdentifier: Subscription] = [:]
     /// The global account's subscription index (clients outside every `accounts` entry).
     package var sublist: Sublist<Subscription> { accounts.global.interest.sublist }
     package let startDate = Date()
@@ -138,21 +142,20 @@ public final class Server {
         self.routeTLS = try options.cluster.tls.map { tls throws(ConfigError) in try ClientTLS.makeRouteContexts(tls) }
         self.clientTLSFiles = ClientTLS.fileContents(options.tls)
         self.routeTLSFiles = ClientTLS.fileContents(options.cluster.tls)
-        self.accounts = AccountRegistry(options: options)
+        let loopCount = options.effectiveLoops(onlineCores: ProcessInfo.processInfo.activeProcessorCount)
+        self.accounts = AccountRegistry(options: options, loopCount: loopCount)
         self.closedClients = ClosedClientRing(capacity: options.maxClosedClients)
         self.startLoopTime = loop.now
         self.stallThreshold = min(options.maxPending / 4 * 3, Server.stallCeiling)
         self.isTracing = options.trace
         self.cluster = Cluster(server: self)
-        let loopCount = options.effectiveLoops(onlineCores: ProcessInfo.processInfo.activeProcessorCount)
-        accounts.attachLoops(loopCount)
         var workers = [LoopWorker(server: self, index: 0, loop: loop, loopCount: loopCount)]
         for index in 1..<loopCount {
             workers.append(LoopWorker(server: self, index: index, loop: try EventLoop(), loopCount: loopCount))
         }
         self.workers = workers
         if loopCount > 1 { try connectLoops() }
-        accounts.installServiceSubscriptions(cluster: cluster, on: workers[0])
+        syncServiceSubscriptions()
         control = try ServerControl(server: self)
     }
 

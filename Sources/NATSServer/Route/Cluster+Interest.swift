@@ -85,7 +85,7 @@ extension Cluster {
         interestLock.withLock {
             liveRoutes.append(live)
             var batch: [UInt8] = []
-            for account in server.accounts.all {
+            for account in interestAccounts {
                 account.interest.forEachLocal { change in
                     if announces(change.subject)
                         && live.carriesInterest(of: change.owner, onLoop: change.ownerLoop, in: account, loops: loops) {

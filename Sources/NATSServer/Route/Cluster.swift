@@ -40,6 +40,10 @@ package final class Cluster {
     let interestLock = PThreadLock()
     /// Registered connections on their serving loops, as interest announcements see them (`interestLock`).
     var liveRoutes: [LiveRoute] = []
+    /// The accounts whose local interest a route that goes live is told (`interestLock`; replaced by the
+    /// main loop when a reload changes the accounts, so a loop still on the older registry tells a new
+    /// route about the new accounts too).
+    var interestAccounts: [Account]
     /// `cluster.permissions` compiled (Cluster+RoutePermissions.swift); nil: every subject crosses routes.
     /// Replaced by a reload on the main loop under `interestLock`, so it is read under that lock or on the
     /// main loop; serving loops check a peer's interest with their own copy (`LoopWorker.routePermissions`).
@@ -53,6 +57,7 @@ package final class Cluster {
         self.server = server
         self.options = server.options
         self.clusterOptions = server.options.cluster
+        self.interestAccounts = server.accounts.all
         self.localPoolSize = server.options.cluster.routePoolSize
         self.routePermissions = server.options.cluster.permissions.map(RoutePermissionRules.init)
         self.routeParserLimits = ParserLimits.route(

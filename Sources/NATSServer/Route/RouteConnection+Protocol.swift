@@ -150,7 +150,7 @@ extension RouteConnection {
 
     @inline(never)
     private func rebindAccount(_ name: ByteSlice) -> Bool {
-        guard let found = cluster.server.accounts.account(named: name) else { return false }
+        guard let found = worker.accounts.account(named: name) else { return false }
         bind(found)
         return true
     }
