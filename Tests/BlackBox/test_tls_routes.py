@@ -11,7 +11,7 @@ from pathlib import Path
 import nats
 import pytest
 
-from server_process import free_port, selected_impls, start_server
+from server_process import free_port, selected_impls, start_server, wait_for
 from test_tls import certs  # noqa: F401  (the module-scoped certificate fixture)
 
 PAIRS = [("natsd", "natsd"), ("nats-server", "natsd"), ("natsd", "nats-server"), ("nats-server", "nats-server")]
@@ -120,6 +120,10 @@ async def test_a_route_without_tls_or_with_a_foreign_certificate_cannot_join(tmp
         hello = b'CONNECT {"verbose":false,"name":"intruder"}\r\nPING\r\n'
         # Plaintext: nothing comes back in the clear (no INFO: TLS comes first), and the connection is closed.
         assert await asyncio.to_thread(_cluster_port_reply, cluster_port, None, hello) == b""
+        # Logged as an error in Go's words (the cluster port is not for probes, unlike the client port).
+        plaintext = "TLS route handshake error: tls: first record does not look like a TLS handshake"
+        wait_for(lambda: plaintext in server.log, timeout=5, what="the plaintext route logged")
+        assert all("[ERR]" in line for line in server.log.splitlines() if plaintext in line)
         # TLS with a certificate from another CA: refused in the handshake.
         foreign = ssl.create_default_context(cafile=str(certs / "ca.pem"))
         foreign.load_cert_chain(str(certs / "foreign-client.pem"), str(certs / "foreign-client.key"))

@@ -302,6 +302,10 @@ extension RouteConnection: TCPConnectionDelegate {
     }
 
     package func connectionDidClose(_ connection: TCPConnection, error: UVError?) {
+        if !isClosed && connection.isAwaitingTLSHandshake {
+            // Always an error for routes, as nats-server: its cluster port is not for probes.
+            logger.error("\(label) - \(TLSHandshakeFailure(connection, closeError: error, isRoute: true).text)")
+        }
         if !isClosed { close(reason: error == nil ? .clientClosed : .readError, flush: false) }
         connection.delegate = nil
     }
