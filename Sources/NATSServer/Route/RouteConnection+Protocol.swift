@@ -1,3 +1,4 @@
+import NATSAuth
 import NATSConfig
 import NATSJSON
 import NATSProtocol
@@ -12,7 +13,10 @@ extension RouteConnection: ProtocolHandler {
             close(reason: .protocolViolation, flush: true)
             return false
         }
-        perform(handshake.connectReceived(options, cluster: cluster.handshakeName, authorize: cluster.authorizeRoute))
+        perform(handshake.connectReceived(options, cluster: cluster.handshakeName) { user, pass in
+            // The certificate is read only when it decides (`cluster { tls { verify_and_map } }`).
+            cluster.authorizeRoute(user: user, pass: pass) { connection.tlsPeerCertificate.map(CertificateIdentity.init) }
+        })
         return !isClosed && state != .closed
     }
 

@@ -163,7 +163,8 @@ package final class RouteConnection {
                 connection.write(cluster.routeInfoLine(for: self, poolSlot: slot))
             case .refuse(let error, let reason):
                 fail(error, reason: reason)
-            case .refuseAfterPause(let error, let reason):
+            case .refuseAfterPause(let error, let reason, let log):
+                logger.error("\(label) - \(log)")
                 failAfterPause(error, reason: reason)
             case .close(let reason, let log):
                 if let log { logger.error("\(label) - \(log)") }
@@ -209,11 +210,15 @@ package final class RouteConnection {
     /// Refuses a peer after a short pause. nats-server registers a route as soon as it has our INFO and
     /// redials at once when a registered route is closed, so refusing bad credentials immediately makes
     /// it dial thousands of times a second; the pause bounds that to a few a second while keeping the
-    /// refused route's life on the dialling side too short to be mistaken for a working one.
+    /// refused route's life on the dialling side too short to be mistaken for a working one. The refusal was
+    /// logged when it was decided.
     func failAfterPause(_ errorText: String, reason: CloseReason) {
         connection.stopReading()
         handshakeDeadline?.close()
-        let timer = LoopTimer(loop: connection.loop) { [unowned self] in self.fail(errorText, reason: reason) }
+        let timer = LoopTimer(loop: connection.loop) { [unowned self] in
+            self.send(FrameEncoder.errLine(errorText))
+            self.close(reason: reason, flush: true)
+        }
         timer.start(afterMilliseconds: RouteConnection.refusalPauseMilliseconds)
         handshakeDeadline = timer
     }
