@@ -218,18 +218,24 @@ async def test_verify_requires_a_client_certificate_from_the_ca(start, certs, tl
     assert all("[ERR]" in line for line in server.log.splitlines() if "TLS handshake error" in line)
 
 
+def _read_info_in_the_clear(raw: socket.socket) -> bytes:
+    """Reads the INFO line byte by byte, so nothing of the TLS handshake after it is read with it."""
+    info = b""
+    while not info.endswith(b"\r\n"):
+        chunk = raw.recv(1)
+        assert chunk, "closed before INFO"
+        info += chunk
+    return info
+
+
 def _refusal_reason(port: int, context: ssl.SSLContext) -> str:
     """The reason (`SSLError.reason`, named after the alert the server sent) a client refused in the handshake
     meets: INFO read in the clear, the handshake, then reads until the server ends the connection. The client
     sends nothing after its handshake: nats-server closes at once after its alert, so a client still sending
-    may meet a TCP reset instead (natsd reads on until the client ends). "<accepted>" when nothing refused it;
-    the OS error's name when the connection broke without an alert."""
+    may meet a TCP reset instead. "<accepted>" when nothing refused it; the OS error's name when the connection
+    broke without an alert."""
     with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
-        info = b""
-        while not info.endswith(b"\r\n"):
-            chunk = raw.recv(1)
-            assert chunk, "closed before INFO"
-            info += chunk
+        _read_info_in_the_clear(raw)
         try:
             with context.wrap_socket(raw, server_hostname="localhost") as sock:
                 while sock.recv(4096):
@@ -268,11 +274,7 @@ async def test_client_refuses_a_server_certificate_from_another_ca(start, certs,
 def _negotiated_cipher(port: int, context: ssl.SSLContext) -> str:
     """The suite the server picks for a client offering `context`'s suites (INFO read in the clear first)."""
     with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
-        info = b""
-        while not info.endswith(b"\r\n"):
-            chunk = raw.recv(1)
-            assert chunk, "closed before INFO"
-            info += chunk
+        _read_info_in_the_clear(raw)
         with context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
             return tls.cipher()[0]
 
