@@ -36,17 +36,32 @@ extension Authenticator {
             if let (name, _) = candidates.first(where: { $0.1 == subjectDN }) { return name }
             if let (name, _) = candidates.first(where: { $0.1.hasSameRDNs(as: subjectDN) }) { return name }
         }
-        let attributes = certificate.subjectRDNs.joined()
+        return certificate.printedSubjectNames.first { users[$0] != nil }
+    }
+}
+
+extension CertificateIdentity {
+    /// Whether a route's verified certificate names the cluster's `authorization` user, `user`
+    /// (`cluster { tls { verify_and_map: true } }`). nats-server's rule (auth.go `isRouterAuthorized`): the
+    /// names of `checkClientTLSCertSubject` are tried as for clients, but the DN comparison never matches a
+    /// route (its mapping function refuses the empty name it is called with), and a user's password is not
+    /// asked for. No user configured: no certificate maps, every route is refused.
+    package func namesRouteUser(_ user: String) -> Bool {
+        guard !user.isEmpty else { return false }
+        return alternativeNames.contains(user) || printedSubjectNames.contains(user)
+    }
+
+    /// The subject as Go prints it (`DistinguishedName.goSubjectString`), first followed by the subject's
+    /// domain components (`,DC=…`) when it has some, then alone: the last names nats-server tries.
+    /// Empty for a certificate without SANs and with an empty subject (nats-server finds no identity in it).
+    var printedSubjectNames: [String] {
+        let attributes = subjectRDNs.joined()
+        if attributes.isEmpty && alternativeNames.isEmpty { return [] }
         let printed = DistinguishedName.goSubjectString(attributes)
         let domainComponents = attributes.compactMap { attribute in
             attribute.oid == DistinguishedName.domainComponentOID ? attribute.value.map { "DC=\($0)" } : nil
         }
-        if !domainComponents.isEmpty {
-            let withComponents = ([printed] + domainComponents).joined(separator: ",")
-            if users[withComponents] != nil { return withComponents }
-        }
-        // nats-server finds no identity in a certificate without SANs and with an empty subject.
-        if attributes.isEmpty && certificate.alternativeNames.isEmpty { return nil }
-        return users[printed] != nil ? printed : nil
+        if domainComponents.isEmpty { return [printed] }
+        return [([printed] + domainComponents).joined(separator: ","), printed]
     }
 }

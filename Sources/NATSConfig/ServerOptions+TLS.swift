@@ -40,8 +40,6 @@ extension TLSOptions {
             guard let value = field.value.boolValue else {
                 throw ConfigError("error parsing tls config, expected 'verify_and_map' to be a boolean", at: field.position)
             }
-            // Routes authenticate by certificate only (see ClientTLS.makeRouteContexts): nothing to map to.
-            if value && path != "tls" { throw refusal(field, path: path, missing: "mapping of route certificates") }
             // As nats-server: true also turns `verify` on; false leaves it as it is.
             if value { verify = true }
             verifyAndMap = value

@@ -9,7 +9,8 @@ public struct TLSOptions: Sendable, Equatable {
     /// Clients must present a certificate signed by `caFile` (`verify`, `--tlsverify`).
     public var verify = false
     /// `verify_and_map`: `verify`, and a client is the `users` entry its certificate names (an email or DNS
-    /// SAN, or the subject's DN), not the one its CONNECT names.
+    /// SAN, or the subject's DN), not the one its CONNECT names. In `cluster { tls }`: a route is authorized
+    /// when its certificate names the cluster `authorization` user (`CertificateIdentity.namesRouteUser`).
     public var verifyAndMap = false
     /// Seconds a client has to complete the handshake; nats-server's default is 2 (`TLS_TIMEOUT`).
     public var timeoutSeconds: Double = 2

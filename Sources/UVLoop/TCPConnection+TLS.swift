@@ -65,6 +65,10 @@ extension TCPConnection {
     /// Why the TLS handshake failed, as OpenSSL words it ("timeout" when it took too long); nil otherwise.
     public var tlsFailure: String? { tls?.failure }
 
+    /// The TLS handshake failed on the peer's first bytes, before this side had sent any TLS (OpenSSL then
+    /// sends no alert either): what a peer that does not speak TLS meets.
+    public var tlsFailedBeforeSpeaking: Bool { tls?.failedBeforeSpeaking ?? false }
+
     /// The subject of the peer's certificate (RFC 2253), nil without TLS or a certificate.
     public var tlsPeerSubject: String? { tls?.peerSubject }
 

@@ -47,6 +47,9 @@ public final class TLSSession {
     /// Set when the handshake failed after this side had spoken TLS: the peer is owed the alert OpenSSL
     /// queued. A peer that never sent a TLS hello (a plaintext client) gets none, as from nats-server.
     var owesAlert = false
+    /// Set when the handshake failed on the peer's first bytes, before this side had sent any TLS: the peer
+    /// may not speak TLS at all (a plaintext client, a load balancer's probe).
+    var failedBeforeSpeaking = false
 
     /// Makes a session on `context`, server or client side as the context is; nil when OpenSSL cannot.
     static func make(loop: EventLoop, context: TLSContext) -> TLSSession? {
@@ -157,6 +160,7 @@ public final class TLSSession {
             break
         default:
             owesAlert = producedBeforeStep > 0
+            failedBeforeSpeaking = producedBeforeStep == 0
             state = .failed
             failure = TLSSession.lastError()
         }

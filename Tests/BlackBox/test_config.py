@@ -140,7 +140,6 @@ async def test_tls_block_never_serves_plaintext(impl, tmp_path):
     # Inside accounts, what natsd cannot enforce (issue 8, point 5).
     ("accounts {\n  A {\n    limits { max_connections: 1 }\n  }\n}\n", "accounts.A.limits", "3:5"),
     ("accounts {\n  A {\n    exports = [ {service: s, latency: lat} ]\n  }\n}\n", "accounts.A.exports.latency", "3:30"),
-    ("cluster {\n  port: -1\n  tls {\n    verify_and_map: true\n  }\n}\n", "cluster.tls.verify_and_map", "4:5"),
     ("cluster {\n  port: -1\n  tls {\n    pinned_certs: []\n  }\n}\n", "cluster.tls.pinned_certs", "4:5"),
     # Pinned account routes: a nats-server peer would send a pinned account where natsd does not look.
     ("accounts: [A]\ncluster {\n  port: -1\n  accounts: [A]\n}\n", "cluster.accounts", "4:3"),

@@ -133,20 +133,76 @@ async def test_info_requires_tls_before_the_handshake(start, certs):
     await client.close()
 
 
-async def test_plaintext_client_is_refused(start, certs):
-    # The server starts its handshake after INFO; a plaintext CONNECT is not a TLS record: the connection is
-    # closed with nothing more sent (no PONG, no -ERR in the clear).
-    server = start(config=tls_block(certs))
+PLAINTEXT_LOGGED = "TLS handshake error: tls: first record does not look like a TLS handshake"
+
+
+def _assert_logged_as_a_probe(server, line: str) -> None:
+    """`line` is in the log at debug level only: nats-server logs a peer that never spoke TLS (a plaintext
+    client, a load balancer's probe) so, and refused certificates as errors."""
+    wait_for(lambda: line in server.log, timeout=5, what=f"{line!r} logged")
+    assert all("[DBG]" in entry for entry in server.log.splitlines() if line in entry), server.log
+
+
+@pytest.mark.parametrize("hello", [b'CONNECT {"verbose":false}\r\nPING\r\n', b"PING\r\n", b"GET / HTTP/1.1\r\n\r\n"])
+async def test_plaintext_client_is_refused(start, certs, hello):
+    # The server starts its handshake after INFO; plaintext is not a TLS record: the connection is closed with
+    # nothing more sent (no PONG, no -ERR in the clear), and the log says it as Go's TLS does.
+    server = start("-D", config=tls_block(certs))
     client = await RawClient.open(server.port)
-    await client.send(b'CONNECT {"verbose":false}\r\nPING\r\n')
+    await client.send(hello)
     await client.expect_closed(timeout=5)
+    _assert_logged_as_a_probe(server, PLAINTEXT_LOGGED)
+
+
+def _plaintext_reply(port: int, hello: bytes) -> bytes:
+    """What a plaintext client that sends `hello` at once (without waiting for INFO) gets until the close;
+    retried while the server starts (a TLS-first port cannot be probed in the clear), for at most 10 s."""
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+                sock.sendall(hello)
+                received = b""
+                while chunk := sock.recv(4096):
+                    received += chunk
+                return received
+        except ConnectionRefusedError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+async def test_plaintext_client_is_refused_with_handshake_first(impl, tmp_path, certs):
+    # TLS comes first: no INFO, nothing in the clear, the same log line.
+    port = free_port()
+    server = start_server(impl, ["-D"], config=tls_block(certs, handshake_first="true"), workdir=tmp_path, port=port,
+                          wait=False)
+    try:
+        assert await asyncio.to_thread(_plaintext_reply, port, b'CONNECT {"verbose":false}\r\nPING\r\n') == b""
+        _assert_logged_as_a_probe(server, PLAINTEXT_LOGGED)
+    finally:
+        server.kill()
 
 
 async def test_handshake_timeout_closes_the_connection(start, certs):
-    server = start(config=tls_block(certs, timeout="0.3"))
+    server = start("-D", config=tls_block(certs, timeout="0.3"))
     client = await RawClient.open(server.port)
     # Nothing sent after INFO: closed once `timeout` passed (bounded here by 5 s), with nothing readable.
     await client.expect_closed(timeout=5)
+    # A probe's silence, logged at debug level only. nats-server's timer and its read deadline race: it logs
+    # "TLS handshake timeout", its read's "i/o timeout", or both; natsd the first.
+    timeouts = ("TLS handshake timeout", "i/o timeout")
+    wait_for(lambda: any(text in server.log for text in timeouts), timeout=5, what="the timeout logged")
+    assert all("[DBG]" in entry for entry in server.log.splitlines() if any(text in entry for text in timeouts))
+
+
+async def test_a_client_leaving_during_the_handshake_is_an_eof_error(start, certs):
+    # Go reads the end of the connection as "EOF", and nats-server logs it as an error.
+    server = start(config=tls_block(certs))
+    client = await RawClient.open(server.port)
+    await client.close()
+    wait_for(lambda: "TLS handshake error: EOF" in server.log, timeout=5, what="the EOF logged")
+    assert all("[ERR]" in line for line in server.log.splitlines() if "TLS handshake error: EOF" in line)
 
 
 async def test_verify_requires_a_client_certificate_from_the_ca(start, certs, tls_clients):
@@ -162,6 +218,52 @@ async def test_verify_requires_a_client_certificate_from_the_ca(start, certs, tl
     assert all("[ERR]" in line for line in server.log.splitlines() if "TLS handshake error" in line)
 
 
+def _read_info_in_the_clear(raw: socket.socket) -> bytes:
+    """Reads the INFO line byte by byte, so nothing of the TLS handshake after it is read with it."""
+    info = b""
+    while not info.endswith(b"\r\n"):
+        chunk = raw.recv(1)
+        assert chunk, "closed before INFO"
+        info += chunk
+    return info
+
+
+def _refusal_reason(port: int, context: ssl.SSLContext) -> str:
+    """The reason (`SSLError.reason`, named after the alert the server sent) a client refused in the handshake
+    meets: INFO read in the clear, the handshake, then reads until the server ends the connection. The client
+    sends nothing after its handshake: nats-server closes at once after its alert, so a client still sending
+    may meet a TCP reset instead. "<accepted>" when nothing refused it; the OS error's name when the connection
+    broke without an alert."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
+        _read_info_in_the_clear(raw)
+        try:
+            with context.wrap_socket(raw, server_hostname="localhost") as sock:
+                while sock.recv(4096):
+                    pass
+        except ssl.SSLError as error:
+            return error.reason or repr(error)
+        except OSError as error:
+            return type(error).__name__
+    return "<accepted>"
+
+
+@pytest.mark.parametrize("version, cert, reason", [
+    (ssl.TLSVersion.TLSv1_3, None, "TLSV13_ALERT_CERTIFICATE_REQUIRED"),
+    (ssl.TLSVersion.TLSv1_3, "foreign-client", "TLSV1_ALERT_UNKNOWN_CA"),
+    # TLS 1.2 has no alert for a missing certificate: both servers send handshake_failure.
+    (ssl.TLSVersion.TLSv1_2, None, "SSLV3_ALERT_HANDSHAKE_FAILURE"),
+    (ssl.TLSVersion.TLSv1_2, "foreign-client", "TLSV1_ALERT_UNKNOWN_CA"),
+])
+async def test_a_refused_client_certificate_gets_the_alert(start, certs, version, cert, reason):
+    # The server's alert reaches the client before the close, so its TLS library says why it was refused
+    # (not a connection reset or a bare EOF), as from Go's TLS in nats-server.
+    server = start(config=tls_block(certs, ca_file=f'"{certs / "ca.pem"}"', verify="true"))
+    context = client_context(certs, cert)
+    context.maximum_version = version
+    for _ in range(5):
+        assert await asyncio.to_thread(_refusal_reason, server.port, context) == reason
+
+
 async def test_client_refuses_a_server_certificate_from_another_ca(start, certs, tls_clients):
     server = start(config=tls_block(certs))
     context = ssl.create_default_context(cafile=str(certs / "foreign-ca.pem"))
@@ -172,11 +274,7 @@ async def test_client_refuses_a_server_certificate_from_another_ca(start, certs,
 def _negotiated_cipher(port: int, context: ssl.SSLContext) -> str:
     """The suite the server picks for a client offering `context`'s suites (INFO read in the clear first)."""
     with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
-        info = b""
-        while not info.endswith(b"\r\n"):
-            chunk = raw.recv(1)
-            assert chunk, "closed before INFO"
-            info += chunk
+        _read_info_in_the_clear(raw)
         with context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
             return tls.cipher()[0]
 

@@ -59,6 +59,21 @@ struct CertificateMappingTests {
         #expect(auth.login(user: "", pass: "x", authToken: "", nkey: "", signature: "", nonce: [], certificate: certificate) == nil)
     }
 
+    @Test func routeCertificateNamesTheClusterUser() {
+        // `cluster { tls { verify_and_map } }`: any SAN, the printed subject with its domain components, or the
+        // printed subject alone; never a DN that is only equal as a DN (nats-server's isRouterAuthorized).
+        let certificate = CertificateIdentity(alternativeNames: ["node@x.io", "node.x.io"],
+                                              subjectRDNs: subject([("DC", "io"), ("O", "Acme"), ("CN", "node")]))
+        for user in ["node@x.io", "node.x.io", "CN=node,O=Acme,DC=io", "CN=node,O=Acme"] {
+            #expect(certificate.namesRouteUser(user), "\(user)")
+        }
+        for user in ["", "cn=node,o=Acme", "CN=node, O=Acme", "O=Acme,CN=node", "CN=node", "x.io"] {
+            #expect(!certificate.namesRouteUser(user), "\(user)")
+        }
+        // Nothing to name a user: no SANs, an empty subject.
+        #expect(!CertificateIdentity().namesRouteUser("CN="))
+    }
+
     @Test(arguments: ["CN", "CN=a\\4", "=a", "CN=#04", "CN=a,b"])
     func malformedDNsDoNotParse(_ text: String) {
         #expect(DistinguishedName(parsing: text) == nil)

@@ -124,6 +124,9 @@ import Testing
         // As nats-server: mapping implies verifying the client's certificate.
         let on = try #require(try apply("tls { verify_and_map: true }").tls)
         #expect(on.verify && on.verifyAndMap)
+        // Routes too: a route is the cluster user its certificate names (nats-server's isRouterAuthorized).
+        let route = try #require(try apply("cluster {\n  port: 6222\n  tls { verify_and_map: true }\n}").cluster.tls)
+        #expect(route.verifyAndMap)
     }
 
     @Test func flags() throws {

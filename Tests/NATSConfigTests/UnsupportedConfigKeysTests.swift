@@ -73,8 +73,6 @@ import Testing
     }
 
     @Test(arguments: [
-        ("cluster {\n  port: 6222\n  tls { verify_and_map: true }\n}", "cluster.tls.verify_and_map",
-         "mapping of route certificates", 3, 9),
         ("cluster { authorization { user: a, password: b, permissions: {} } }", "cluster.authorization.permissions",
          "route permissions in cluster authorization, which nats-server deprecates: write them as cluster { permissions }", 1, 49),
         ("cluster { authorization { auth_callout: {} } }", "cluster.authorization.auth_callout", "auth callout", 1, 27),

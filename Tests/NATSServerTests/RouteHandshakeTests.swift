@@ -128,7 +128,12 @@ import Testing
         #expect(refusal(connect(gateway: "G"), authorized: false)
             == [.refuse(error: "Rejecting connection from gateway \"G\" on the Route port", reason: .protocolViolation)])
         #expect(refusal(connect(cluster: "X"), authorized: false)
-            == [.refuseAfterPause(error: "Authorization Violation", reason: .authenticationViolation)])
+            == [.refuseAfterPause(error: "Authorization Violation", reason: .authenticationViolation,
+                                  log: "authentication error")])
+        // nats-server's log names the user the peer offered.
+        #expect(refusal(connect(user: "u"), authorized: false)
+            == [.refuseAfterPause(error: "Authorization Violation", reason: .authenticationViolation,
+                                  log: "authentication error - User \"u\"")])
         #expect(refusal(connect(cluster: "X"))
             == [.refuse(error: "Rejecting connection, cluster name \"X\" does not match \"C\"", reason: .clusterNameConflict)])
         var acceptor = handshake(didSolicit: false)

@@ -221,9 +221,14 @@ extension ClientConnection: TCPConnectionDelegate {
 
     package func connectionDidClose(_ connection: TCPConnection, error: UVError?) {
         if !isClosed && connection.isAwaitingTLSHandshake {
-            let failure = connection.tlsFailure ?? "connection closed"
-            // An error, as nats-server logs it: an operator must see clients refused for their certificates.
-            server.logger.error("\(label) - \(failure == "timeout" ? "TLS handshake timeout" : "TLS handshake error: \(failure)")")
+            // An error, as nats-server logs it: an operator must see clients refused for their certificates;
+            // a probe (a plaintext peer, a timeout) only at debug level, as nats-server.
+            let failure = TLSHandshakeFailure(connection, closeError: error, isRoute: false)
+            if failure.isProbe {
+                server.logger.debug("\(label) - \(failure.text)")
+            } else {
+                server.logger.error("\(label) - \(failure.text)")
+            }
             close(reason: .tlsHandshakeError, flush: false)
         } else if !isClosed {
             close(reason: error == nil ? .clientClosed : .readError, flush: false)

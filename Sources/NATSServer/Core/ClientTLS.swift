@@ -11,6 +11,10 @@ enum ClientTLS {
         let accepting: TLSContext
         let dialing: TLSContext
         let timeoutMilliseconds: UInt64
+        /// `verify_and_map`: an accepted route is authorized by its certificate naming the cluster user, not
+        /// by the credentials of its CONNECT (`Cluster.authorizeRoute`). Here, so a reload of `cluster { tls }`
+        /// turns it on or off with the contexts.
+        let mapsCertificates: Bool
     }
 
     /// The route contexts for `cluster { tls }`.
@@ -18,7 +22,8 @@ enum ClientTLS {
         var verifying = options
         verifying.verify = true
         return RouteContexts(accepting: try makeContext(verifying), dialing: try makeContext(verifying, isServer: false),
-                             timeoutMilliseconds: UInt64(max(options.timeoutSeconds, 0) * 1000))
+                             timeoutMilliseconds: UInt64(max(options.timeoutSeconds, 0) * 1000),
+                            mapsCertificates: options.verifyAndMap)
     }
 
     /// The server-side (or, with `isServer` false, client-side) context for `options`.

@@ -22,7 +22,7 @@ extension Cluster {
     /// the peer's to check (nats-server's `reloadAuthorization` skips solicited routes too).
     private func closeUnauthorizedRoutes() {
         for route in routes.values where !route.didSolicit {
-            guard let offered = route.offeredCredentials, !authorizeRoute(user: offered.user, pass: offered.password) else {
+            guard let offered = route.offeredCredentials, !authorizeRoute(user: offered.user, pass: offered.password, certificate: { route.offeredCertificate }) else {
                 continue
             }
             route.failFromMain("Authorization Violation", reason: .authenticationViolation)

@@ -166,8 +166,15 @@ package final class Cluster {
 
     // MARK: - Authentication and names
 
-    func authorizeRoute(user: String, pass: String) -> Bool {
+    /// Whether an accepted route may join, as nats-server's `isRouterAuthorized` decides: with
+    /// `cluster { tls { verify_and_map } }` when its verified `certificate` names the cluster `authorization`
+    /// user (its CONNECT's credentials do not count); else when it offers that user and password, or anyone
+    /// when none is configured.
+    func authorizeRoute(user: String, pass: String, certificate: () -> CertificateIdentity?) -> Bool {
         let expectedUser = clusterOptions.username
+        if server.routeTLS?.mapsCertificates == true {
+            return certificate()?.namesRouteUser(expectedUser) ?? false
+        }
         guard !expectedUser.isEmpty else { return true }
         return user == expectedUser && Authenticator.secretMatches(stored: clusterOptions.password, offered: pass)
     }

@@ -1,3 +1,4 @@
+import NATSAuth
 import NATSConfig
 import NATSJSON
 import NATSProtocol
@@ -13,7 +14,11 @@ extension RouteConnection: ProtocolHandler {
             return false
         }
         offeredCredentials = (options.user, options.pass)
-        perform(handshake.connectReceived(options, cluster: cluster.handshakeName, authorize: cluster.authorizeRoute))
+        // Kept for a reload that checks accepted routes again (`cluster { tls { verify_and_map } }`).
+        offeredCertificate = connection.tlsPeerCertificate.map(CertificateIdentity.init)
+        perform(handshake.connectReceived(options, cluster: cluster.handshakeName) { [offeredCertificate] user, pass in
+            cluster.authorizeRoute(user: user, pass: pass) { offeredCertificate }
+        })
         return !isClosed && state != .closed
     }
 

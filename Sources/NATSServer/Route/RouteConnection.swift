@@ -1,6 +1,7 @@
+import Logging
+import NATSAuth
 import NATSConfig
 import NATSJSON
-import Logging
 import NATSProtocol
 import NATSSublist
 import UVLoop
@@ -48,6 +49,9 @@ package final class RouteConnection {
     /// What an accepted peer's CONNECT offered (main loop), checked again when a reload changes the
     /// cluster's authorization (Cluster+Reload.swift).
     var offeredCredentials: (user: String, password: String)?
+    /// The identity of the certificate an accepted TLS peer presented (main loop, set with
+    /// `offeredCredentials`), for `cluster { tls { verify_and_map } }`.
+    var offeredCertificate: CertificateIdentity?
     package var remoteID: String { remoteInfo.serverID }
     package var remoteName: String { remoteInfo.serverName }
     /// Where the peer accepts routes: its advertised `ip`, else the address we reached it on + its port.
@@ -166,7 +170,8 @@ package final class RouteConnection {
                 connection.write(cluster.routeInfoLine(for: self, poolSlot: slot))
             case .refuse(let error, let reason):
                 fail(error, reason: reason)
-            case .refuseAfterPause(let error, let reason):
+            case .refuseAfterPause(let error, let reason, let log):
+                logger.error("\(label) - \(log)")
                 failAfterPause(error, reason: reason)
             case .close(let reason, let log):
                 if let log { logger.error("\(label) - \(log)") }
@@ -212,11 +217,15 @@ package final class RouteConnection {
     /// Refuses a peer after a short pause. nats-server registers a route as soon as it has our INFO and
     /// redials at once when a registered route is closed, so refusing bad credentials immediately makes
     /// it dial thousands of times a second; the pause bounds that to a few a second while keeping the
-    /// refused route's life on the dialling side too short to be mistaken for a working one.
+    /// refused route's life on the dialling side too short to be mistaken for a working one. The refusal was
+    /// logged when it was decided.
     func failAfterPause(_ errorText: String, reason: CloseReason) {
         connection.stopReading()
         handshakeDeadline?.close()
-        let timer = LoopTimer(loop: connection.loop) { [unowned self] in self.fail(errorText, reason: reason) }
+        let timer = LoopTimer(loop: connection.loop) { [unowned self] in
+            self.send(FrameEncoder.errLine(errorText))
+            self.close(reason: reason, flush: true)
+        }
         timer.start(afterMilliseconds: RouteConnection.refusalPauseMilliseconds)
         handshakeDeadline = timer
     }
@@ -305,6 +314,10 @@ extension RouteConnection: TCPConnectionDelegate {
     }
 
     package func connectionDidClose(_ connection: TCPConnection, error: UVError?) {
+        if !isClosed && connection.isAwaitingTLSHandshake {
+            // Always an error for routes, as nats-server: its cluster port is not for probes.
+            logger.error("\(label) - \(TLSHandshakeFailure(connection, closeError: error, isRoute: true).text)")
+        }
         if !isClosed { close(reason: error == nil ? .clientClosed : .readError, flush: false) }
         connection.delegate = nil
     }

@@ -53,8 +53,9 @@ struct RouteHandshake {
         case sendInfo(poolSlot: Int)
         /// `-ERR '<error>'`, then close once it is written.
         case refuse(error: String, reason: CloseReason)
-        /// The same after a short pause (refused credentials; see `RouteConnection.failAfterPause`).
-        case refuseAfterPause(error: String, reason: CloseReason)
+        /// The same after a short pause (refused credentials; see `RouteConnection.failAfterPause`); `log` is
+        /// the error to log at once.
+        case refuseAfterPause(error: String, reason: CloseReason, log: String)
         /// Close without a word; `log` is the error to log first, if any.
         case close(CloseReason, log: String?)
         /// The peer is this server (a route URL pointing at ourselves): stop dialling it and close.
@@ -113,7 +114,9 @@ struct RouteHandshake {
         }
         if !authorize(connect.user, connect.pass) {
             state = .closed
-            return [.refuseAfterPause(error: "Authorization Violation", reason: .authenticationViolation)]
+            // nats-server's authViolation: its log names the user the peer offered, if any.
+            let log = connect.user.isEmpty ? "authentication error" : "authentication error - User \"\(connect.user)\""
+            return [.refuseAfterPause(error: "Authorization Violation", reason: .authenticationViolation, log: log)]
         }
         var actions: [Action] = []
         switch RouteArbitration.reconcileClusterNames(local: cluster.name, localDynamic: cluster.isDynamic,
