@@ -1,0 +1,56 @@
+"""What the server logs when it refuses a client or part of what it does: a failed login, a message over
+max_payload (also after a reload lowered it), a subscription a reload no longer permits. An operator
+switching servers greps for these lines, so both servers must write them alike: the same level, the
+same text after the client's `<ip>:<port> - cid:<id>` label.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from raw_client import RawClient
+from server_process import ServerHandle, wait_for
+from test_reload import login, reload, users_config
+
+
+def label(client: RawClient) -> str:
+    """How both servers name a client in their log: its address as the server sees it, and its id."""
+    host, port = client.writer.get_extra_info("sockname")[:2]
+    return f"{host}:{port} - cid:{client.info['client_id']}"
+
+
+def wait_logged(server: ServerHandle, level: str, text: str) -> str:
+    """Waits (bounded) for one whole log line `[<level>] <text>`; returns it."""
+    pattern = re.compile(rf"^\[\d+\] (?:[\d/]+ [\d:.]+ )?\[{level}\] {re.escape(text)}$", re.M)
+    wait_for(lambda: pattern.search(server.log), timeout=5, what=f"[{level}] {text}")
+    return pattern.search(server.log).group(0)
+
+
+def logged_lines(server: ServerHandle, text: str) -> list[str]:
+    """Every log line containing `text`."""
+    return [line for line in server.log.splitlines() if text in line]
+
+
+# ---- subscriptions a reload no longer permits ----------------------------------------------------------
+
+async def test_subscription_removed_by_reload_is_a_notice_naming_the_user(start):
+    server = start(config=users_config())
+    bob = await login(server, "bob", "b1")
+    await bob.send(b"SUB orders.> 7\r\nSUB orders.* workers 9\r\nSUB audit.> 8\r\nPING\r\n")
+    await bob.expect(b"PONG\r\n")
+    reload(server, users_config(bob_publish="audit.>"))
+    # One -ERR per removed subscription, in no particular order.
+    errors = await bob.expect(re.compile(rb"(?:-ERR '[^\r\n]*'\r\n){2}"))
+    assert sorted(errors.group(0).split(b"\r\n")[:2]) == [
+        b"-ERR 'Permissions Violation for Subscription to \"orders.*\" using queue \"workers\" (sid \"9\")'",
+        b"-ERR 'Permissions Violation for Subscription to \"orders.>\" (sid \"7\")'",
+    ]
+    wait_logged(server, "INF", 'Removed sub "orders.>" (sid "7") for User "bob" - not authorized')
+    wait_logged(server, "INF", 'Removed sub "orders.*" using queue "workers" (sid "9") for User "bob" - not authorized')
+    # The allowed subscription stays, and is not logged.
+    assert not logged_lines(server, '"audit.>" (sid')
+    await bob.send(b"PUB audit.1 2\r\nhi\r\n")
+    await bob.expect(b"MSG audit.1 8 2\r\nhi\r\n")
+    await bob.close()
