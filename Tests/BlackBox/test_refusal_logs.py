@@ -33,6 +33,35 @@ def logged_lines(server: ServerHandle, text: str) -> list[str]:
     return [line for line in server.log.splitlines() if text in line]
 
 
+# ---- max_payload -------------------------------------------------------------------------------------
+
+MAX_PAYLOAD = b"-ERR 'Maximum Payload Violation'\r\n"
+
+
+@pytest.mark.parametrize("operation, size", [
+    (b"PUB big 2000\r\n", 2000),
+    (b"HPUB big 12 2000\r\n", 2000),  # the announced total, headers included
+], ids=["PUB", "HPUB"])
+async def test_message_over_max_payload_is_an_error_with_both_sizes(start, operation, size):
+    server = start(config="max_payload: 1024\n")
+    client = await RawClient.connected(server.port, {"headers": True})
+    await client.send(operation)
+    await client.expect_then_closed(MAX_PAYLOAD)
+    wait_logged(server, "ERR", f"{label(client)} - maximum payload exceeded: {size} vs 1024")
+    await client.close()
+
+
+async def test_max_payload_lowered_by_reload_is_logged_with_the_new_limit(start):
+    server = start(config="max_payload: 2000\n")
+    client = await RawClient.connected(server.port)
+    log = reload(server, "max_payload: 1000\n")
+    assert "Reloaded: max_payload = 1000" in log
+    await client.send(b"PUB big 1500\r\n" + b"x" * 1500 + b"\r\n")
+    await client.expect_then_closed(MAX_PAYLOAD)
+    wait_logged(server, "ERR", f"{label(client)} - maximum payload exceeded: 1500 vs 1000")
+    await client.close()
+
+
 # ---- subscriptions a reload no longer permits ----------------------------------------------------------
 
 async def test_subscription_removed_by_reload_is_a_notice_naming_the_user(start):
