@@ -6,13 +6,17 @@ same text after the client's `<ip>:<port> - cid:<id>` label.
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 
 from raw_client import RawClient
 from server_process import ServerHandle, wait_for
+from test_nkeys import OTHER_SEED, PUBLIC, sign
 from test_reload import login, reload, users_config
+
+VIOLATION = b"-ERR 'Authorization Violation'\r\n"
 
 
 def label(client: RawClient) -> str:
@@ -31,6 +35,64 @@ def wait_logged(server: ServerHandle, level: str, text: str) -> str:
 def logged_lines(server: ServerHandle, text: str) -> list[str]:
     """Every log line containing `text`."""
     return [line for line in server.log.splitlines() if text in line]
+
+
+# ---- failed logins -----------------------------------------------------------------------------------
+
+USERS_AND_NKEY = f"""
+authorization {{
+  users = [
+    {{user: alice, password: s3cret}}
+    {{nkey: {PUBLIC}}}
+  ]
+}}
+"""
+
+
+@pytest.mark.parametrize("connect, logged", [
+    ({"user": "alice", "pass": "wrong"}, 'authentication error - User "alice"'),
+    ({"user": "mallory", "pass": "s3cret"}, 'authentication error - User "mallory"'),
+    ({"auth_token": "guess"}, 'authentication error - Token "[REDACTED]"'),
+    ({}, "authentication error"),
+    # The nkey is named before a user name, whatever the CONNECT also carries.
+    ({"nkey": PUBLIC, "user": "alice", "sig": "AAAA"}, f'authentication error - Nkey "{PUBLIC}"'),
+], ids=["wrong-password", "unknown-user", "token", "no-credentials", "nkey-bad-signature"])
+async def test_failed_login_is_an_error_naming_the_credentials(start, connect, logged):
+    server = start(config=USERS_AND_NKEY)
+    client = await RawClient.open(server.port)
+    await client.send(b"CONNECT " + json.dumps({"verbose": False, **connect}).encode() + b"\r\nPING\r\n")
+    await client.expect_then_closed(VIOLATION)
+    wait_logged(server, "ERR", f"{label(client)} - {logged}")
+    await client.close()
+    assert not logged_lines(server, "authentication failure")
+
+
+async def test_nkey_signed_with_another_key_is_logged_by_its_nkey(start):
+    server = start(config=USERS_AND_NKEY)
+    client = await RawClient.open(server.port)
+    signature = sign(OTHER_SEED, client.info["nonce"])
+    await client.send(b"CONNECT " + json.dumps({"verbose": False, "nkey": PUBLIC, "sig": signature}).encode() + b"\r\n")
+    await client.expect_then_closed(VIOLATION)
+    wait_logged(server, "ERR", f'{label(client)} - authentication error - Nkey "{PUBLIC}"')
+    await client.close()
+
+
+async def test_operation_before_connect_is_logged_without_a_name(start):
+    server = start(config=USERS_AND_NKEY)
+    client = await RawClient.open(server.port)
+    await client.send(b"SUB foo 1\r\n")
+    await client.expect_then_closed(VIOLATION)
+    wait_logged(server, "ERR", f"{label(client)} - authentication error")
+    await client.close()
+
+
+async def test_authentication_timeout_is_logged_at_debug_level_only(start):
+    server = start("-D", config="authorization { user: alice, password: s3cret, timeout: 0.5 }\n")
+    client = await RawClient.open(server.port)
+    await client.expect_then_closed(b"-ERR 'Authentication Timeout'\r\n", timeout=5)
+    wait_logged(server, "DBG", f"{label(client)} - Authentication Timeout")
+    await client.close()
+    assert [line for line in logged_lines(server, "Authentication Timeout") if "[DBG]" not in line] == []
 
 
 # ---- max_payload -------------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ extension ClientConnection {
                                               nkey: offered.nkey, signature: offered.sig, nonce: nonce,
                                               certificate: certificate),
               worker.accounts.account(named: login.account) === account else {
-            server.logger.error("\(label) - authentication error - User \"\(offered.user)\"")
+            server.logger.error("\(label) - \(offered.authenticationErrorText)")
             return fail("Authorization Violation", reason: .authenticationViolation)
         }
         authorizedUser = login.user

@@ -195,7 +195,11 @@ package final class ClientConnection {
 
     /// Carries out the handshake's verdict against this client: the log line, the -ERR, the close.
     func reject(_ rejection: ClientHandshake.Rejection) {
-        if let message = rejection.logMessage { server.logger.error("\(label) - \(message)") }
+        switch rejection.log {
+        case .error(let message): server.logger.error("\(label) - \(message)")
+        case .debug(let message): server.logger.debug("\(label) - \(message)")
+        case nil: break
+        }
         fail(rejection.errorText, reason: rejection.reason)
     }
 }

@@ -14,4 +14,12 @@ extension ConnectOptions {
         if !authToken.isEmpty { return "Token \"[REDACTED]\"" }
         return "User \"N/A\""
     }
+
+    /// The error logged when these credentials do not log in (nats-server's `authViolation`):
+    /// `authentication error - User "alice"`, or `authentication error` alone when they name no one
+    /// (none offered, or only a JWT, whose key is unknown here as above).
+    var authenticationErrorText: String {
+        let namesSomeone = !nkey.isEmpty || !user.isEmpty || (jwt.isEmpty && !authToken.isEmpty)
+        return namesSomeone ? "authentication error - \(authUserLabel)" : "authentication error"
+    }
 }
