@@ -7,12 +7,22 @@ import CHTTPParser
 ///
 /// The parser pauses after one message (`HPE_PAUSED`): monitoring reads one request or one response per
 /// connection, and what follows it is ignored. It keeps no bytes of its own; head sizes are bounded by
-/// its `HTTP_MAX_HEADER_SIZE` (80 KiB in Debian's build, `HPE_HEADER_OVERFLOW`), the body only by the
-/// caller, who must bound what it feeds when it keeps the body.
+/// `maxHeadBytes` (`HPE_HEADER_OVERFLOW`), the body only by the caller, who must bound what it feeds when
+/// it keeps the body.
 final class HTTPMessageParser {
     /// At most this many bytes of a response's reason phrase are kept: enough to show a peer's status
     /// line on the topology page, not a way for it to make us store its head.
     static let reasonLimit = 64
+
+    /// The longest head (start line and headers, bytes) accepted, as nats-server's monitor accepts: its
+    /// Go http.Server has `MaxHeaderBytes` 1 MiB and reads a request head up to that plus 4096 bytes of
+    /// buffer slack (net/http `initialReadLimitSize`), answering 431 past it. http_parser's own default
+    /// (80 KiB in Debian's build) refused long query strings nats-server serves.
+    static let maxHeadBytes = (1 << 20) + 4096
+
+    /// http_parser keeps its head limit in one process-wide variable: set once, before any parser runs
+    /// (a static let is initialised exactly once, whichever thread gets there first).
+    private static let headLimitSet: Void = http_parser_set_max_header_size(UInt32(maxHeadBytes))
 
     private let parser: UnsafeMutablePointer<http_parser>
     private let settings: UnsafeMutablePointer<http_parser_settings>
@@ -30,6 +40,7 @@ final class HTTPMessageParser {
 
     /// - Parameter keepsBody: whether `body` collects the body; a request's body is parsed and dropped.
     init(_ type: http_parser_type, keepsBody: Bool) {
+        _ = HTTPMessageParser.headLimitSet
         self.keepsBody = keepsBody
         parser = .allocate(capacity: 1)
         settings = .allocate(capacity: 1)

@@ -2,8 +2,8 @@ import CHTTPParser
 
 /// Reads one HTTP/1.x request with the C HTTP parser: the method and the target are all monitoring needs.
 ///
-/// Memory is bounded: the parser keeps no bytes, only the target is copied, and http_parser fails a
-/// request line plus headers longer than its `HTTP_MAX_HEADER_SIZE` (80 KiB in Debian's build) with
+/// Memory is bounded: the parser keeps no bytes, only the target is copied, and a request line plus
+/// headers longer than `HTTPMessageParser.maxHeadBytes` (1 MiB + 4 KiB, as nats-server's) fails with
 /// `HPE_HEADER_OVERFLOW`, which ends reading the target as well. A body is parsed and dropped.
 final class HTTPRequestReader {
     /// Why a request cannot be answered.
@@ -14,8 +14,8 @@ final class HTTPRequestReader {
         /// A well-formed request of another HTTP version (`HTTP/2.0`, `HTTP/9.9`): answered `505 HTTP
         /// Version Not Supported`, as Go's net/http does.
         case unsupportedVersion
-        /// Request line plus headers over the parser's limit: answered `431 Request Header Fields Too
-        /// Large` (nats-server answers the same beyond its 1 MiB `MaxHeaderBytes`).
+        /// Request line plus headers over `HTTPMessageParser.maxHeadBytes`: answered `431 Request Header
+        /// Fields Too Large`, as nats-server answers past the same bound.
         case headerTooLarge
     }
 

@@ -145,6 +145,43 @@ async def test_signals_during_lame_duck_mode(start, impl):
     await client.close()
 
 
+def lines_from_signal(log: str, client_label: str) -> list[str]:
+    """The notices, and the lines about the client `client_label`, the server logged from the lame duck
+    signal on, each without its pid and time (the harness's readiness probe, another client, is left out)."""
+    tail = log[log.rindex("\n", 0, log.index("Trapped")) + 1:].splitlines()
+    lines = [re.sub(r"^\[\d+\] (?:[\d/]+ [\d:.]+ )?", "", line) for line in tail]
+    return [line for line in lines if line.startswith("[INF]") or f"] {client_label} - " in line]
+
+
+@pytest.mark.parametrize("with_sigterm", [False, True], ids=["sigusr2", "sigusr2-then-sigterm"])
+async def test_lame_duck_log_sequence(start, impl, with_sigterm):
+    # An operator's view of a lame duck shutdown, from the signal to the exit (with -D, so the client's
+    # close shows): the last client is closed before the shutdown begins; a SIGTERM in the grace period
+    # (a supervisor stopping the service) is only noted.
+    server = start("-D", config=LAME_DUCK_CONFIG)
+    client = await protocol_client(server.port)
+    host, port = client.writer.get_extra_info("sockname")[:2]
+    client_label = f"{host}:{port} - cid:{client.info['client_id']}"
+    server.proc.send_signal(signal.SIGUSR2)
+    assert (await next_info(client)).get("ldm") is True
+    if with_sigterm:
+        server.proc.send_signal(signal.SIGTERM)
+        wait_for(lambda: 'Trapped "terminated" signal' in server.log, what="SIGTERM logged")
+    await client.expect_closed(timeout=EXIT_TIMEOUT, allow_data=True)
+    await client.close()
+    assert wait_exit(server) == 0
+    expected = [
+        '[INF] Trapped "user defined signal 2" signal',
+        "[INF] Entering lame duck mode, stop accepting new clients",
+        *(['[INF] Trapped "terminated" signal'] if with_sigterm else []),
+        "[INF] Closing existing clients",
+        f"[DBG] {client_label} - Client connection closed: Server Shutdown",
+        "[INF] Initiating Shutdown...",
+        "[INF] Server Exiting..",
+    ]
+    assert lines_from_signal(server.log, client_label) == expected
+
+
 # ---- --signal ----------------------------------------------------------------------------------------
 
 

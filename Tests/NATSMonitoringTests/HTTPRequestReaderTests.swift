@@ -16,13 +16,13 @@ import Testing
         read([Array(text.utf8)])
     }
 
-    /// Feeds `start`, then `chunk` over and over while the reader wants more (at most 1 MiB of
+    /// Feeds `start`, then `chunk` over and over while the reader wants more (at most 4 MiB of
     /// chunks); returns the last outcome and how many bytes of chunks were fed.
     private func feedEndlessly(_ start: String, then chunk: [UInt8]) -> (HTTPRequestReader.Outcome, fed: Int) {
         let reader = HTTPRequestReader()
         var outcome = Array(start.utf8).withUnsafeBytes { reader.feed($0) }
         var fed = 0
-        while outcome == .incomplete && fed < 1 << 20 {
+        while outcome == .incomplete && fed < 4 << 20 {
             outcome = chunk.withUnsafeBytes { reader.feed($0) }
             fed += chunk.count
         }
@@ -77,20 +77,26 @@ import Testing
         #expect(Array("GET / HTTP/1.1\r\n\r\n".utf8).withUnsafeBytes { reader.feed($0) } == .invalid(.malformed))
     }
 
-    /// A header that never ends is refused once the request passes http_parser's 80 KiB limit, however
-    /// it is split, so the reader never holds more than that plus one read.
+    /// A header that never ends is refused once the request passes the 1 MiB + 4 KiB head limit
+    /// (nats-server's), however it is split, so the reader never holds more than that plus one read.
     @Test func endlessHeaderIsBounded() {
         let chunk = [UInt8](repeating: UInt8(ascii: "a"), count: 4096)
         let (outcome, fed) = feedEndlessly("GET /varz HTTP/1.1\r\nX-Endless: ", then: chunk)
         #expect(outcome == .invalid(.headerTooLarge))
-        #expect(fed <= 80 * 1024 + chunk.count)
+        #expect(fed > HTTPMessageParser.maxHeadBytes - chunk.count && fed <= HTTPMessageParser.maxHeadBytes + chunk.count)
     }
 
     @Test func endlessTargetIsBounded() {
         let chunk = Array(String(repeating: "a=1&", count: 1024).utf8)
         let (outcome, fed) = feedEndlessly("GET /varz?", then: chunk)
         #expect(outcome == .invalid(.headerTooLarge))
-        #expect(fed <= 80 * 1024 + chunk.count)
+        #expect(fed > HTTPMessageParser.maxHeadBytes - chunk.count && fed <= HTTPMessageParser.maxHeadBytes + chunk.count)
+    }
+
+    /// A long query string under the limit is read whole: nats-server serves a 1000 KB one.
+    @Test func longTargetUnderTheLimitIsRead() {
+        let target = "/connz?" + String(repeating: "a", count: 1_000_000)
+        #expect(read("GET \(target) HTTP/1.1\r\nHost: x\r\n\r\n") == .complete(method: "GET", target: target))
     }
 
     @Test func emptyFeedChangesNothing() {

@@ -88,8 +88,9 @@ let failCases: [FailCase] = [
         #expect(ProtocolError.unknownOperation.errorText == "Unknown Protocol Operation")
         #expect(ProtocolError.maxControlLineExceeded.errorText == "maximum control line exceeded")
         #expect(ProtocolError.maxControlLineExceeded.reason == .maxControlLineExceeded)
-        #expect(ProtocolError.maxPayloadExceeded.errorText == "Maximum Payload Violation")
-        #expect(ProtocolError.maxPayloadExceeded.reason.rawValue == "Maximum Message Payload Exceeded")
+        #expect(ProtocolError.maxPayloadExceeded(size: 2).errorText == "Maximum Payload Violation")
+        #expect(ProtocolError.maxPayloadExceeded(size: 2).reason.rawValue == "Maximum Message Payload Exceeded")
+        #expect(ProtocolError.maxPayloadExceeded(size: 2).announcedSize == 2)
         #expect(ProtocolError.protocolViolation.errorText == nil)
         #expect(ProtocolError.protocolViolation.reason.rawValue == "Protocol Violation")
     }
@@ -124,17 +125,19 @@ let failCases: [FailCase] = [
 
     @Test func routedPayloadAboveTheRouteBoundIsRejectedBeforeItArrives() {
         let limits = ParserLimits.route(maxPayload: 1000)
-        #expect(feed([bytes("RMSG $G foo 1001\r\n")], kind: .route, limits: limits).error == .maxPayloadExceeded)
-        #expect(feed([bytes("HMSG $G foo 12 999999999\r\n")], kind: .route, limits: limits).error == .maxPayloadExceeded)
+        #expect(feed([bytes("RMSG $G foo 1001\r\n")], kind: .route, limits: limits).error == .maxPayloadExceeded(size: 1001))
+        #expect(feed([bytes("HMSG $G foo 12 999999999\r\n")], kind: .route, limits: limits).error
+                == .maxPayloadExceeded(size: 999_999_999))
         #expect(feed([bytes("RMSG $G foo 1000\r\n" + String(repeating: "x", count: 1000) + "\r\n")], kind: .route, limits: limits)
             .events.count == 1)
     }
 
     @Test func payloadAboveMaximumIsRejectedOnTheControlLine() {
         let limits = ParserLimits(maxPayload: 10)
-        #expect(feed([bytes("PUB foo 11\r\n")], limits: limits).error == .maxPayloadExceeded)
-        #expect(feed([bytes("HPUB foo 2 11\r\n")], limits: limits).error == .maxPayloadExceeded)
+        // The size announced (headers included) is kept for the log line.
+        #expect(feed([bytes("PUB foo 11\r\n")], limits: limits).error == .maxPayloadExceeded(size: 11))
+        #expect(feed([bytes("HPUB foo 2 11\r\n")], limits: limits).error == .maxPayloadExceeded(size: 11))
         #expect(feed([bytes("PUB foo 10\r\n0123456789\r\n")], limits: limits).events.count == 1)
-        #expect(feed([bytes("PUB foo 1048577\r\n")]).error == .maxPayloadExceeded)
+        #expect(feed([bytes("PUB foo 1048577\r\n")]).error == .maxPayloadExceeded(size: 1_048_577))
     }
 }

@@ -9,11 +9,10 @@ import Testing
 /// validation and the auth timeout (nats-server's rules; the same cases run over TCP in
 /// `InProcessErrorTests` and against both servers in Tests/BlackBox/test_auth.py).
 @Suite struct ClientHandshakeTests {
-    private static let violation = ClientHandshake.Rejection(
-        errorText: "Authorization Violation", reason: .authenticationViolation, logMessage: nil)
-    private static let authenticationFailure = ClientHandshake.Rejection(
-        errorText: "Authorization Violation", reason: .authenticationViolation,
-        logMessage: "Client connection closed: authentication failure")
+    /// nats-server's `authViolation`: the error names the credentials offered, if any (`getAuthUser`).
+    private static func violation(_ logged: String = "authentication error") -> ClientHandshake.Rejection {
+        ClientHandshake.Rejection(errorText: "Authorization Violation", reason: .authenticationViolation, log: .error(logged))
+    }
 
     private static func authenticator(_ configure: (inout ServerOptions) -> Void = { _ in }) -> Authenticator {
         var options = ServerOptions()
@@ -72,20 +71,27 @@ import Testing
     @Test(arguments: [
         (#"{"protocol":2}"#, "invalid client protocol", CloseReason.badClientProtocolVersion),
         (#"{"protocol":-1}"#, "invalid client protocol", CloseReason.badClientProtocolVersion),
-        (#"{"account":"A"}"#, "Authorization Violation", CloseReason.authenticationViolation),
-        (#"{"new_account":true}"#, "Authorization Violation", CloseReason.authenticationViolation),
         (#"{"no_responders":true}"#, "no responders requires headers support", CloseReason.noRespondersRequiresHeaders),
     ])
     func invalidConnectIsRejected(_ json: String, _ errorText: String, _ reason: CloseReason) {
         var machine = handshake(Self.open)
-        let expected = ClientHandshake.Rejection(errorText: errorText, reason: reason, logMessage: nil)
+        let expected = ClientHandshake.Rejection(errorText: errorText, reason: reason, log: nil)
         #expect(connect(&machine, json, authenticator: Self.open) == .reject(expected))
+    }
+
+    @Test(arguments: [
+        (#"{"account":"A"}"#, "authentication error"),
+        (#"{"new_account":true,"user":"u"}"#, #"authentication error - User "u""#),
+    ])
+    func accountFieldsAreAnAuthenticationViolation(_ json: String, _ logged: String) {
+        var machine = handshake(Self.open)
+        #expect(connect(&machine, json, authenticator: Self.open) == .reject(Self.violation(logged)))
     }
 
     @Test(arguments: [#"{"verbose":1}"#, "{", #"{"user":5}"#, "[]"])
     func undecodableConnectClosesWithoutError(_ json: String) {
         var machine = handshake(Self.open)
-        let silent = ClientHandshake.Rejection(errorText: nil, reason: .protocolViolation, logMessage: nil)
+        let silent = ClientHandshake.Rejection(errorText: nil, reason: .protocolViolation, log: nil)
         #expect(connect(&machine, json, authenticator: Self.open) == .reject(silent))
         #expect(!machine.isConnected)
     }
@@ -96,7 +102,7 @@ import Testing
         #expect(accepted(connect(&supported, json, authenticator: Self.open))?.noResponders == true)
         var turnedOff = handshake(Self.open)
         let rejection = ClientHandshake.Rejection(errorText: "no responders requires headers support",
-                                                  reason: .noRespondersRequiresHeaders, logMessage: nil)
+                                                  reason: .noRespondersRequiresHeaders, log: nil)
         #expect(connect(&turnedOff, json, authenticator: Self.open, headersSupported: false) == .reject(rejection))
     }
 
@@ -107,14 +113,21 @@ import Testing
         #expect(machine.awaitsAuthentication)
         #expect(machine.opArrived(firstByte: UInt8(ascii: "C"), authenticator: Self.alice) == .proceed)
         #expect(machine.opArrived(firstByte: UInt8(ascii: "c"), authenticator: Self.alice) == .proceed)
-        #expect(machine.opArrived(firstByte: UInt8(ascii: "P"), authenticator: Self.alice) == .reject(Self.violation))
-        #expect(machine.opArrived(firstByte: UInt8(ascii: "S"), authenticator: Self.alice) == .reject(Self.violation))
+        #expect(machine.opArrived(firstByte: UInt8(ascii: "P"), authenticator: Self.alice) == .reject(Self.violation()))
+        #expect(machine.opArrived(firstByte: UInt8(ascii: "S"), authenticator: Self.alice) == .reject(Self.violation()))
     }
 
-    @Test(arguments: [#"{"user":"alice","pass":"wrong"}"#, #"{"user":"bob","pass":"secret"}"#, "{}"])
-    func badCredentialsAreAnAuthenticationFailure(_ json: String) {
+    @Test(arguments: [
+        (#"{"user":"alice","pass":"wrong"}"#, #"authentication error - User "alice""#),
+        (#"{"user":"bob","pass":"secret"}"#, #"authentication error - User "bob""#),
+        (#"{"auth_token":"guess"}"#, #"authentication error - Token "[REDACTED]""#),
+        (#"{"nkey":"UABC","user":"alice"}"#, #"authentication error - Nkey "UABC""#),
+        (#"{"jwt":"e30","auth_token":"guess"}"#, "authentication error"),
+        ("{}", "authentication error"),
+    ])
+    func badCredentialsAreAnAuthenticationViolation(_ json: String, _ logged: String) {
         var machine = handshake(Self.alice)
-        #expect(connect(&machine, json, authenticator: Self.alice) == .reject(Self.authenticationFailure))
+        #expect(connect(&machine, json, authenticator: Self.alice) == .reject(Self.violation(logged)))
         #expect(machine.awaitsAuthentication)
     }
 
@@ -133,19 +146,20 @@ import Testing
         let first = try #require(accepted(connect(&machine, #"{"user":"alice","pass":"secret"}"#, authenticator: Self.alice)))
         // Decoded over the first, so the credentials stay unless named again.
         #expect(accepted(connect(&machine, #"{"verbose":false}"#, authenticator: Self.alice, current: first)) != nil)
-        #expect(connect(&machine, #"{"pass":"bad"}"#, authenticator: Self.alice, current: first) == .reject(Self.authenticationFailure))
+        #expect(connect(&machine, #"{"pass":"bad"}"#, authenticator: Self.alice, current: first)
+                == .reject(Self.violation(#"authentication error - User "alice""#)))
     }
 
     @Test func credentialsAreCheckedBeforeTheOtherFields() {
         var machine = handshake(Self.alice)
-        #expect(connect(&machine, #"{"protocol":7}"#, authenticator: Self.alice) == .reject(Self.authenticationFailure))
+        #expect(connect(&machine, #"{"protocol":7}"#, authenticator: Self.alice) == .reject(Self.violation()))
     }
 
     @Test func noConnectByTheDeadlineIsAnAuthenticationTimeout() {
         let machine = handshake(Self.alice, now: 1000)
         #expect(machine.deadlinePassed(now: 2999) == nil)
         let timeout = ClientHandshake.Rejection(errorText: "Authentication Timeout", reason: .authenticationTimeout,
-                                                logMessage: "Authentication Timeout")
+                                                log: .debug("Authentication Timeout"))
         #expect(machine.deadlinePassed(now: 3000) == timeout)
     }
 
@@ -153,7 +167,7 @@ import Testing
         var machine = handshake(Self.alice)
         let action = connect(&machine, #"{"user":"alice","pass":"secret","no_responders":true}"#, authenticator: Self.alice)
         let rejection = ClientHandshake.Rejection(errorText: "no responders requires headers support",
-                                                  reason: .noRespondersRequiresHeaders, logMessage: nil)
+                                                  reason: .noRespondersRequiresHeaders, log: nil)
         #expect(action == .reject(rejection))
         #expect(machine.deadlinePassed(now: .max) == nil)
     }
@@ -172,7 +186,8 @@ import Testing
         var anonymous = handshake(Self.withGuest)
         #expect(accepted(connect(&anonymous, "{}", authenticator: Self.withGuest)) != nil)
         var named = handshake(Self.withGuest)
-        #expect(connect(&named, #"{"user":"alice","pass":"x"}"#, authenticator: Self.withGuest) == .reject(Self.authenticationFailure))
+        #expect(connect(&named, #"{"user":"alice","pass":"x"}"#, authenticator: Self.withGuest)
+                == .reject(Self.violation(#"authentication error - User "alice""#)))
     }
 
     @Test func noAuthUserWithBcryptPasswordAdmitsNoAnonymousClient() {
@@ -184,7 +199,7 @@ import Testing
         // The hash is good: the user's own password logs in.
         #expect(hashed.authorize(user: "guest", pass: "guest", authToken: ""))
         var machine = handshake(hashed)
-        #expect(machine.opArrived(firstByte: UInt8(ascii: "P"), authenticator: hashed) == .reject(Self.violation))
+        #expect(machine.opArrived(firstByte: UInt8(ascii: "P"), authenticator: hashed) == .reject(Self.violation()))
         #expect(!machine.isConnected)
     }
 }

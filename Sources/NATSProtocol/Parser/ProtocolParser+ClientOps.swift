@@ -42,7 +42,7 @@ extension ProtocolParser {
         let size = parseSize(tokens.last0)
         // parseSize rejects more than 9 digits, which also rules out overflow (CVE-2019-13126).
         if size < 0 || headerSize > size { return (0, 0, .protocolViolation) }
-        if size > limits.maxPayload { return (0, 0, .maxPayloadExceeded) }
+        if size > limits.maxPayload { return (0, 0, .maxPayloadExceeded(size: size)) }
         return (headerSize, size, nil)
     }
 

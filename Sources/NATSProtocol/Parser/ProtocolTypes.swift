@@ -52,11 +52,15 @@ public struct ProtocolError: Error, Sendable, Equatable {
     public var errorText: String?
     /// The close reason to report in /connz.
     public var reason: CloseReason
+    /// The size a refused PUB/HPUB announced (bytes, headers included): nats-server logs it with the limit.
+    /// 0 for the other errors.
+    public var announcedSize: Int
 
     @inlinable
-    public init(errorText: String?, reason: CloseReason) {
+    public init(errorText: String?, reason: CloseReason, announcedSize: Int = 0) {
         self.errorText = errorText
         self.reason = reason
+        self.announcedSize = announcedSize
     }
 
     /// Unknown or malformed verb, or a payload not followed by CRLF. nats-server sends the -ERR and
@@ -64,8 +68,11 @@ public struct ProtocolError: Error, Sendable, Equatable {
     public static let unknownOperation = ProtocolError(errorText: "Unknown Protocol Operation", reason: .protocolViolation)
     /// Control line longer than the limit.
     public static let maxControlLineExceeded = ProtocolError(errorText: "maximum control line exceeded", reason: .maxControlLineExceeded)
-    /// PUB/HPUB size above max_payload.
-    public static let maxPayloadExceeded = ProtocolError(errorText: "Maximum Payload Violation", reason: .maxPayloadExceeded)
+    /// A PUB/HPUB (or routed message) announcing `size` bytes, above max_payload.
+    @inlinable
+    public static func maxPayloadExceeded(size: Int) -> ProtocolError {
+        ProtocolError(errorText: "Maximum Payload Violation", reason: .maxPayloadExceeded, announcedSize: size)
+    }
     /// Wrong argument count, bad sizes, bad CONNECT/INFO argument: closed without any -ERR.
     public static let protocolViolation = ProtocolError(errorText: nil, reason: .protocolViolation)
 }

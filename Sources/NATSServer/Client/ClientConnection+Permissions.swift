@@ -136,6 +136,11 @@ enum GoQuote {
         return text + "\""
     }
 
+    /// The same for a string (a user name, an nkey).
+    static func quoted(_ text: String) -> String {
+        Array(text.utf8).withUnsafeBytes { quoted($0) }
+    }
+
     private static func hex(_ byte: UInt8) -> String {
         let digits = Array("0123456789abcdef")
         return String(digits[Int(byte >> 4)]) + String(digits[Int(byte & 15)])

@@ -31,7 +31,7 @@ extension ClientConnection {
                                               nkey: offered.nkey, signature: offered.sig, nonce: nonce,
                                               certificate: certificate),
               worker.accounts.account(named: login.account) === account else {
-            server.logger.error("\(label) - authentication error - User \"\(offered.user)\"")
+            server.logger.error("\(label) - \(offered.authenticationErrorText)")
             return fail("Authorization Violation", reason: .authenticationViolation)
         }
         authorizedUser = login.user
@@ -39,8 +39,9 @@ extension ClientConnection {
         dropDeniedSubscriptions()
     }
 
-    /// Removes the subscriptions the new permissions no longer allow, each with nats-server's -ERR
-    /// (`processSubsOnConfigReload`); the connection stays open.
+    /// Removes the subscriptions the new permissions no longer allow, each with nats-server's -ERR and
+    /// its notice in the log, which names the client by its credentials (`processSubsOnConfigReload`);
+    /// the connection stays open.
     private func dropDeniedSubscriptions() {
         guard let permissions else { return }
         for subscription in Array(subscriptions.values) {
@@ -50,11 +51,9 @@ extension ClientConnection {
             removeSubscription(subscription)
             let subject = subscription.subject.withUnsafeBytes { GoQuote.quoted($0) }
             let sid = GoQuote.quoted(subscription.sid.slice.buffer)
-            if queue.isEmpty {
-                sendErr("Permissions Violation for Subscription to \(subject) (sid \(sid))")
-            } else {
-                sendErr("Permissions Violation for Subscription to \(subject) using queue \(GoQuote.quoted(queue)) (sid \(sid))")
-            }
+            let described = queue.isEmpty ? "\(subject)" : "\(subject) using queue \(GoQuote.quoted(queue))"
+            sendErr("Permissions Violation for Subscription to \(described) (sid \(sid))")
+            server.logger.info("Removed sub \(described) (sid \(sid)) for \(connectOptions.authUserLabel) - not authorized")
         }
     }
 }

@@ -183,9 +183,23 @@ package final class ClientConnection {
         close(reason: reason, flush: true)
     }
 
+    /// A protocol error in the client's input ends it; a PUB over max_payload is logged first, as an error
+    /// with the size it announced and the limit (nats-server's `maxPayloadViolation`; the limit is the one
+    /// in force, lowered or raised by a reload).
+    func parseFailed(_ error: ProtocolError) {
+        if error.reason == .maxPayloadExceeded {
+            server.logger.error("\(label) - maximum payload exceeded: \(error.announcedSize) vs \(parserLimits.maxPayload)")
+        }
+        fail(error.errorText, reason: error.reason)
+    }
+
     /// Carries out the handshake's verdict against this client: the log line, the -ERR, the close.
     func reject(_ rejection: ClientHandshake.Rejection) {
-        if let message = rejection.logMessage { server.logger.error("\(label) - \(message)") }
+        switch rejection.log {
+        case .error(let message): server.logger.error("\(label) - \(message)")
+        case .debug(let message): server.logger.debug("\(label) - \(message)")
+        case nil: break
+        }
         fail(rejection.errorText, reason: rejection.reason)
     }
 }

@@ -31,8 +31,14 @@ package struct ClientHandshake {
         /// The `-ERR` text; nil closes without one.
         package let errorText: String?
         package let reason: CloseReason
-        /// What the server logs at error level after the client's label, nil for nothing.
-        package let logMessage: String?
+        /// What the server logs after the client's label, nil for nothing.
+        package let log: LogLine?
+    }
+
+    /// A line logged about a client turned away, at nats-server's level for it.
+    package enum LogLine: Equatable, Sendable {
+        case error(String)
+        case debug(String)
     }
 
     /// What the connection does with the op that starts a read.
@@ -80,7 +86,8 @@ package struct ClientHandshake {
         guard awaitsAuthentication, firstByte != UInt8(ascii: "C"), firstByte != UInt8(ascii: "c") else { return .proceed }
         guard authenticator.hasNoAuthUser,
               let login = authenticator.login(user: "", pass: "", authToken: "", nkey: "", signature: "", nonce: []) else {
-            return .reject(Rejection(errorText: "Authorization Violation", reason: .authenticationViolation, logMessage: nil))
+            // No CONNECT yet, so no credentials to name.
+            return .reject(ClientHandshake.authenticationViolation(ConnectOptions()))
         }
         rules = login.rules
         account = login.account
@@ -100,21 +107,15 @@ package struct ClientHandshake {
         // current options (a `CONNECT {}` keeps verbose off once it was turned off).
         let decoded = isConnected ? ConnectOptions.decode(json, over: current) : ConnectOptions.decode(json)
         guard let options = decoded else {
-            return .reject(Rejection(errorText: nil, reason: .protocolViolation, logMessage: nil))
+            return .reject(Rejection(errorText: nil, reason: .protocolViolation, log: nil))
         }
         let login = authenticator.isRequired
             ? authenticator.login(user: options.user, pass: options.pass, authToken: options.authToken,
                                   nkey: options.nkey, signature: options.sig, nonce: nonce, certificate: certificate)
             : Authenticator.Login(rules: authenticator.defaultRules)
-        guard let login else {
-            return .reject(Rejection(errorText: "Authorization Violation", reason: .authenticationViolation,
-                                     logMessage: "Client connection closed: authentication failure"))
-        }
-        if options.hasAccount {
-            return .reject(Rejection(errorText: "Authorization Violation", reason: .authenticationViolation, logMessage: nil))
-        }
+        guard let login, !options.hasAccount else { return .reject(ClientHandshake.authenticationViolation(options)) }
         if options.protocolVersion < 0 || options.protocolVersion > 1 {
-            return .reject(Rejection(errorText: "invalid client protocol", reason: .badClientProtocolVersion, logMessage: nil))
+            return .reject(Rejection(errorText: "invalid client protocol", reason: .badClientProtocolVersion, log: nil))
         }
         // Logged in, whatever follows: nats-server clears the auth timer before the header check.
         state = .connected
@@ -123,15 +124,23 @@ package struct ClientHandshake {
         user = login.user
         if options.noResponders && !(options.headers && headersSupported) {
             return .reject(Rejection(errorText: "no responders requires headers support",
-                                     reason: .noRespondersRequiresHeaders, logMessage: nil))
+                                     reason: .noRespondersRequiresHeaders, log: nil))
         }
         return .accept(options)
     }
 
     /// The housekeeping tick at loop time `now`: a client still unauthenticated at its deadline is turned
-    /// away; nil otherwise.
+    /// away, logged at debug level only, as nats-server's `authTimeout` does; nil otherwise.
     package func deadlinePassed(now: UInt64) -> Rejection? {
         guard case .awaitingConnect(authDeadline: let deadline?) = state, now >= deadline else { return nil }
-        return Rejection(errorText: "Authentication Timeout", reason: .authenticationTimeout, logMessage: "Authentication Timeout")
+        return Rejection(errorText: "Authentication Timeout", reason: .authenticationTimeout, log: .debug("Authentication Timeout"))
+    }
+
+    /// A login refused: credentials that do not log in, the obsolete account fields, or no CONNECT first.
+    /// nats-server's `authViolation`: an error naming the credentials `options` offered, then
+    /// `-ERR 'Authorization Violation'`.
+    package static func authenticationViolation(_ options: ConnectOptions) -> Rejection {
+        Rejection(errorText: "Authorization Violation", reason: .authenticationViolation,
+                  log: .error(options.authenticationErrorText))
     }
 }

@@ -36,6 +36,9 @@ protocol ProtocolConnection: ProtocolHandler {
     var parserLimits: ParserLimits { get }
     /// Sends `-ERR 'errorText'` (when given) and closes after flushing it.
     func fail(_ errorText: String?, reason: CloseReason)
+    /// Ends the connection for a protocol error of its input: by default `fail` with the error's text and
+    /// reason; a kind that logs some of them first implements it.
+    func parseFailed(_ error: ProtocolError)
     /// Pending output past which this receiver is cut off as a slow consumer.
     var pendingLimit: Int { get }
     /// Closes a receiver whose pending output passed `pendingLimit` (statistics, log line, close).
@@ -56,11 +59,15 @@ extension ProtocolConnection {
             ProtocolParser.parse(bytes, kind: Self.parserKind, limits: parserLimits, handler: self)
         }
         if let error = result.error {
-            if !isClosed { fail(error.errorText, reason: error.reason) }
+            if !isClosed { parseFailed(error) }
             return Self.consumedAll(bytes)
         }
         if isClosed { return Self.consumedAll(bytes) }
         return ReadDisposition(consumed: result.consumed, needed: result.needed)
+    }
+
+    func parseFailed(_ error: ProtocolError) {
+        fail(error.errorText, reason: error.reason)
     }
 
     /// Closes the socket: after its queued output (a final -ERR), bounded by the write deadline, or at once.

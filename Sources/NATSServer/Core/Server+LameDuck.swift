@@ -68,9 +68,17 @@ extension Server {
             let (loopIndex, clientID) = state.clients[index]
             state.next += 1
             let worker = workers[loopIndex]
+            guard state.next < state.clients.count else {
+                // The shutdown follows the last close, as in nats-server, whose log shows that client
+                // closed before "Initiating Shutdown...": back on this loop once its own loop closed it.
+                let main = mainWorker
+                return worker.post { [unowned self] in
+                    worker.clients[clientID]?.close(reason: .serverShutdown, flush: true)
+                    main.post { self.shutdown() }
+                }
+            }
             // A client that left meanwhile is simply not there any more.
             worker.post { worker.clients[clientID]?.close(reason: .serverShutdown, flush: true) }
-            guard state.next < state.clients.count else { break }
             if let pause = state.schedule.pause(afterClose: index, random: mainWorker.random.next()) {
                 return state.timer.start(afterMilliseconds: pause)
             }

@@ -1,0 +1,147 @@
+"""What the server logs when it refuses a client or part of what it does: a failed login, a message over
+max_payload (also after a reload lowered it), a subscription a reload no longer permits. An operator
+switching servers greps for these lines, so both servers must write them alike: the same level, the
+same text after the client's `<ip>:<port> - cid:<id>` label.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from raw_client import RawClient
+from server_process import ServerHandle, wait_for
+from test_nkeys import OTHER_SEED, PUBLIC, sign
+from test_reload import login, reload, users_config
+
+VIOLATION = b"-ERR 'Authorization Violation'\r\n"
+
+
+def label(client: RawClient) -> str:
+    """How both servers name a client in their log: its address as the server sees it, and its id."""
+    host, port = client.writer.get_extra_info("sockname")[:2]
+    return f"{host}:{port} - cid:{client.info['client_id']}"
+
+
+def wait_logged(server: ServerHandle, level: str, text: str) -> str:
+    """Waits (bounded) for one whole log line `[<level>] <text>`; returns it."""
+    pattern = re.compile(rf"^\[\d+\] (?:[\d/]+ [\d:.]+ )?\[{level}\] {re.escape(text)}$", re.M)
+    wait_for(lambda: pattern.search(server.log), timeout=5, what=f"[{level}] {text}")
+    return pattern.search(server.log).group(0)
+
+
+def logged_lines(server: ServerHandle, text: str) -> list[str]:
+    """Every log line containing `text`."""
+    return [line for line in server.log.splitlines() if text in line]
+
+
+# ---- failed logins -----------------------------------------------------------------------------------
+
+USERS_AND_NKEY = f"""
+authorization {{
+  users = [
+    {{user: alice, password: s3cret}}
+    {{nkey: {PUBLIC}}}
+  ]
+}}
+"""
+
+
+@pytest.mark.parametrize("connect, logged", [
+    ({"user": "alice", "pass": "wrong"}, 'authentication error - User "alice"'),
+    ({"user": "mallory", "pass": "s3cret"}, 'authentication error - User "mallory"'),
+    ({"auth_token": "guess"}, 'authentication error - Token "[REDACTED]"'),
+    ({}, "authentication error"),
+    # The nkey is named before a user name, whatever the CONNECT also carries.
+    ({"nkey": PUBLIC, "user": "alice", "sig": "AAAA"}, f'authentication error - Nkey "{PUBLIC}"'),
+], ids=["wrong-password", "unknown-user", "token", "no-credentials", "nkey-bad-signature"])
+async def test_failed_login_is_an_error_naming_the_credentials(start, connect, logged):
+    server = start(config=USERS_AND_NKEY)
+    client = await RawClient.open(server.port)
+    await client.send(b"CONNECT " + json.dumps({"verbose": False, **connect}).encode() + b"\r\nPING\r\n")
+    await client.expect_then_closed(VIOLATION)
+    wait_logged(server, "ERR", f"{label(client)} - {logged}")
+    await client.close()
+    assert not logged_lines(server, "authentication failure")
+
+
+async def test_nkey_signed_with_another_key_is_logged_by_its_nkey(start):
+    server = start(config=USERS_AND_NKEY)
+    client = await RawClient.open(server.port)
+    signature = sign(OTHER_SEED, client.info["nonce"])
+    await client.send(b"CONNECT " + json.dumps({"verbose": False, "nkey": PUBLIC, "sig": signature}).encode() + b"\r\n")
+    await client.expect_then_closed(VIOLATION)
+    wait_logged(server, "ERR", f'{label(client)} - authentication error - Nkey "{PUBLIC}"')
+    await client.close()
+
+
+async def test_operation_before_connect_is_logged_without_a_name(start):
+    server = start(config=USERS_AND_NKEY)
+    client = await RawClient.open(server.port)
+    await client.send(b"SUB foo 1\r\n")
+    await client.expect_then_closed(VIOLATION)
+    wait_logged(server, "ERR", f"{label(client)} - authentication error")
+    await client.close()
+
+
+async def test_authentication_timeout_is_logged_at_debug_level_only(start):
+    server = start("-D", config="authorization { user: alice, password: s3cret, timeout: 0.5 }\n")
+    client = await RawClient.open(server.port)
+    await client.expect_then_closed(b"-ERR 'Authentication Timeout'\r\n", timeout=5)
+    wait_logged(server, "DBG", f"{label(client)} - Authentication Timeout")
+    await client.close()
+    assert [line for line in logged_lines(server, "Authentication Timeout") if "[DBG]" not in line] == []
+
+
+# ---- max_payload -------------------------------------------------------------------------------------
+
+MAX_PAYLOAD = b"-ERR 'Maximum Payload Violation'\r\n"
+
+
+@pytest.mark.parametrize("operation, size", [
+    (b"PUB big 2000\r\n", 2000),
+    (b"HPUB big 12 2000\r\n", 2000),  # the announced total, headers included
+], ids=["PUB", "HPUB"])
+async def test_message_over_max_payload_is_an_error_with_both_sizes(start, operation, size):
+    server = start(config="max_payload: 1024\n")
+    client = await RawClient.connected(server.port, {"headers": True})
+    await client.send(operation)
+    await client.expect_then_closed(MAX_PAYLOAD)
+    wait_logged(server, "ERR", f"{label(client)} - maximum payload exceeded: {size} vs 1024")
+    await client.close()
+
+
+async def test_max_payload_lowered_by_reload_is_logged_with_the_new_limit(start):
+    server = start(config="max_payload: 2000\n")
+    client = await RawClient.connected(server.port)
+    log = reload(server, "max_payload: 1000\n")
+    assert "Reloaded: max_payload = 1000" in log
+    await client.send(b"PUB big 1500\r\n" + b"x" * 1500 + b"\r\n")
+    await client.expect_then_closed(MAX_PAYLOAD)
+    wait_logged(server, "ERR", f"{label(client)} - maximum payload exceeded: 1500 vs 1000")
+    await client.close()
+
+
+# ---- subscriptions a reload no longer permits ----------------------------------------------------------
+
+async def test_subscription_removed_by_reload_is_a_notice_naming_the_user(start):
+    server = start(config=users_config())
+    bob = await login(server, "bob", "b1")
+    await bob.send(b"SUB orders.> 7\r\nSUB orders.* workers 9\r\nSUB audit.> 8\r\nPING\r\n")
+    await bob.expect(b"PONG\r\n")
+    reload(server, users_config(bob_publish="audit.>"))
+    # One -ERR per removed subscription, in no particular order.
+    errors = await bob.expect(re.compile(rb"(?:-ERR '[^\r\n]*'\r\n){2}"))
+    assert sorted(errors.group(0).split(b"\r\n")[:2]) == [
+        b"-ERR 'Permissions Violation for Subscription to \"orders.*\" using queue \"workers\" (sid \"9\")'",
+        b"-ERR 'Permissions Violation for Subscription to \"orders.>\" (sid \"7\")'",
+    ]
+    wait_logged(server, "INF", 'Removed sub "orders.>" (sid "7") for User "bob" - not authorized')
+    wait_logged(server, "INF", 'Removed sub "orders.*" using queue "workers" (sid "9") for User "bob" - not authorized')
+    # The allowed subscription stays, and is not logged.
+    assert not logged_lines(server, '"audit.>" (sid')
+    await bob.send(b"PUB audit.1 2\r\nhi\r\n")
+    await bob.expect(b"MSG audit.1 8 2\r\nhi\r\n")
+    await bob.close()
