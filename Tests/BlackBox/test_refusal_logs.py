@@ -12,6 +12,7 @@ import re
 import pytest
 
 from raw_client import RawClient
+from monitor_http import monitor_json
 from server_process import ServerHandle, wait_for
 from test_nkeys import OTHER_SEED, PUBLIC, sign
 from test_reload import login, reload, users_config
@@ -145,3 +146,26 @@ async def test_subscription_removed_by_reload_is_a_notice_naming_the_user(start)
     await bob.send(b"PUB audit.1 2\r\nhi\r\n")
     await bob.expect(b"MSG audit.1 8 2\r\nhi\r\n")
     await bob.close()
+
+
+# ---- -ERR received -------------------------------------------------------------------------------------
+
+async def test_client_sending_err_is_logged_and_closed_as_a_parse_error(start):
+    # nats-server's processErr: "Client Error '<text>'" at error level, no reply, closed as "Parse Error".
+    server = start("-m", "-1")
+    client = await RawClient.connected(server.port)
+    await client.send(b"-ERR 'boom here'\r\n")
+    await client.expect_closed(timeout=5)
+    wait_logged(server, "ERR", f"{label(client)} - Client Error 'boom here'")
+    await client.close()
+    closed = wait_for(lambda: [conn for conn in monitor_json(server.monitoring_port, "/connz?state=closed")["connections"]
+                               if conn["cid"] == client.info["client_id"]], timeout=5, what="the closed client in /connz")
+    assert closed[0]["reason"] == "Parse Error"
+
+
+async def test_refused_route_is_logged_by_the_dialling_side(start):
+    # The node whose CONNECT is refused logs the peer's -ERR as nats-server does: "Route Error '<text>'".
+    seed = start(config="cluster { port: -1, authorization { user: ruser, password: rpass } }\n")
+    dialler = start(config=f'cluster {{ port: -1, routes: ["nats-route://ruser:wrong@127.0.0.1:{seed.cluster_port}"] }}\n')
+    pattern = re.compile(r"^\[\d+\] (?:[\d/]+ [\d:.]+ )?\[ERR\] 127\.0\.0\.1:\d+ - rid:\d+ - Route Error 'Authorization Violation'$", re.M)
+    wait_for(lambda: pattern.search(dialler.log), timeout=10, what="the dialling side's Route Error line")

@@ -129,9 +129,11 @@ extension ClientConnection: ProtocolHandler {
 
     package func handleOK() -> Bool { true }
 
+    /// A client sending -ERR is logged and closed without a reply, as nats-server's `processErr`: "Client
+    /// Error '<text>'" at error level, closed for "Parse Error" (the parser hands the text without its quotes).
     package func handleErr(message: ByteSlice) -> Bool {
-        // A client sending -ERR is closed without a reply.
-        close(reason: .protocolViolation, flush: true)
+        server.logger.error("\(label) - Client Error '\(message.string)'")
+        close(reason: .parseError, flush: true)
         return false
     }
 
