@@ -169,3 +169,32 @@ async def test_refused_route_is_logged_by_the_dialling_side(start):
     dialler = start(config=f'cluster {{ port: -1, routes: ["nats-route://ruser:wrong@127.0.0.1:{seed.cluster_port}"] }}\n')
     pattern = re.compile(r"^\[\d+\] (?:[\d/]+ [\d:.]+ )?\[ERR\] 127\.0\.0\.1:\d+ - rid:\d+ - Route Error 'Authorization Violation'$", re.M)
     wait_for(lambda: pattern.search(dialler.log), timeout=10, what="the dialling side's Route Error line")
+
+
+# ---- -V traces leak no credential -----------------------------------------------------------------------
+
+async def test_trace_redacts_the_secrets_of_a_connect(start):
+    # nats-server writes `[REDACTED]` for pass, auth_token, nkey and sig in a traced CONNECT; the rest stays.
+    server = start("-V", config=USERS_AND_NKEY)
+    client = await RawClient.open(server.port)
+    connect = {"verbose": False, "user": "alice", "pass": "s3cret", "auth_token": "t0ken", "nkey": PUBLIC,
+               "sig": "c2lnbmF0dXJl", "name": "tracedapp"}
+    await client.send(b"CONNECT " + json.dumps(connect, separators=(",", ":")).encode() + b"\r\nPING\r\n")
+    await client.expect_closed(timeout=5, allow_data=True)
+    await client.close()
+    line = wait_for(lambda: next((line for line in logged_lines(server, "<<- [CONNECT ") if "tracedapp" in line), None),
+                    timeout=5, what="the traced CONNECT")
+    assert '"user":"alice"' in line and '"name":"tracedapp"' in line, line
+    for field in ("pass", "auth_token", "nkey", "sig"):
+        assert f'"{field}":"[REDACTED]"' in line, line
+    # The nkey is public (both servers name it in the authentication error); the others are secrets.
+    for secret in ("s3cret", "t0ken", "c2lnbmF0dXJl"):
+        assert secret not in server.log, f"{secret} in the log"
+
+
+async def test_trace_redacts_a_route_connects_password(start):
+    seed = start("-V", config="cluster { port: -1, authorization { user: ruser, password: rp4ss } }\n")
+    start(config=f'cluster {{ port: -1, routes: ["nats-route://ruser:rp4ss@127.0.0.1:{seed.cluster_port}"] }}\n')
+    line = wait_for(lambda: next(iter(logged_lines(seed, "<<- [CONNECT ")), None), timeout=10, what="the traced route CONNECT")
+    assert '"pass":"[REDACTED]"' in line and '"user":"ruser"' in line, line
+    assert "rp4ss" not in seed.log

@@ -1,6 +1,7 @@
 import NATSAuth
 import NATSConfig
 import NATSJSON
+import NATSLogging
 import NATSProtocol
 
 /// The client side of the protocol: what each parsed op does. Every method returns false once the
@@ -77,7 +78,7 @@ extension ClientConnection: ProtocolHandler {
     }
 
     package func handleConnect(json: ByteSlice) -> Bool {
-        if worker.isTracing { server.traceIn(label, "CONNECT \(json)") }
+        if worker.isTracing { server.traceIn(label, "CONNECT \(TraceRedaction.connect(json.string))") }
         lastActivity = worker.inputTime
         // Every CONNECT restarts the ping timer with the short first delay (nats-server's processConnect).
         nextPingAt = worker.inputTime + worker.firstPingDelayMilliseconds()

@@ -1,13 +1,14 @@
 import NATSAuth
 import NATSConfig
 import NATSJSON
+import NATSLogging
 import NATSProtocol
 import UVLoop
 
 /// What each op means on a route.
 extension RouteConnection: ProtocolHandler {
     package func handleConnect(json: ByteSlice) -> Bool {
-        if worker.isTracing { cluster.server.traceIn(label, "CONNECT \(json)") }
+        if worker.isTracing { cluster.server.traceIn(label, "CONNECT \(TraceRedaction.connect(json.string))") }
         guard state == .awaitingConnect else { return true }
         guard let options = ConnectOptions.decode(json) else {
             close(reason: .protocolViolation, flush: true)
