@@ -24,7 +24,12 @@ struct MonitorTarget: Equatable {
         guard URLComponents(string: String(target[..<pathEnd]), encodingInvalidCharacters: false) != nil,
               let components = URLComponents(string: target) else { return nil }
         path = components.path
-        query = MonitorQuery(percentEncodedItems: components.percentEncodedQueryItems ?? [])
+        // Go's url.ParseQuery refuses a query of more than 10 000 parameters (`&`-separated, counted
+        // before parsing) and nats-server then serves the request as if it had none; splitting a
+        // 1 MiB query of `&`s into pairs would also take seconds on the monitoring loop.
+        let separators = components.percentEncodedQuery?.utf8.reduce(0) { $0 + ($1 == UInt8(ascii: "&") ? 1 : 0) } ?? 0
+        query = separators + 1 > MonitorQuery.maxParameters
+            ? MonitorQuery() : MonitorQuery(percentEncodedItems: components.percentEncodedQueryItems ?? [])
     }
 }
 
@@ -35,6 +40,9 @@ struct MonitorTarget: Equatable {
 struct MonitorQuery: Equatable {
     /// Decoded pairs in request order; a pair without `=` has the value "".
     let items: [(name: String, value: String)]
+    /// The most parameters a query may have before it is ignored whole, as Go's `url.ParseQuery` does
+    /// (its `urlmaxqueryparams` default, Go 1.24 and later).
+    static let maxParameters = 10_000
 
     init(items: [(name: String, value: String)] = []) {
         self.items = items

@@ -213,6 +213,22 @@ def test_long_query_string_is_served(monitored, query_bytes):
     assert response.json()["server_id"]
 
 
+@pytest.mark.parametrize("others, limit", [(9_999, 1), (10_000, 1024)])
+def test_query_of_more_than_ten_thousand_parameters_is_ignored(monitored, others, limit):
+    """Go's url.ParseQuery keeps at most 10 000 parameters and ignores a longer query whole: `limit=1`
+    then counts only while the query stays within that (1024 is /connz's default)."""
+    query = "limit=1&" + "&".join(["x=1"] * others)
+    request = f"GET /connz?{query} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode()
+    assert parse_response(exchange(monitored.http_port, request)).json()["limit"] == limit
+
+
+def test_query_of_a_million_separators_is_served_with_defaults(monitored):
+    # Near the head limit and far over the parameter limit: served as if there were no query.
+    request = b"GET /connz?limit=1" + b"&" * 1_040_000 + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    assert parse_response(exchange(monitored.http_port, request)).json()["limit"] == 1024
+    assert_still_serving(monitored)
+
+
 def test_request_head_limit(monitored):
     """A head of exactly the limit is served, one byte more gets a 431 (nats-server may reset the
     connection before the answer arrives: it stops reading past the limit), and both keep serving."""
