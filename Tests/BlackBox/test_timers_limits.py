@@ -2,6 +2,7 @@
 maximum connections. Options without a flag are set through a config file (`-c`)."""
 
 import asyncio
+import re
 import time
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from monitor_http import monitor_json
 from nats_helpers import flushed
 from raw_client import RawClient
+from server_process import wait_for
 
 QUIET_CONNECT = b'CONNECT {"verbose":false,"pedantic":false}\r\n'
 FAST_PINGS = 'ping_interval: "1s"\n'
@@ -141,6 +143,9 @@ async def test_maximum_connections_exceeded(start):
     second = await RawClient.connected(server.port)
     third = await RawClient.open(server.port)
     await third.expect_then_closed(b"-ERR 'maximum connections exceeded'\r\n")
+    # Logged as nats-server's maxConnExceeded logs it: the -ERR's text, as an error.
+    wait_for(lambda: re.search(r"\[ERR\] 127\.0\.0\.1:\d+ - cid:\d+ - maximum connections exceeded$", server.log, re.M),
+             timeout=5, what="the refusal logged")
     await first.expect_open()
     await second.close()
     await wait_for_connection_count(server, 1)

@@ -183,6 +183,13 @@ package final class ClientConnection {
         close(reason: reason, flush: true)
     }
 
+    /// Over max_connections, at accept or after a reload lowered it: `-ERR`, the same text logged as an error,
+    /// then closed (nats-server's `maxConnExceeded`).
+    func refuseOverMaxConnections() {
+        server.logger.error("\(label) - maximum connections exceeded")
+        fail("maximum connections exceeded", reason: .maxConnectionsExceeded)
+    }
+
     /// A protocol error in the client's input ends it; a PUB over max_payload is logged first, as an error
     /// with the size it announced and the limit (nats-server's `maxPayloadViolation`; the limit is the one
     /// in force, lowered or raised by a reload).

@@ -33,8 +33,7 @@ extension LoopWorker {
         if server.openClients.load(ordering: .relaxed) >= options.maxConnections {
             client.connection.delegate = client
             client.send(server.clientInfoLine(for: client))
-            server.logger.error("\(client.label) - Client connection closed: maximum connections exceeded")
-            client.fail("maximum connections exceeded", reason: .maxConnectionsExceeded)
+            client.refuseOverMaxConnections()
             return
         }
         clients[client.id] = client

@@ -150,7 +150,7 @@ extension LoopWorker {
         if settings.excessClients.remaining.load(ordering: .relaxed) > 0 {
             for client in Array(clients.values) where !client.isClosed {
                 guard settings.excessClients.take() else { break }
-                client.fail("maximum connections exceeded", reason: .maxConnectionsExceeded)
+                client.refuseOverMaxConnections()
             }
         }
         guard recheckClients else { return }

@@ -27,6 +27,12 @@ extension TLSHandshakeFailure {
         "https proxy request": "tls: first record does not look like a TLS handshake",
     ]
 
+    /// OpenSSL's reasons that Go's crypto/tls states in words of its own, whenever they happen.
+    static let goReasons: [String: String] = [
+        // A client without a certificate where `verify` asks for one (TLS 1.2 and 1.3 alike in Go).
+        "peer did not return a certificate": "tls: client didn't provide a certificate",
+    ]
+
     /// `reason`: OpenSSL's (`TCPConnection.tlsFailure`; "timeout" for a handshake that took too long; nil when
     /// the connection ended during the handshake: `closeError` nil when the peer closed it, which Go reads as
     /// "EOF", else the read error, in libuv's words, which are the end of Go's).
@@ -41,7 +47,7 @@ extension TLSHandshakeFailure {
             text = "\(kind): \(TLSHandshakeFailure.firstRecordReasons[reason]!)"
             isProbe = !isRoute
         case let reason?:
-            text = "\(kind): \(reason)"
+            text = "\(kind): \(TLSHandshakeFailure.goReasons[reason] ?? reason)"
             isProbe = false
         case nil:
             text = "\(kind): \(closeError?.description ?? "EOF")"
