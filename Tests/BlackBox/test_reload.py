@@ -96,6 +96,20 @@ async def test_removed_user_is_closed_and_others_keep_working(start):
     await bob.close()
 
 
+async def test_reload_is_logged_done_after_the_clients_it_closes(start):
+    # nats-server's Reload is synchronous: "Reloaded server configuration" follows the close of every client
+    # the reload refuses (on natsd, closed by each client's own loop: run with NATSD_LOOPS=4 to matter).
+    server = start("-D", config=users_config())
+    carols = [await login(server, "carol", "c1") for _ in range(6)]
+    reload(server, users_config(carol=False))
+    for carol in carols:
+        await carol.expect_closed()
+    lines = server.log.splitlines()
+    done = max(index for index, line in enumerate(lines) if "Reloaded server configuration" in line)
+    closes = [index for index, line in enumerate(lines) if "Client connection closed" in line]
+    assert len(closes) >= len(carols) and max(closes) < done, "\n".join(lines[-20:])
+
+
 async def test_changed_password_is_an_authorization_violation(start):
     server = start(config=users_config())
     alice = await login(server, "alice", "a1")

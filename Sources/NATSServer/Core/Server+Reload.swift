@@ -84,9 +84,9 @@ extension Server {
                                         excessClients: excess,
                                         routePermissions: routePermissions,
                                         routePingChanged: old.cluster.pingIntervalSeconds != new.cluster.pingIntervalSeconds)
-        for worker in workers {
-            worker.post { worker.adoptReloaded(settings, recheckClients: recheckClients) }
-        }
+        // Every loop has taken the new settings (and closed what they refuse) before the reload is logged
+        // as done, as nats-server's synchronous Reload does; the wait is bounded (`onEveryLoop`).
+        _ = onEveryLoop { worker in worker.adoptReloaded(settings, recheckClients: recheckClients) }
         // After the loops' posts: a peer answering the new route permissions finds its serving loop using them.
         cluster.reload(to: new.cluster, parts: plan.parts, permissions: routePermissions)
         if plan.parts.contains(.routes) { cluster.reloadRoutes(added: plan.routesAdded, removed: plan.routesRemoved) }
