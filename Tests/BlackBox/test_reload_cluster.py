@@ -141,6 +141,8 @@ async def test_cluster_name_and_advertising_reload_for_new_routes(start):
     log = reload(seed, renamed.replace("name: reload", "name: renamed"))
     assert cluster_notice(log)
     assert "Cluster name updated to renamed" in log
+    # Logged as the cluster option is applied, before its notice (nats-server's order).
+    assert log.index("Cluster name updated to renamed") < log.index("Reloaded: cluster")
     info = await route_port_info(seed.cluster_port)
     assert (info["cluster"], info["host"], info["port"]) == ("renamed", "10.9.8.7", 4848)
     assert info["ip"] == "nats-route://10.9.8.7:4848/"

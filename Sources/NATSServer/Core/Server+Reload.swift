@@ -64,7 +64,11 @@ extension Server {
         if recheckClients { authenticator = Authenticator(options: new) }
         let newAccounts = plan.parts.contains(.accounts) ? reloadAccounts(new) : nil
         if plan.parts.contains(.logging) { reconfigureLogging?(new) }
-        for notice in plan.notices { logger.info("Reloaded: \(notice)") }
+        for notice in plan.notices {
+            // nats-server's cluster option logs "Cluster name updated to …" as it is applied, before its notice.
+            if notice == "cluster" && old.cluster.name != new.cluster.name { cluster.reloadName(new.cluster.name) }
+            logger.info("Reloaded: \(notice)")
+        }
         refreshClientInfo()
 
         // nats-server closes clients until the count falls within a lowered max_connections (any ones).

@@ -10,9 +10,7 @@ extension Cluster {
     /// Takes on `new` (the options' `cluster` block) after a reload whose plan has `parts`; `permissions`:
     /// the new route permissions, compiled, when they changed.
     func reload(to new: ClusterOptions, parts: Set<ReloadPlan.Part>, permissions: RoutePermissionsChange?) {
-        let old = clusterOptions
         clusterOptions = new
-        if old.name != new.name { reloadName(new.name) }
         if parts.contains(.clusterAuthorization) { closeUnauthorizedRoutes() }
         if let permissions { reloadPermissions(permissions.rules) }
     }
