@@ -50,6 +50,7 @@ public enum CommandLineParser {
             try assign(assignment, to: &options)
         }
         try overrideTLS(assignments, &options)
+        options.applyDefaultAuthTimeouts()
         if options.checkConfig && options.configFile.isEmpty {
             throw .invalid("must specify [-c, --config] option to check configuration file syntax")
         }

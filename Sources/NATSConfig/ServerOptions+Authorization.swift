@@ -193,7 +193,10 @@ extension ServerOptions {
         username = block.user
         password = block.password
         authToken = block.token
-        if let timeout = block.timeoutSeconds { authTimeoutSeconds = timeout }
+        if let timeout = block.timeoutSeconds {
+            authTimeoutSeconds = timeout
+            authTimeoutIsConfigured = true
+        }
     }
 }
 
@@ -210,6 +213,20 @@ extension ClusterOptions {
         }
         username = block.user
         password = block.password
-        if let timeout = block.timeoutSeconds { authTimeoutSeconds = timeout }
+        if let timeout = block.timeoutSeconds {
+            authTimeoutSeconds = timeout
+            authTimeoutIsConfigured = true
+        }
+    }
+}
+
+extension ServerOptions {
+    /// nats-server's `getDefaultAuthTimeout` (server/opts.go): with TLS and no `authorization { timeout }`
+    /// of their own, clients (and routes, with `cluster { tls }`) get the TLS handshake's timeout plus one
+    /// second to log in, since the handshake counts against it. Called once the config file and the
+    /// command line are applied.
+    public mutating func applyDefaultAuthTimeouts() {
+        if let tls, !authTimeoutIsConfigured { authTimeoutSeconds = tls.timeoutSeconds + 1 }
+        if let tls = cluster.tls, !cluster.authTimeoutIsConfigured { cluster.authTimeoutSeconds = tls.timeoutSeconds + 1 }
     }
 }

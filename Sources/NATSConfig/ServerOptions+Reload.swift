@@ -181,7 +181,7 @@ extension ServerOptions {
         maxTracedMessageLength = other.maxTracedMessageLength
         tls = other.tls
         username = other.username; password = other.password; authToken = other.authToken
-        authTimeoutSeconds = other.authTimeoutSeconds
+        authTimeoutSeconds = other.authTimeoutSeconds; authTimeoutIsConfigured = other.authTimeoutIsConfigured
         users = other.users; nkeyUsers = other.nkeyUsers; defaultPermissions = other.defaultPermissions
         noAuthUser = other.noAuthUser
         // Host, port and the pool size in effect are equal (checked first); all the rest reloads.

@@ -45,7 +45,11 @@ public struct ServerOptions: Sendable, Equatable {
     public var defaultPermissions: Permissions?
     /// `no_auth_user`: the entry of `users` a client without credentials is logged in as (empty: none).
     public var noAuthUser = ""
+    /// Seconds a client has to log in; without `authorization { timeout }` 2, or with TLS the TLS handshake's
+    /// timeout plus one (`applyDefaultAuthTimeouts`).
     public var authTimeoutSeconds: Double = 2
+    /// Whether `authorization { timeout }` set `authTimeoutSeconds`.
+    public var authTimeoutIsConfigured = false
     /// `accounts { … }`: the accounts besides the global `$G`, in file order (their users are in `users` and
     /// `nkeyUsers`, with `account` set).
     public var accounts: [AccountConfig] = []
@@ -111,7 +115,9 @@ public struct ClusterOptions: Sendable, Equatable {
     /// Credentials peers must present (from `--cluster nats://user:pass@host:port`).
     public var username = ""
     public var password = ""
+    /// As the clients' (`ServerOptions.authTimeoutSeconds`), with `cluster { tls }` and `cluster { authorization }`.
     public var authTimeoutSeconds: Double = 2
+    public var authTimeoutIsConfigured = false
     /// Explicit route URLs (`nats-route://[user:pass@]host:port`).
     public var routes: [RouteURL] = []
     public var advertise = ""

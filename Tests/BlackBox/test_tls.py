@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from monitor_http import wait_monitor_json
 from raw_client import RawClient
 from server_process import free_port, start_server, wait_for
 
@@ -348,3 +349,13 @@ def test_missing_certificate_file_refuses_to_start(impl, tmp_path, certs, key):
     assert result.returncode != 0
     assert f"error parsing X509 certificate/key pair: open {missing}: no such file or directory" in result.stderr, \
         result.stderr
+
+
+@pytest.mark.parametrize("extra, auth_timeout", [
+    ("", 3),  # nats-server's default with TLS: the handshake's timeout (2 s) plus one second
+    ("authorization { timeout: 1 }\n", 1),  # a timeout of its own stays
+])
+def test_tls_gives_logins_the_handshake_timeout_plus_one_second(start, certs, extra, auth_timeout):
+    server = start("-m", "-1", config=tls_block(certs) + extra)
+    varz = wait_monitor_json(server.monitoring_port, "/varz")
+    assert (varz["auth_timeout"], varz["tls_timeout"]) == (auth_timeout, 2)
