@@ -198,3 +198,72 @@ async def test_trace_redacts_a_route_connects_password(start):
     line = wait_for(lambda: next(iter(logged_lines(seed, "<<- [CONNECT ")), None), timeout=10, what="the traced route CONNECT")
     assert '"pass":"[REDACTED]"' in line and '"user":"ruser"' in line, line
     assert "rp4ss" not in seed.log
+
+
+# ---- malformed client input ------------------------------------------------------------------------------
+
+def closed_reason(server: ServerHandle, client: RawClient) -> str:
+    """The close reason /connz?state=closed gives `client` (waited for, bounded)."""
+    closed = wait_for(lambda: [conn for conn in monitor_json(server.monitoring_port, "/connz?state=closed")["connections"]
+                               if conn["cid"] == client.info["client_id"]], timeout=5, what="the closed client in /connz")
+    return closed[0]["reason"]
+
+
+@pytest.mark.parametrize("connect, operation, reply, logged, reason", [
+    ({}, b"PUB foo -1\r\n", b"", 'processPub Bad or Missing Size: "foo -1"', "Protocol Violation"),
+    ({}, b"PUB foo\r\n", b"", 'processPub Parse Error: "foo"', "Protocol Violation"),
+    ({}, b"PUB a b c 1\r\n", b"", 'processPub Parse Error: "a b c 1"', "Protocol Violation"),
+    ({"headers": True}, b"HPUB foo\r\n", b"", 'processHeaderPub Parse Error: "foo"', "Protocol Violation"),
+    ({"headers": True}, b"HPUB foo x 2\r\n", b"", 'processHeaderPub Bad or Missing Header Size: "foo x 2"',
+     "Protocol Violation"),
+    ({"headers": True}, b"HPUB foo 12 2\r\n", b"", 'processHeaderPub Header Size larger then TotalSize: "foo 12 2"',
+     "Protocol Violation"),
+    ({}, b"SUB foo\r\n", b"", 'processSub Parse Error: "foo"', "Protocol Violation"),
+    ({}, b"UNSUB 1 2 3\r\n", b"", 'processUnsub Parse Error: "1 2 3"', "Protocol Violation"),
+    # Quoted as Go's %q writes it.
+    ({}, b'SUB "\x01\xff\r\n', b"", r'processSub Parse Error: "\"\x01\xff"', "Protocol Violation"),
+    ({}, b"HPUB foo 12 14\r\nNATS/1.0\r\n\r\nhi\r\n", b"", "message headers not supported", "Protocol Violation"),
+    ({}, b"PUB foo " + b"x" * 5000 + b" 1\r\n", b"-ERR 'maximum control line exceeded'\r\n",
+     "maximum control line exceeded", "Maximum Control Line Exceeded"),
+], ids=["pub-size", "pub-arguments", "pub-too-many", "hpub-arguments", "hpub-header-size", "hpub-header-over-total",
+        "sub-arguments", "unsub-arguments", "quoted", "headers-not-negotiated", "control-line"])
+async def test_malformed_op_is_logged_as_an_error(start, connect, operation, reply, logged, reason):
+    server = start("-m", "-1")
+    client = await RawClient.connected(server.port, connect)
+    await client.send(operation)
+    await client.expect_then_closed(reply) if reply else await client.expect_closed(timeout=5)
+    wait_logged(server, "ERR", f"{label(client)} - {logged}")
+    await client.close()
+    assert closed_reason(server, client) == reason
+
+
+async def test_unknown_operation_is_logged_with_a_snippet_of_the_input(start):
+    # nats-server names its parser state and the byte offset it stopped at; natsd's op-wise parser logs
+    # state 0 and the op's offset (ProtocolComplaint), so only those two numbers may differ.
+    server = start("-m", "-1")
+    client = await RawClient.connected(server.port)
+    await client.send(b"\x00\x01\x02garbage\r\n")
+    await client.expect_then_closed(b"-ERR 'Unknown Protocol Operation'\r\n")
+    pattern = re.compile(r"^\[\d+\] (?:[\d/]+ [\d:.]+ )?\[ERR\] " + re.escape(label(client))
+                         + r" - Client parser ERROR, state=\d+, i=\d+: " + re.escape(r"""proto='"\x00\x01\x02garbage\r"...'""") + "$",
+                         re.M)
+    wait_for(lambda: pattern.search(server.log), timeout=5, what="the parser ERROR line")
+    await client.close()
+    assert closed_reason(server, client) == "Protocol Violation"
+
+
+@pytest.mark.parametrize("operation, logged", [
+    (b"CONNECT {bad}\r\n", "invalid character 'b' looking for beginning of object key string"),
+    (b"CONNECT\r\n", "unexpected end of JSON input"),
+], ids=["bad-json", "no-json"])
+async def test_undecodable_connect_is_logged_and_closed_as_a_protocol_violation(start, impl, operation, logged):
+    server = start("-m", "-1")
+    client = await RawClient.open(server.port)
+    await client.send(operation)
+    await client.expect_closed(timeout=5)
+    if impl == "natsd" and operation != b"CONNECT\r\n":
+        # natsd's JSON decoder reports no reason: it logs its own words where nats-server logs Go's.
+        logged = "invalid CONNECT JSON"
+    wait_logged(server, "ERR", f"{label(client)} - {logged}")
+    await client.close()
+    assert closed_reason(server, client) == "Protocol Violation"
