@@ -14,6 +14,7 @@ import pytest
 from raw_client import RawClient
 from monitor_http import monitor_json
 from server_process import ServerHandle, wait_for
+from test_cluster_pools import fake_route_connect, fake_route_info, start_cluster_member
 from test_nkeys import OTHER_SEED, PUBLIC, sign
 from test_reload import login, reload, users_config
 
@@ -267,3 +268,54 @@ async def test_undecodable_connect_is_logged_and_closed_as_a_protocol_violation(
     wait_logged(server, "ERR", f"{label(client)} - {logged}")
     await client.close()
     assert closed_reason(server, client) == "Protocol Violation"
+
+
+# ---- -ERR sent to a route ------------------------------------------------------------------------------
+
+def wait_route_logged(server: ServerHandle, level: str, peer: RawClient, text: str) -> str:
+    """Waits (bounded) for `[<level>] <ip>:<port> - rid:<n> - <text>` about the route `peer` opened; `text`
+    is a regular expression."""
+    host, port = peer.writer.get_extra_info("sockname")[:2]
+    pattern = re.compile(rf"^\[\d+\] (?:[\d/]+ [\d:.]+ )?\[{level}\] {re.escape(f'{host}:{port}')} - rid:\d+ - {text}$", re.M)
+    wait_for(lambda: pattern.search(server.log), timeout=5, what=f"[{level}] rid - {text}")
+    return pattern.search(server.log).group(0)
+
+
+@pytest.mark.parametrize("sent, reply, logged", [
+    (lambda: fake_route_info(), b"-ERR 'Authorization Violation'\r\n", re.escape("authentication error")),
+    (lambda: b"PING\r\n", b"-ERR 'Authorization Violation'\r\n", re.escape("authentication error")),
+    # As for clients, nats-server's state number and offset may differ from natsd's (ProtocolComplaint).
+    (lambda: fake_route_connect() + b"xyz\r\n", b"-ERR 'Unknown Protocol Operation'\r\n",
+     r"Router parser ERROR, state=\d+, i=\d+: " + re.escape("""proto='"xyz\\r"...'""")),
+    (lambda: fake_route_connect() + b"RS+ " + b"a" * 70000 + b"\r\n", b"-ERR 'maximum control line exceeded'\r\n",
+     re.escape("maximum control line exceeded")),
+    (lambda: fake_route_connect() + fake_route_info(route_pool_size=3, route_account="$SYS"),
+     b"-ERR 'Unable to lookup account \"$SYS\": account missing'\r\n",
+     re.escape('Unable to lookup account "$SYS": account missing')),
+    (lambda: fake_route_connect() + fake_route_info(route_pool_size=3, route_pool_idx=7),
+     b"-ERR 'Invalid route pool index: 7 - pool size is 3'\r\n", re.escape("Invalid route pool index: 7 - pool size is 3")),
+], ids=["info-before-connect", "op-before-connect", "unknown-op", "control-line", "system-account", "pool-index"])
+async def test_error_sent_to_a_route_is_logged_by_its_text(start, sent, reply, logged):
+    # nats-server writes "Route Error '…'" only for an -ERR it receives; one it sends is logged by its text.
+    member = start_cluster_member(start, None)
+    peer = await RawClient.open(member.cluster_port)
+    await peer.send(sent())
+    await peer.expect_then_closed(reply)
+    wait_route_logged(member, "ERR", peer, logged)
+    await peer.close()
+    assert not logged_lines(member, "Route Error")
+
+
+async def test_route_refused_by_reload_is_logged_by_the_user_it_offered(start):
+    seed = start(config=CLUSTER_AUTH.format(password="rpass"))
+    node = start(config=f'cluster {{ port: -1, routes: ["nats-route://ruser:rpass@127.0.0.1:{seed.cluster_port}"] }}\n')
+    wait_for(lambda: "Route connection created" in node.log and "Route connection created" in seed.log, timeout=10,
+             what="the route")
+    reload(seed, CLUSTER_AUTH.format(password="other"))
+    pattern = re.compile(r'^\[\d+\] (?:[\d/]+ [\d:.]+ )?\[ERR\] 127\.0\.0\.1:\d+ - rid:\d+ - authentication error - User "ruser"$',
+                         re.M)
+    wait_for(lambda: pattern.search(seed.log), timeout=5, what="the refused route's authentication error")
+    assert not logged_lines(seed, "Route Error")
+
+
+CLUSTER_AUTH = "cluster {{ port: -1, authorization {{ user: ruser, password: {password} }} }}\n"
