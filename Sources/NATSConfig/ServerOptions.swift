@@ -158,18 +158,43 @@ public struct RouteURL: Sendable, Equatable, Hashable {
     public var port: Int
     public var username: String
     public var password: String
+    /// The scheme as configured (`nats-route`, `nats`, …): only for log lines, which name a route by the URL
+    /// it was configured with, as nats-server prints it; not part of a route's identity (`==`).
+    public var scheme: String
 
-    public init(host: String, port: Int, username: String = "", password: String = "") {
+    public init(host: String, port: Int, username: String = "", password: String = "", scheme: String = "nats-route") {
         self.host = host
         self.port = port
         self.username = username
         self.password = password
+        self.scheme = scheme
+    }
+
+    public static func == (left: RouteURL, right: RouteURL) -> Bool {
+        left.host == right.host && left.port == right.port && left.username == right.username && left.password == right.password
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(host)
+        hasher.combine(port)
+        hasher.combine(username)
+        hasher.combine(password)
+    }
+
+    /// The URL as a log line names it: nats-server prints the configured URL (`Removed route nats://h:p`).
+    /// A password is shown as `xxxxx` (Go's `URL.Redacted` form) where nats-server prints it in clear: a log
+    /// is no place for a secret.
+    public var logged: String {
+        let hostPort = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+        if username.isEmpty && password.isEmpty { return "\(scheme)://\(hostPort)" }
+        return "\(scheme)://\(username)\(password.isEmpty ? "" : ":xxxxx")@\(hostPort)"
     }
 
     /// Parses `scheme://[user[:pass]@]host:port[/]`; returns nil for anything else.
     public init?(parsing text: String) {
         var rest = Substring(text.trimmingSpaces)
         guard let schemeEnd = rest.range(of: "://") else { return nil }
+        let scheme = String(rest[..<schemeEnd.lowerBound])
         rest = rest[schemeEnd.upperBound...]
         if rest.hasSuffix("/") { rest = rest.dropLast() }
         var user = "", pass = ""
@@ -197,7 +222,7 @@ public struct RouteURL: Sendable, Equatable, Hashable {
             return nil
         }
         guard !hostPart.isEmpty, let port = Int(portText), (-1...65535).contains(port) else { return nil }
-        self.init(host: String(hostPart), port: port, username: user, password: pass)
+        self.init(host: String(hostPart), port: port, username: user, password: pass, scheme: scheme)
     }
 }
 

@@ -14,6 +14,7 @@ import pytest
 from raw_client import RawClient
 from monitor_http import monitor_json
 from server_process import ServerHandle, wait_for
+from test_cluster_pools import fake_route_connect, fake_route_info, start_cluster_member
 from test_nkeys import OTHER_SEED, PUBLIC, sign
 from test_reload import login, reload, users_config
 
@@ -198,3 +199,123 @@ async def test_trace_redacts_a_route_connects_password(start):
     line = wait_for(lambda: next(iter(logged_lines(seed, "<<- [CONNECT ")), None), timeout=10, what="the traced route CONNECT")
     assert '"pass":"[REDACTED]"' in line and '"user":"ruser"' in line, line
     assert "rp4ss" not in seed.log
+
+
+# ---- malformed client input ------------------------------------------------------------------------------
+
+def closed_reason(server: ServerHandle, client: RawClient) -> str:
+    """The close reason /connz?state=closed gives `client` (waited for, bounded)."""
+    closed = wait_for(lambda: [conn for conn in monitor_json(server.monitoring_port, "/connz?state=closed")["connections"]
+                               if conn["cid"] == client.info["client_id"]], timeout=5, what="the closed client in /connz")
+    return closed[0]["reason"]
+
+
+@pytest.mark.parametrize("connect, operation, reply, logged, reason", [
+    ({}, b"PUB foo -1\r\n", b"", 'processPub Bad or Missing Size: "foo -1"', "Protocol Violation"),
+    ({}, b"PUB foo\r\n", b"", 'processPub Parse Error: "foo"', "Protocol Violation"),
+    ({}, b"PUB a b c 1\r\n", b"", 'processPub Parse Error: "a b c 1"', "Protocol Violation"),
+    ({"headers": True}, b"HPUB foo\r\n", b"", 'processHeaderPub Parse Error: "foo"', "Protocol Violation"),
+    ({"headers": True}, b"HPUB foo x 2\r\n", b"", 'processHeaderPub Bad or Missing Header Size: "foo x 2"',
+     "Protocol Violation"),
+    ({"headers": True}, b"HPUB foo 12 2\r\n", b"", 'processHeaderPub Header Size larger then TotalSize: "foo 12 2"',
+     "Protocol Violation"),
+    ({}, b"SUB foo\r\n", b"", 'processSub Parse Error: "foo"', "Protocol Violation"),
+    ({}, b"UNSUB 1 2 3\r\n", b"", 'processUnsub Parse Error: "1 2 3"', "Protocol Violation"),
+    # Quoted as Go's %q writes it.
+    ({}, b'SUB "\x01\xff\r\n', b"", r'processSub Parse Error: "\"\x01\xff"', "Protocol Violation"),
+    ({}, b"HPUB foo 12 14\r\nNATS/1.0\r\n\r\nhi\r\n", b"", "message headers not supported", "Protocol Violation"),
+    ({}, b"PUB foo " + b"x" * 5000 + b" 1\r\n", b"-ERR 'maximum control line exceeded'\r\n",
+     "maximum control line exceeded", "Maximum Control Line Exceeded"),
+], ids=["pub-size", "pub-arguments", "pub-too-many", "hpub-arguments", "hpub-header-size", "hpub-header-over-total",
+        "sub-arguments", "unsub-arguments", "quoted", "headers-not-negotiated", "control-line"])
+async def test_malformed_op_is_logged_as_an_error(start, connect, operation, reply, logged, reason):
+    server = start("-m", "-1")
+    client = await RawClient.connected(server.port, connect)
+    await client.send(operation)
+    await client.expect_then_closed(reply) if reply else await client.expect_closed(timeout=5)
+    wait_logged(server, "ERR", f"{label(client)} - {logged}")
+    await client.close()
+    assert closed_reason(server, client) == reason
+
+
+async def test_unknown_operation_is_logged_with_a_snippet_of_the_input(start):
+    # nats-server names its parser state and the byte offset it stopped at; natsd's op-wise parser logs
+    # state 0 and the op's offset (ProtocolComplaint), so only those two numbers may differ.
+    server = start("-m", "-1")
+    client = await RawClient.connected(server.port)
+    await client.send(b"\x00\x01\x02garbage\r\n")
+    await client.expect_then_closed(b"-ERR 'Unknown Protocol Operation'\r\n")
+    pattern = re.compile(r"^\[\d+\] (?:[\d/]+ [\d:.]+ )?\[ERR\] " + re.escape(label(client))
+                         + r" - Client parser ERROR, state=\d+, i=\d+: " + re.escape(r"""proto='"\x00\x01\x02garbage\r"...'""") + "$",
+                         re.M)
+    wait_for(lambda: pattern.search(server.log), timeout=5, what="the parser ERROR line")
+    await client.close()
+    assert closed_reason(server, client) == "Protocol Violation"
+
+
+@pytest.mark.parametrize("operation, logged", [
+    (b"CONNECT {bad}\r\n", "invalid character 'b' looking for beginning of object key string"),
+    (b"CONNECT\r\n", "unexpected end of JSON input"),
+], ids=["bad-json", "no-json"])
+async def test_undecodable_connect_is_logged_and_closed_as_a_protocol_violation(start, impl, operation, logged):
+    server = start("-m", "-1")
+    client = await RawClient.open(server.port)
+    await client.send(operation)
+    await client.expect_closed(timeout=5)
+    if impl == "natsd" and operation != b"CONNECT\r\n":
+        # natsd's JSON decoder reports no reason: it logs its own words where nats-server logs Go's.
+        logged = "invalid CONNECT JSON"
+    wait_logged(server, "ERR", f"{label(client)} - {logged}")
+    await client.close()
+    assert closed_reason(server, client) == "Protocol Violation"
+
+
+# ---- -ERR sent to a route ------------------------------------------------------------------------------
+
+def wait_route_logged(server: ServerHandle, level: str, peer: RawClient, text: str) -> str:
+    """Waits (bounded) for `[<level>] <ip>:<port> - rid:<n> - <text>` about the route `peer` opened; `text`
+    is a regular expression."""
+    host, port = peer.writer.get_extra_info("sockname")[:2]
+    pattern = re.compile(rf"^\[\d+\] (?:[\d/]+ [\d:.]+ )?\[{level}\] {re.escape(f'{host}:{port}')} - rid:\d+ - {text}$", re.M)
+    wait_for(lambda: pattern.search(server.log), timeout=5, what=f"[{level}] rid - {text}")
+    return pattern.search(server.log).group(0)
+
+
+@pytest.mark.parametrize("sent, reply, logged", [
+    (lambda: fake_route_info(), b"-ERR 'Authorization Violation'\r\n", re.escape("authentication error")),
+    (lambda: b"PING\r\n", b"-ERR 'Authorization Violation'\r\n", re.escape("authentication error")),
+    # As for clients, nats-server's state number and offset may differ from natsd's (ProtocolComplaint).
+    (lambda: fake_route_connect() + b"xyz\r\n", b"-ERR 'Unknown Protocol Operation'\r\n",
+     r"Router parser ERROR, state=\d+, i=\d+: " + re.escape("""proto='"xyz\\r"...'""")),
+    (lambda: fake_route_connect() + b"RS+ " + b"a" * 70000 + b"\r\n", b"-ERR 'maximum control line exceeded'\r\n",
+     re.escape("maximum control line exceeded")),
+    (lambda: fake_route_connect() + fake_route_info(route_pool_size=3, route_account="$SYS"),
+     b"-ERR 'Unable to lookup account \"$SYS\": account missing'\r\n",
+     re.escape('Unable to lookup account "$SYS": account missing')),
+    (lambda: fake_route_connect() + fake_route_info(route_pool_size=3, route_pool_idx=7),
+     b"-ERR 'Invalid route pool index: 7 - pool size is 3'\r\n", re.escape("Invalid route pool index: 7 - pool size is 3")),
+], ids=["info-before-connect", "op-before-connect", "unknown-op", "control-line", "system-account", "pool-index"])
+async def test_error_sent_to_a_route_is_logged_by_its_text(start, sent, reply, logged):
+    # nats-server writes "Route Error '…'" only for an -ERR it receives; one it sends is logged by its text.
+    member = start_cluster_member(start, None)
+    peer = await RawClient.open(member.cluster_port)
+    await peer.send(sent())
+    await peer.expect_then_closed(reply)
+    wait_route_logged(member, "ERR", peer, logged)
+    await peer.close()
+    assert not logged_lines(member, "Route Error")
+
+
+async def test_route_refused_by_reload_is_logged_by_the_user_it_offered(start):
+    seed = start(config=CLUSTER_AUTH.format(password="rpass"))
+    node = start(config=f'cluster {{ port: -1, routes: ["nats-route://ruser:rpass@127.0.0.1:{seed.cluster_port}"] }}\n')
+    wait_for(lambda: "Route connection created" in node.log and "Route connection created" in seed.log, timeout=10,
+             what="the route")
+    reload(seed, CLUSTER_AUTH.format(password="other"))
+    pattern = re.compile(r'^\[\d+\] (?:[\d/]+ [\d:.]+ )?\[ERR\] 127\.0\.0\.1:\d+ - rid:\d+ - authentication error - User "ruser"$',
+                         re.M)
+    wait_for(lambda: pattern.search(seed.log), timeout=5, what="the refused route's authentication error")
+    assert not logged_lines(seed, "Route Error")
+
+
+CLUSTER_AUTH = "cluster {{ port: -1, authorization {{ user: ruser, password: {password} }} }}\n"

@@ -205,6 +205,17 @@ async def delivered(publisher_port: int, subscriber: RawClient, subject: str, ti
         await publisher.close()
 
 
+async def test_removed_route_is_logged_by_its_configured_url(start):
+    seed = start(config=cluster_config([]))
+    configured = cluster_config([]).replace("routes: []", f'routes: ["nats://127.0.0.1:{seed.cluster_port}"]')
+    node = start(config=configured)
+    wait_for(lambda: "Route connection created" in node.log, what="the route")
+    reload(node, cluster_config([]))
+    from test_refusal_logs import wait_logged  # here: test_refusal_logs imports this module
+    wait_logged(node, "INF", f"Removed route nats://127.0.0.1:{seed.cluster_port}")
+    assert not [line for line in node.log.splitlines() if "Removed route nats-route://" in line]
+
+
 async def test_routes_added_and_removed(start):
     seed = start(config=cluster_config([]))
     node = start(config=cluster_config([]))
@@ -217,9 +228,10 @@ async def test_routes_added_and_removed(start):
     assert "Reloaded: cluster routes" in log
     assert await delivered(node.port, subscriber, "routed")
 
-    log = reload(node, cluster_config([]))
-    assert "Removed route" in log
-    wait_for(lambda: "Route Removed" in node.log or "Removed route" in node.log, what="the route closed")
+    reload(node, cluster_config([]))
+    # Named by the URL as configured, scheme included, at notice level.
+    from test_refusal_logs import wait_logged  # here: test_refusal_logs imports this module
+    wait_logged(node, "INF", f"Removed route nats-route://127.0.0.1:{seed.cluster_port}")
     await asyncio.sleep(0.5)
     assert not await delivered(node.port, subscriber, "routed", timeout=1.5)
     await subscriber.close()

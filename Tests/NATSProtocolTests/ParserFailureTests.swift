@@ -84,6 +84,26 @@ let failCases: [FailCase] = [
         #expect(outcome.events.count == failCase.eventsBefore)
     }
 
+    /// Which of nats-server's log lines each malformed op gets, and which bytes it quotes (the arguments).
+    @Test(arguments: [
+        ("PUB foo\r\n", ProtocolError.Complaint.pubArguments, "foo"),
+        ("PUB foo -1\r\n", .pubSize, "foo -1"),
+        ("HPUB foo\r\n", .headerPubArguments, "foo"),
+        ("HPUB foo x 2\r\n", .headerPubHeaderSize, "foo x 2"),
+        ("HPUB foo 1 x\r\n", .headerPubTotalSize, "foo 1 x"),
+        ("HPUB foo 12 2\r\n", .headerPubHeaderOverTotal, "foo 12 2"),
+        ("SUB foo\r\n", .subArguments, "foo"),
+        ("UNSUB 1 2 3\r\n", .unsubArguments, "1 2 3"),
+        ("CONNECT \r\n", .emptyJSON, ""),
+        ("PONX\r\n", .parserError, ""),
+    ])
+    func complaintNamesTheArguments(_ input: String, _ complaint: ProtocolError.Complaint, _ quoted: String) throws {
+        let input = bytes(input)
+        let error = try #require(feed([input]).error)
+        #expect(error.complaint == complaint)
+        #expect(Array(input[error.quotedStart..<error.quotedStart + error.quotedCount]) == bytes(quoted))
+    }
+
     @Test func errorTextsAndReasons() {
         #expect(ProtocolError.unknownOperation.errorText == "Unknown Protocol Operation")
         #expect(ProtocolError.maxControlLineExceeded.errorText == "maximum control line exceeded")

@@ -89,9 +89,10 @@ import Testing
     }
 
     @Test(arguments: [#"{"verbose":1}"#, "{", #"{"user":5}"#, "[]"])
-    func undecodableConnectClosesWithoutError(_ json: String) {
+    func undecodableConnectClosesWithoutErrorButLogs(_ json: String) {
         var machine = handshake(Self.open)
-        let silent = ClientHandshake.Rejection(errorText: nil, reason: .protocolViolation, log: nil)
+        let silent = ClientHandshake.Rejection(errorText: nil, reason: .protocolViolation,
+                                               log: .error(ClientHandshake.undecodableConnect))
         #expect(connect(&machine, json, authenticator: Self.open) == .reject(silent))
         #expect(!machine.isConnected)
     }

@@ -12,10 +12,11 @@ extension ProtocolParser {
         switch tokens.count {
         case fixed: reply = .empty
         case fixed + 1: reply = tokens.first1
-        default: return .failed(.protocolViolation)
+        default: return .failed(.malformed(headers ? .headerPubArguments : .pubArguments, line))
         }
         let subject = tokens.first0
         let sizes = messageSizes(tokens, headers: headers, limits: limits)
+        if let complaint = sizes.error?.complaint, complaint != .none { return .failed(.malformed(complaint, line)) }
         if let error = sizes.error { return .failed(error) }
         switch line.payload(size: sizes.size) {
         case .complete(let payload, let next):
@@ -37,13 +38,20 @@ extension ProtocolParser {
         var headerSize = -1
         if headers {
             headerSize = parseSize(tokens.last1)
-            if headerSize < 0 { return (0, 0, .protocolViolation) }
+            if headerSize < 0 { return (0, 0, violation(.headerPubHeaderSize)) }
         }
         let size = parseSize(tokens.last0)
         // parseSize rejects more than 9 digits, which also rules out overflow (CVE-2019-13126).
-        if size < 0 || headerSize > size { return (0, 0, .protocolViolation) }
+        if size < 0 { return (0, 0, violation(headers ? .headerPubTotalSize : .pubSize)) }
+        if headerSize > size { return (0, 0, violation(.headerPubHeaderOverTotal)) }
         if size > limits.maxPayload { return (0, 0, .maxPayloadExceeded(size: size)) }
         return (headerSize, size, nil)
+    }
+
+    /// A size error with the log line it gets; the caller, which has the line, fills in what it quotes.
+    @inlinable
+    static func violation(_ complaint: ProtocolError.Complaint) -> ProtocolError {
+        ProtocolError(errorText: nil, reason: .protocolViolation, complaint: complaint)
     }
 
     /// `SUB <subject> [queue] <sid>`.
@@ -54,7 +62,7 @@ extension ProtocolParser {
         switch tokens.count {
         case 2: accepted = handler.handleSub(subject: tokens.first0, queue: .empty, sid: tokens.first1)
         case 3: accepted = handler.handleSub(subject: tokens.first0, queue: tokens.first1, sid: tokens.first2)
-        default: return .failed(.protocolViolation)
+        default: return .failed(.malformed(.subArguments, line))
         }
         return accepted ? .next(line.lineEnd) : .stop(line.lineEnd)
     }
@@ -67,7 +75,7 @@ extension ProtocolParser {
         switch tokens.count {
         case 1: accepted = handler.handleUnsub(sid: tokens.first0, max: -1)
         case 2: accepted = handler.handleUnsub(sid: tokens.first0, max: parseSize(tokens.first1))
-        default: return .failed(.protocolViolation)
+        default: return .failed(.malformed(.unsubArguments, line))
         }
         return accepted ? .next(line.lineEnd) : .stop(line.lineEnd)
     }

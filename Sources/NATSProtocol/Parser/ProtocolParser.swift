@@ -73,7 +73,7 @@ public enum ProtocolParser {
             case .ok: outcome = handler.handleOK() ? .next(line.lineEnd) : .stop(line.lineEnd)
             case .err: outcome = errorMessage(line, handler: handler)
             case .connect:
-                if argumentLength == 0 { outcome = .failed(.protocolViolation) }
+                if argumentLength == 0 { outcome = .failed(.malformed(.emptyJSON, line)) }
                 else { outcome = handler.handleConnect(json: line.argument) ? .next(line.lineEnd) : .stop(line.lineEnd) }
             case .info:
                 if argumentLength == 0 { outcome = .failed(.protocolViolation) }

@@ -47,7 +47,7 @@ public struct ParseResult: Sendable, Equatable {
 }
 
 /// A protocol error that ends the connection.
-public struct ProtocolError: Error, Sendable, Equatable {
+public struct ProtocolError: Error, Sendable {
     /// The `-ERR` text without quotes, e.g. "Unknown Protocol Operation"; nil ⇒ close silently.
     public var errorText: String?
     /// The close reason to report in /connz.
@@ -56,16 +56,49 @@ public struct ProtocolError: Error, Sendable, Equatable {
     /// 0 for the other errors.
     public var announcedSize: Int
 
+    /// What nats-server writes to its log about this error (see `Complaint`); `.none` for errors logged
+    /// elsewhere or not at all.
+    public var complaint: Complaint
+    /// Where the bytes the log line quotes start and how many there are: offsets into the buffer handed to
+    /// `ProtocolParser.parse` (the control line's arguments, or for `.parserError` the op's start).
+    public var quotedStart: Int
+    public var quotedCount: Int
+
     @inlinable
-    public init(errorText: String?, reason: CloseReason, announcedSize: Int = 0) {
+    public init(errorText: String?, reason: CloseReason, announcedSize: Int = 0,
+                complaint: Complaint = .none, quotedStart: Int = 0, quotedCount: Int = 0) {
         self.errorText = errorText
         self.reason = reason
         self.announcedSize = announcedSize
+        self.complaint = complaint
+        self.quotedStart = quotedStart
+        self.quotedCount = quotedCount
+    }
+
+    /// The log line nats-server writes (at error level) for a malformed op, named by the function of its
+    /// parser that finds it. The server layer formats the line, so the parser stays free of strings.
+    public enum Complaint: Sendable, Equatable {
+        case none
+        /// `<kind> parser ERROR, state=…, i=…: proto='<bytes>...'`: an op nats-server's state machine rejects.
+        case parserError
+        case pubArguments, pubSize
+        case headerPubArguments, headerPubHeaderSize, headerPubTotalSize, headerPubHeaderOverTotal
+        case subArguments, unsubArguments
+        /// CONNECT without its JSON: Go's decoder says "unexpected end of JSON input".
+        case emptyJSON
+    }
+
+    /// A malformed control line: closed silently (`protocolViolation`), logged as `complaint` quoting `line`'s arguments.
+    @inlinable
+    static func malformed(_ complaint: Complaint, _ line: ControlLine) -> ProtocolError {
+        ProtocolError(errorText: nil, reason: .protocolViolation, complaint: complaint,
+                      quotedStart: line.argumentStart, quotedCount: line.argumentLength)
     }
 
     /// Unknown or malformed verb, or a payload not followed by CRLF. nats-server sends the -ERR and
     /// then closes from its read loop with "Protocol Violation".
-    public static let unknownOperation = ProtocolError(errorText: "Unknown Protocol Operation", reason: .protocolViolation)
+    public static let unknownOperation = ProtocolError(errorText: "Unknown Protocol Operation", reason: .protocolViolation,
+                                                       complaint: .parserError)
     /// Control line longer than the limit.
     public static let maxControlLineExceeded = ProtocolError(errorText: "maximum control line exceeded", reason: .maxControlLineExceeded)
     /// A PUB/HPUB (or routed message) announcing `size` bytes, above max_payload.
@@ -75,6 +108,14 @@ public struct ProtocolError: Error, Sendable, Equatable {
     }
     /// Wrong argument count, bad sizes, bad CONNECT/INFO argument: closed without any -ERR.
     public static let protocolViolation = ProtocolError(errorText: nil, reason: .protocolViolation)
+}
+
+extension ProtocolError: Equatable {
+    /// The same error for the peer (its -ERR, the close reason, the size refused), whatever the log says.
+    @inlinable
+    public static func == (left: ProtocolError, right: ProtocolError) -> Bool {
+        left.errorText == right.errorText && left.reason == right.reason && left.announcedSize == right.announcedSize
+    }
 }
 
 /// Why a connection was closed, spelled as nats-server reports it in /connz (`reason`).

@@ -9,7 +9,9 @@ import NATSProtocol
 extension ClientConnection: ProtocolHandler {
     package func handlePub(subject: ByteSlice, reply: ByteSlice, headerSize: Int, payload: ByteSlice) -> Bool {
         if headerSize >= 0 && !supportsHeaders {
-            // nats-server closes a client that sends HPUB without having negotiated headers, silently.
+            // nats-server closes a client that sends HPUB without having negotiated headers, without -ERR,
+            // logging ErrMsgHeadersNotSupported's text.
+            server.logger.error("\(label) - message headers not supported")
             close(reason: .protocolViolation, flush: true)
             return false
         }

@@ -190,12 +190,17 @@ package final class ClientConnection {
         fail("maximum connections exceeded", reason: .maxConnectionsExceeded)
     }
 
-    /// A protocol error in the client's input ends it; a PUB over max_payload is logged first, as an error
-    /// with the size it announced and the limit (nats-server's `maxPayloadViolation`; the limit is the one
-    /// in force, lowered or raised by a reload).
-    func parseFailed(_ error: ProtocolError) {
+    /// A protocol error in the client's input ends it, logged first at error level as nats-server logs it:
+    /// a PUB over max_payload with the size it announced and the limit (`maxPayloadViolation`; the limit is
+    /// the one in force, lowered or raised by a reload), an overlong control line by its error text, a
+    /// malformed op by `complaint`.
+    func parseFailed(_ error: ProtocolError, complaint: @autoclosure () -> String?) {
         if error.reason == .maxPayloadExceeded {
             server.logger.error("\(label) - maximum payload exceeded: \(error.announcedSize) vs \(parserLimits.maxPayload)")
+        } else if error.reason == .maxControlLineExceeded, let text = error.errorText {
+            server.logger.error("\(label) - \(text)")
+        } else if let complaint = complaint() {
+            server.logger.error("\(label) - \(complaint)")
         }
         fail(error.errorText, reason: error.reason)
     }

@@ -96,6 +96,9 @@ package struct ClientHandshake {
         return .proceed
     }
 
+    /// What natsd logs, at error level, for CONNECT JSON that does not decode.
+    package static let undecodableConnect = "invalid CONNECT JSON"
+
     /// A CONNECT with argument `json` arrived; `current` are the client's options (the defaults before
     /// the first CONNECT). `headersSupported` is false when the server turned header support off; `nonce`
     /// is the one the client's INFO carried (empty without nkey users), which an nkey user signs;
@@ -107,7 +110,9 @@ package struct ClientHandshake {
         // current options (a `CONNECT {}` keeps verbose off once it was turned off).
         let decoded = isConnected ? ConnectOptions.decode(json, over: current) : ConnectOptions.decode(json)
         guard let options = decoded else {
-            return .reject(Rejection(errorText: nil, reason: .protocolViolation, log: nil))
+            // nats-server logs Go's decoder error here ("invalid character 'b' looking for beginning of
+            // object key string"); natsd's decoder reports no reason, so it logs its own words in that place.
+            return .reject(Rejection(errorText: nil, reason: .protocolViolation, log: .error(Self.undecodableConnect)))
         }
         let login = authenticator.isRequired
             ? authenticator.login(user: options.user, pass: options.pass, authToken: options.authToken,

@@ -37,8 +37,9 @@ protocol ProtocolConnection: ProtocolHandler {
     /// Sends `-ERR 'errorText'` (when given) and closes after flushing it.
     func fail(_ errorText: String?, reason: CloseReason)
     /// Ends the connection for a protocol error of its input: by default `fail` with the error's text and
-    /// reason; a kind that logs some of them first implements it.
-    func parseFailed(_ error: ProtocolError)
+    /// reason; a kind that logs some of them first implements it. `complaint` is nats-server's log line
+    /// for the error (`ProtocolComplaint`), nil when it has none.
+    func parseFailed(_ error: ProtocolError, complaint: @autoclosure () -> String?)
     /// Pending output past which this receiver is cut off as a slow consumer.
     var pendingLimit: Int { get }
     /// Closes a receiver whose pending output passed `pendingLimit` (statistics, log line, close).
@@ -59,14 +60,17 @@ extension ProtocolConnection {
             ProtocolParser.parse(bytes, kind: Self.parserKind, limits: parserLimits, handler: self)
         }
         if let error = result.error {
-            if !isClosed { parseFailed(error) }
+            if !isClosed {
+                parseFailed(error, complaint: ProtocolComplaint.text(for: error, input: bytes, failedAt: result.consumed,
+                                                                     kind: Self.parserKind == .client ? "Client" : "Router"))
+            }
             return Self.consumedAll(bytes)
         }
         if isClosed { return Self.consumedAll(bytes) }
         return ReadDisposition(consumed: result.consumed, needed: result.needed)
     }
 
-    func parseFailed(_ error: ProtocolError) {
+    func parseFailed(_ error: ProtocolError, complaint: @autoclosure () -> String?) {
         fail(error.errorText, reason: error.reason)
     }
 

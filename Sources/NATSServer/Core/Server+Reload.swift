@@ -173,19 +173,21 @@ extension ParserLimits {
 
 extension Cluster {
     /// `cluster { routes }` changed: new URLs are dialed as configured routes; a removed URL's dialer stops
-    /// and its connections close (nats-server logs `Removed route <url>`), and nothing redials it.
+    /// and its connections close, each logged as nats-server's reload does (`Removed route <url>` per
+    /// connection closed, the URL as configured, scheme included), and nothing redials it.
     func reloadRoutes(added: [RouteURL], removed: [RouteURL]) {
         for url in removed {
             for dialer in explicitDialers where dialer.url == url { dialer.stop() }
             explicitDialers.removeAll { $0.url == url }
-            for route in Array(routes.values) where route.dialer?.url == url {
-                route.closeFromMain(reason: .routeRemoved, flush: true)
-            }
+            var closing = Array(routes.values).filter { $0.dialer?.url == url }
             if let peer = registeredPeer(listeningAt: url) {
                 peer.dialers.removeAll { $0.url == url }
-                for route in peer.connections { route.closeFromMain(reason: .routeRemoved, flush: true) }
+                closing += peer.connections.filter { route in !closing.contains { $0 === route } }
             }
-            server.logger.info("Removed route nats-route://\(url.host):\(url.port)")
+            for route in closing {
+                route.closeFromMain(reason: .routeRemoved, flush: true)
+                server.logger.info("Removed route \(url.logged)")
+            }
         }
         for url in added {
             let dialer = RouteDialer(cluster: self, url: url, isExplicit: true)

@@ -23,7 +23,9 @@ extension Cluster {
             guard let offered = route.offeredCredentials, !authorizeRoute(user: offered.user, pass: offered.password, certificate: { route.offeredCertificate }) else {
                 continue
             }
-            route.failFromMain("Authorization Violation", reason: .authenticationViolation)
+            // Logged as nats-server's reload logs it, by the user the route offered.
+            route.failFromMain("Authorization Violation", reason: .authenticationViolation,
+                               logged: .error(RouteHandshake.authenticationErrorLog(user: offered.user)))
         }
     }
 

@@ -36,12 +36,12 @@ extension RouteConnection {
         }
     }
 
-    /// Refuses the route with `-ERR '<errorText>'` from the main loop, wherever it is served.
-    func failFromMain(_ errorText: String, reason: CloseReason) {
+    /// Refuses the route with `-ERR '<errorText>'` from the main loop, wherever it is served, logging `logged`.
+    func failFromMain(_ errorText: String, reason: CloseReason, logged: ClientHandshake.LogLine?) {
         if servingLoop == 0 {
-            fail(errorText, reason: reason)
+            fail(errorText, reason: reason, logged: logged)
         } else {
-            cluster.server.workers[servingLoop].post { [self] in fail(errorText, reason: reason) }
+            cluster.server.workers[servingLoop].post { [self] in fail(errorText, reason: reason, logged: logged) }
         }
     }
 

@@ -207,11 +207,32 @@ package final class RouteConnection {
     }
 
     func fail(_ errorText: String?, reason: CloseReason) {
-        if let errorText {
-            logger.error("\(label) - Route Error '\(errorText)'")
-            send(FrameEncoder.errLine(errorText))
+        fail(errorText, reason: reason, logged: errorText.flatMap { Self.sentErrorLog($0, reason: reason) })
+    }
+
+    /// Sends `-ERR '<errorText>'` (when given) and closes, logging `logged` first.
+    func fail(_ errorText: String?, reason: CloseReason, logged: ClientHandshake.LogLine?) {
+        switch logged {
+        case .error(let text): logger.error("\(label) - \(text)")
+        case .debug(let text): logger.debug("\(label) - \(text)")
+        case nil: break
         }
+        if let errorText { send(FrameEncoder.errLine(errorText)) }
         close(reason: reason, flush: true)
+    }
+
+    /// What nats-server logs for an -ERR it sends a route (its "Route Error" prefix is only for errors it
+    /// receives): the text itself at error level (`sendErrAndErr`), except an authorization violation,
+    /// logged as `authViolation` does ("authentication error"; a refusal that knows the user names it), an
+    /// authentication timeout, at debug level (`sendErrAndDebug`), and a stale connection, whose debug line
+    /// is written where it is detected.
+    static func sentErrorLog(_ errorText: String, reason: CloseReason) -> ClientHandshake.LogLine? {
+        switch reason {
+        case .authenticationViolation: .error(RouteHandshake.authenticationErrorLog(user: ""))
+        case .authenticationTimeout: .debug(errorText)
+        case .staleConnection: nil
+        default: .error(errorText)
+        }
     }
 
     /// Refuses a peer after a short pause. nats-server registers a route as soon as it has our INFO and
@@ -286,6 +307,16 @@ package final class RouteConnection {
 }
 
 extension RouteConnection: ProtocolConnection {
+    /// A protocol error in the peer's input: an unknown op is logged as nats-server's parser logs it
+    /// ("Router parser ERROR, …", `ProtocolComplaint`), the others by their -ERR text (`fail`).
+    func parseFailed(_ error: ProtocolError, complaint: @autoclosure () -> String?) {
+        if error.complaint == .parserError, let complaint = complaint() {
+            fail(error.errorText, reason: error.reason, logged: .error(complaint))
+        } else {
+            fail(error.errorText, reason: error.reason)
+        }
+    }
+
     static var parserKind: ConnectionKind { .route }
     var parserLimits: ParserLimits { cluster.routeParserLimits }
     /// Pending output at which a peer that stopped reading is dropped (its dialer reconnects it).

@@ -114,9 +114,8 @@ struct RouteHandshake {
         }
         if !authorize(connect.user, connect.pass) {
             state = .closed
-            // nats-server's authViolation: its log names the user the peer offered, if any.
-            let log = connect.user.isEmpty ? "authentication error" : "authentication error - User \"\(connect.user)\""
-            return [.refuseAfterPause(error: "Authorization Violation", reason: .authenticationViolation, log: log)]
+            return [.refuseAfterPause(error: "Authorization Violation", reason: .authenticationViolation,
+                                      log: Self.authenticationErrorLog(user: connect.user))]
         }
         var actions: [Action] = []
         switch RouteArbitration.reconcileClusterNames(local: cluster.name, localDynamic: cluster.isDynamic,
@@ -218,6 +217,11 @@ struct RouteHandshake {
     }
 
     mutating func closed() { state = .closed }
+
+    /// nats-server's `authViolation` line for a refused route: it names the user the peer offered, if any.
+    static func authenticationErrorLog(user: String) -> String {
+        user.isEmpty ? "authentication error" : "authentication error - User \"\(user)\""
+    }
 
     private mutating func refuse(_ error: String, _ reason: CloseReason) -> [Action] {
         state = .closed
