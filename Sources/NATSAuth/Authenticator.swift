@@ -81,13 +81,13 @@ package struct Authenticator {
         }
     }
 
-    /// The account of the `users` entry a client names, by its nkey when it sent one, else by its user name:
-    /// nil when the config has no such entry, `""` for the global account. A reload disconnects a client
-    /// whose entry is gone or moved to another account (nats-server's `clientHasMovedToDifferentAccount`).
-    package func accountOfEntry(user: String, nkey: String) -> String? {
-        if !nkey.isEmpty { return nkeys[nkey]?.account }
-        guard users[user] != nil else { return nil }
-        return userAccounts[user] ?? ""
+    /// The account of the `nkeys` or `users` entry called `name` (a public nkey or a user name): nil when the
+    /// config has no such entry, `""` for the global account. A reload disconnects a client whose entry is
+    /// gone or moved to another account (nats-server's `clientHasMovedToDifferentAccount`).
+    package func accountOfEntry(named name: String) -> String? {
+        if let entry = nkeys[name] { return entry.account }
+        guard users[name] != nil else { return nil }
+        return userAccounts[name] ?? ""
     }
 
     /// Whether every client is authenticated (and held to the authentication timeout until it is).
@@ -103,6 +103,17 @@ package struct Authenticator {
     /// Whether a client without credentials is logged in as `noAuthUser` (only with a users list: `validate`
     /// refuses `no_auth_user` otherwise).
     package var hasNoAuthUser: Bool { !noAuthUser.isEmpty && (!users.isEmpty || !nkeys.isEmpty) }
+
+    /// The user name and password a client offering no credentials logs in with when `noAuthUser` is a users
+    /// entry (nil otherwise, and with `verify_and_map`, where the certificate decides). nats-server copies
+    /// them into the client's CONNECT options (auth.go `processClientOrLeafAuthentication`), so a reload
+    /// checks the client against the password it logged in with: a changed one refuses it.
+    package var noAuthUserCredentials: (user: String, pass: String)? {
+        guard hasNoAuthUser, !mapsCertificates, nkeys[noAuthUser] == nil, let stored = users[noAuthUser] else {
+            return nil
+        }
+        return (noAuthUser, stored)
+    }
 
     /// Logs a client in with its CONNECT credentials: nil when they are refused. The rules are nats-server's
     /// (auth.go `processClientOrLeafAuthentication`):

@@ -44,3 +44,13 @@ def wait_monitor_json(port: int, target: str, host: str = "127.0.0.1", timeout: 
         except ConnectionRefusedError:
             return None
     return wait_for(attempt, timeout, f"the monitoring port {host}:{port}")
+
+
+def closed_reason(port: int, cid: int, timeout: float = 5.0) -> str:
+    """The `reason` /connz?state=closed gives for client `cid`, once it is listed there (at most `timeout` s)."""
+    def attempt() -> str | None:
+        for conn in monitor_json(port, f"/connz?state=closed&cid={cid}")["connections"]:
+            if conn["cid"] == cid and conn.get("reason"):
+                return conn["reason"]
+        return None
+    return wait_for(attempt, timeout, f"cid {cid} in /connz?state=closed")

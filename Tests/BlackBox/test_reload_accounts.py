@@ -10,8 +10,9 @@ import re
 
 import pytest
 
+from monitor_http import closed_reason
 from raw_client import RawClient
-from server_process import ServerHandle
+from server_process import ServerHandle, wait_for
 from test_reload import login, reload
 
 # A reload is applied on every loop after the main loop logs it (natsd); nats-server applies it before.
@@ -54,6 +55,15 @@ async def publish(server: ServerHandle, user: str, subject: str, payload: bytes 
     await publisher.close()
 
 
+async def receives_only_from(server: ServerHandle, client: RawClient, sender: str, other: str) -> None:
+    """`client`, subscribed to `x` as sid 1, gets what user `sender` publishes there, and nothing of what user
+    `other` (of another account) publishes first."""
+    await publish(server, other, "x", b"other")
+    await publish(server, sender, "x", b"own")
+    await client.expect(b"MSG x 1 3\r\nown\r\n")
+    await client.expect_nothing(0.3)
+
+
 async def test_account_added_with_a_user(start):
     server = start(config=accounts())
     with pytest.raises(Exception):
@@ -90,11 +100,42 @@ async def test_user_moved_to_another_account_reconnects_into_it(start):
     reload(server, accounts(b_users="{user: b, password: pw}, " + moving))
     assert await u.expect_closed() == b""
     again = await subscribed(server, "u", "x")
-    await publish(server, "a", "x", b"from-a")
-    await publish(server, "b", "x", b"from-b")
-    await again.expect(b"MSG x 1 6\r\nfrom-b\r\n")
-    await again.expect_nothing(0.3)
+    await receives_only_from(server, again, "b", other="a")
     await again.close()
+
+
+async def test_no_auth_user_moved_to_another_account_closes_anonymous_clients_silently(start):
+    # A client without credentials is the `no_auth_user`: when a reload moves that user to another account,
+    # nats-server closes it as it closes a client that named a moved user (`Client Closed`, no -ERR, no
+    # authentication error in the log), and it reconnects into the new account.
+    no_auth = "no_auth_user: b\n"
+    server = start("-m", "-1", config=accounts() + no_auth)
+    anonymous = await RawClient.connected(server.port)
+    cid = anonymous.info["client_id"]
+    log = reload(server, accounts(a_users="{user: a, password: pw}, {user: b, password: pw}",
+                                  b_users="{user: b2, password: pw}") + no_auth)
+    assert "Reloaded: accounts" in log
+    assert await anonymous.expect_closed() == b""
+    assert await asyncio.to_thread(closed_reason, server.monitoring_port, cid) == "Client Closed"
+    assert "Authorization Violation" not in server.log and "authentication error" not in server.log
+    again = await RawClient.connected(server.port)
+    await again.send(b"SUB x 1\r\nPING\r\n")
+    await again.expect(b"PONG\r\n")
+    await receives_only_from(server, again, "a", other="b2")
+    await again.close()
+
+
+async def test_no_auth_user_password_changed_refuses_anonymous_clients(start):
+    # nats-server checks an anonymous client against the `no_auth_user` password it logged in with: a
+    # reload that changes that password refuses it (-ERR, and the log names the user).
+    no_auth = "no_auth_user: b\n"
+    server = start(config=accounts() + no_auth)
+    anonymous = await RawClient.connected(server.port)
+    reload(server, accounts(b_users="{user: b, password: other}") + no_auth)
+    assert await anonymous.expect_closed(allow_data=True) == b"-ERR 'Authorization Violation'\r\n"
+    await asyncio.to_thread(wait_for, lambda: 'authentication error - User "b"' in server.log, 5.0,
+                            "the authentication error")
+    await (await RawClient.connected(server.port)).close()
 
 
 async def test_stream_import_added_then_removed_on_a_live_subscription(start):

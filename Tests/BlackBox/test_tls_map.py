@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from monitor_http import closed_reason, wait_monitor_json
+from test_reload import reload
 from test_tls import _make_ca, _make_leaf, client_context, tls_block
 
 # Client certificates: name -> (subject, extensions).
@@ -144,3 +146,18 @@ def test_certificate_without_ca_verification_is_refused(start, map_certs):
     with pytest.raises((ssl.SSLError, ConnectionError, AssertionError)):
         answer = exchange(server.port, client_context(map_certs), connect_line())
         assert answer == b"PONG\r\n"
+
+
+def test_reload_renaming_the_mapped_user_closes_the_client_silently(start, map_certs):
+    # nats-server records the user a certificate maps to as the client's user name: a reload that renames
+    # that user closes the client as one whose named user is gone (`Client Closed`, no -ERR, no
+    # authentication error in the log).
+    server = start("-m", "-1", config=_config(map_certs))
+    with open_tls(server.port, client_context(map_certs, "by-email")) as tls:
+        assert send_and_read(tls, connect_line()) == b"PONG\r\n"
+        [conn] = wait_monitor_json(server.monitoring_port, "/connz")["connections"]
+        log = reload(server, _config(map_certs).replace('"alice@example.com"', '"alice2@example.com"'))
+        assert "Reloaded: authorization users" in log
+        assert send_and_read(tls, b"", until=b"never") == b""
+    assert closed_reason(server.monitoring_port, conn["cid"]) == "Client Closed"
+    assert "Authorization Violation" not in server.log and "authentication error" not in server.log

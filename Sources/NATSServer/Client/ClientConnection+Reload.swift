@@ -1,13 +1,15 @@
 import NATSAuth
 
 /// A live client after a configuration reload changed the authorization or the accounts (nats-server's
-/// `reloadAuthorization`): a client whose users entry is gone or now belongs to another account, or whose
-/// account is gone, is closed; one whose credentials no longer log in gets `-ERR 'Authorization Violation'`
-/// and is closed; the others keep their connection and subscriptions and take on their entry's new
-/// permissions (fresh verdict caches: `adoptPermissions` builds new `ClientPermissions`).
+/// `reloadAuthorization`): a client whose users entry (named, or its `no_auth_user` or certificate-mapped
+/// one) is gone or now belongs to another account, or whose account is gone, is closed without an -ERR;
+/// one whose credentials no longer log in gets `-ERR 'Authorization Violation'` and is closed; the others
+/// keep their connection and subscriptions and take on their entry's new permissions (fresh verdict caches:
+/// `adoptPermissions` builds new `ClientPermissions`).
 extension ClientConnection {
-    /// Checks the client against its loop's new authenticator (on the client's loop).
-    func recheckLogin() {
+    /// Checks the client against its loop's new authenticator (on the client's loop); `previous` is the
+    /// authenticator it logged in with.
+    func recheckLogin(previous: Authenticator) {
         // A client still in its handshake logs in against the new authenticator when its CONNECT comes.
         guard !isClosed, handshake.isConnected else { return }
         let authenticator = worker.authenticator
@@ -17,11 +19,21 @@ extension ClientConnection {
             authorizedUser = ""
             return adoptPermissions(authenticator.defaultRules)
         }
-        let offered = connectOptions
-        if !offered.nkey.isEmpty || !offered.user.isEmpty {
-            let entryAccount = authenticator.accountOfEntry(user: offered.user, nkey: offered.nkey)
-            guard let entryAccount, worker.accounts.account(named: entryAccount) === account else {
-                // nats-server closes these without an -ERR (`ClientClosed`).
+        var offered = connectOptions
+        // An anonymous client is checked as the `no_auth_user` with the password it logged in with.
+        if offered.offersNoCredentials, let recorded = previous.noAuthUserCredentials,
+           recorded.user == authorizedUser {
+            (offered.user, offered.pass) = recorded
+        }
+        // The entry the client logged in as, even when it did not name it: nats-server records the
+        // `no_auth_user` or the user its certificate maps to (`verify_and_map`) as if the client had sent it.
+        // A token login has no entry (the name it may have sent finds none).
+        let entry = authorizedUser.isEmpty ? offered.user : authorizedUser
+        if !entry.isEmpty {
+            guard let entryAccount = authenticator.accountOfEntry(named: entry),
+                  worker.accounts.account(named: entryAccount) === account else {
+                // nats-server closes these without an -ERR (`ClientClosed`); they reconnect as the new
+                // config says.
                 return close(reason: .clientClosed, flush: true)
             }
         }

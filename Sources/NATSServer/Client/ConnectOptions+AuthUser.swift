@@ -15,6 +15,9 @@ extension ConnectOptions {
         return "User \"N/A\""
     }
 
+    /// Whether the CONNECT offers no user, password, token or nkey: with a `no_auth_user` it logs in as that.
+    var offersNoCredentials: Bool { user.isEmpty && pass.isEmpty && authToken.isEmpty && nkey.isEmpty }
+
     /// The error logged when these credentials do not log in (nats-server's `authViolation`):
     /// `authentication error - User "alice"`, or `authentication error` alone when they name no one
     /// (none offered, or only a JWT, whose key is unknown here as above).

@@ -139,6 +139,7 @@ extension LoopWorker {
         assertOnLoop()
         let changedImports = settings.accounts.map { adoptAccounts($0) } ?? []
         options = settings.options
+        let previousAuthenticator = authenticator
         authenticator = settings.authenticator
         clientTLS = settings.clientTLS
         isTracing = settings.options.trace
@@ -158,7 +159,7 @@ extension LoopWorker {
             }
         }
         guard recheckClients else { return }
-        for client in Array(clients.values) { client.recheckLogin() }
+        for client in Array(clients.values) { client.recheckLogin(previous: previousAuthenticator) }
         guard !changedImports.isEmpty else { return }
         for client in Array(clients.values) { client.moveShadows(in: changedImports) }
     }
