@@ -151,13 +151,14 @@ async def test_subscription_removed_by_reload_is_a_notice_naming_the_user(start)
 
 # ---- -ERR received -------------------------------------------------------------------------------------
 
-async def test_client_sending_err_is_logged_and_closed_as_a_parse_error(start):
-    # nats-server's processErr: "Client Error '<text>'" at error level, no reply, closed as "Parse Error".
+@pytest.mark.parametrize("argument", ["'boom here'", "boom bah", "x'"])
+async def test_client_sending_err_is_logged_and_closed_as_a_parse_error(start, argument):
+    # nats-server's processErr: "Client Error <argument as sent>" at error level, no reply, closed as "Parse Error".
     server = start("-m", "-1")
     client = await RawClient.connected(server.port)
-    await client.send(b"-ERR 'boom here'\r\n")
+    await client.send(f"-ERR {argument}\r\n".encode())
     await client.expect_closed(timeout=5)
-    wait_logged(server, "ERR", f"{label(client)} - Client Error 'boom here'")
+    wait_logged(server, "ERR", f"{label(client)} - Client Error {argument}")
     await client.close()
     closed = wait_for(lambda: [conn for conn in monitor_json(server.monitoring_port, "/connz?state=closed")["connections"]
                                if conn["cid"] == client.info["client_id"]], timeout=5, what="the closed client in /connz")

@@ -18,7 +18,7 @@ let clientCases: [ParseCase] = [
     ParseCase(input: "PING   \r\n", events: ["PING"]),
     ParseCase(input: "PONG\r\n", events: ["PONG"]),
     ParseCase(input: "+OK\r\n", events: ["OK"]),
-    ParseCase(input: "-ERR 'Unknown Protocol Operation'\r\n", events: ["ERR Unknown Protocol Operation"]),
+    ParseCase(input: "-ERR 'Unknown Protocol Operation'\r\n", events: ["ERR 'Unknown Protocol Operation'"]),
     ParseCase(input: "PUB foo 5\r\nhello\r\n", events: ["PUB foo reply= hdr=-1 [hello]"]),
     ParseCase(input: "pub foo 0\r\n\r\n", events: ["PUB foo reply= hdr=-1 []"]),
     ParseCase(input: "PUB foo.bar INBOX.22 11\r\nhello world\r\n", events: ["PUB foo.bar reply=INBOX.22 hdr=-1 [hello world]"]),
@@ -63,7 +63,7 @@ let routeCases: [ParseCase] = [
     ParseCase(input: "RMSG $G foo | q1\r3\r\nabc\r\n", events: ["RMSG acc=$G foo reply= queues=q1/1 hdr=-1 [abc]"], kind: .route),
     ParseCase(input: "RS+ $G foo\rq1\r2\r\n", events: ["RS+ acc=$G foo queue=q1 w=2"], kind: .route),
     ParseCase(input: "A+ $G\r\nA- $G\r\nPING\r\n", events: ["PING"], kind: .route),
-    ParseCase(input: "INFO {}\r\nCONNECT {}\r\n-ERR 'x'\r\n", events: ["INFO {}", "CONNECT {}", "ERR x"], kind: .route),
+    ParseCase(input: "INFO {}\r\nCONNECT {}\r\n-ERR 'x'\r\n", events: ["INFO {}", "CONNECT {}", "ERR 'x'"], kind: .route),
     // Pinned-account routes: no account token.
     ParseCase(input: "RS+ $SYS.REQ.SERVER.PING\r\n", events: ["RS+ acc= $SYS.REQ.SERVER.PING queue= w=0"], kind: .route, pinned: true),
     ParseCase(input: "RS+ foo q 4\r\n", events: ["RS+ acc= foo queue=q w=4"], kind: .route, pinned: true),

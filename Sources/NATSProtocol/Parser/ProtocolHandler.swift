@@ -17,7 +17,7 @@ public protocol ProtocolHandler: AnyObject {
     func handlePing() -> Bool
     func handlePong() -> Bool
     func handleOK() -> Bool
-    /// `-ERR`; the text between the single quotes when quoted. nats-server closes the sender ("Parse Error").
+    /// `-ERR`; its argument as sent, usually `'<text>'` with the quotes. nats-server closes the sender ("Parse Error").
     func handleErr(message: ByteSlice) -> Bool
     /// RS+ (and LS+ with the origin dropped). account is empty on pinned routes.
     /// weight is 0 for a plain subscription, ≥ 1 for a queue subscription.

@@ -80,13 +80,9 @@ extension ProtocolParser {
         return accepted ? .next(line.lineEnd) : .stop(line.lineEnd)
     }
 
-    /// `-ERR '<text>'`: hands over the text between the quotes.
+    /// `-ERR '<text>'`: hands over the argument as sent, quotes included (nats-server logs it so).
     @inlinable
     static func errorMessage<Handler: ProtocolHandler>(_ line: ControlLine, handler: Handler) -> OpOutcome {
-        var message = line.argument
-        if message.count >= 2 && message.start[0] == 0x27 && message.start[message.count - 1] == 0x27 {
-            message = ByteSlice(start: message.start + 1, count: message.count - 2)
-        }
-        return handler.handleErr(message: message) ? .next(line.lineEnd) : .stop(line.lineEnd)
+        handler.handleErr(message: line.argument) ? .next(line.lineEnd) : .stop(line.lineEnd)
     }
 }

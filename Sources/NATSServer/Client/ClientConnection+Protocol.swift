@@ -133,9 +133,9 @@ extension ClientConnection: ProtocolHandler {
     package func handleOK() -> Bool { true }
 
     /// A client sending -ERR is logged and closed without a reply, as nats-server's `processErr`: "Client
-    /// Error '<text>'" at error level, closed for "Parse Error" (the parser hands the text without its quotes).
+    /// Error <argument as sent>" at error level, closed for "Parse Error".
     package func handleErr(message: ByteSlice) -> Bool {
-        server.logger.error("\(label) - Client Error '\(message.string)'")
+        server.logger.error("\(label) - Client Error \(message.string)")
         close(reason: .parseError, flush: true)
         return false
     }

@@ -65,9 +65,9 @@ extension RouteConnection: ProtocolHandler {
     package func handleOK() -> Bool { true }
 
     /// Any -ERR from a peer is logged and ends the route, as nats-server's `processErr`: "Route Error
-    /// '<text>'" at error level (a refused CONNECT shows up so on the dialling side).
+    /// <argument as sent>" at error level (a refused CONNECT shows up so on the dialling side).
     package func handleErr(message: ByteSlice) -> Bool {
-        logger.error("\(label) - Route Error '\(message.string)'")
+        logger.error("\(label) - Route Error \(message.string)")
         close(reason: .parseError, flush: false)
         return false
     }
