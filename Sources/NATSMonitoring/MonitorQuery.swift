@@ -17,10 +17,13 @@ struct MonitorTarget: Equatable {
     let query: MonitorQuery
 
     /// Parses an origin-form (`/path?query`) or absolute-form (`http://host/path?query`) target.
-    /// Returns nil (answered `400 Bad Request`) when the part before `?` or `#` is not a valid URL,
+    /// Returns nil (answered `400 Bad Request`) when the part before `?` is not a valid URL path,
     /// e.g. an invalid percent escape or a control byte in the path.
-    init?(_ target: String) {
-        let pathEnd = target.firstIndex { $0 == "?" || $0 == "#" } ?? target.endIndex
+    init?(_ requested: String) {
+        // A request target has no fragment: Go's url.ParseRequestURI keeps a `#` as part of the path or the
+        // query (`limit=1#x` is then not a number), where URLComponents would cut it off.
+        let target = requested.replacingOccurrences(of: "#", with: "%23")
+        let pathEnd = target.firstIndex { $0 == "?" } ?? target.endIndex
         guard URLComponents(string: String(target[..<pathEnd]), encodingInvalidCharacters: false) != nil,
               let components = URLComponents(string: target) else { return nil }
         path = components.path
@@ -50,6 +53,8 @@ struct MonitorQuery: Equatable {
 
     init(percentEncodedItems: [URLQueryItem]) {
         items = percentEncodedItems.compactMap { item in
+            // Go (1.17 and later) drops a pair with a `;` in it: `;` no longer separates pairs.
+            guard !item.name.contains(";") && !(item.value?.contains(";") ?? false) else { return nil }
             guard let name = MonitorQuery.formDecoded(item.name),
                   let value = MonitorQuery.formDecoded(item.value ?? "") else { return nil }
             return (name, value)

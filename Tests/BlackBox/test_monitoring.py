@@ -229,6 +229,12 @@ def test_query_of_a_million_separators_is_served_with_defaults(monitored):
     assert_still_serving(monitored)
 
 
+def test_pair_with_a_semicolon_is_dropped(monitored):
+    # Go's url.ParseQuery no longer splits on `;`: the pair is dropped, the others count.
+    assert connz(monitored, "?limit=1;x=1")["limit"] == 1024
+    assert connz(monitored, "?limit=1;x=1&offset=0&limit=2")["limit"] == 2
+
+
 def test_request_head_limit(monitored):
     """A head of exactly the limit is served, one byte more gets a 431 (nats-server may reset the
     connection before the answer arrives: it stops reading past the limit), and both keep serving."""
@@ -440,6 +446,8 @@ async def test_connz_offset_and_limit_page_the_sorted_list(monitored):
      "Error decoding int for 'offset': strconv.Atoi: parsing \"99999999999999999999\": value out of range"),
     ("?cid=-1", "Error decoding uint64 for 'cid': strconv.ParseUint: parsing \"-1\": invalid syntax"),
     ("?subs=maybe", "Error decoding boolean for 'subs': strconv.ParseBool: parsing \"maybe\": invalid syntax"),
+    # A request target has no fragment: the `#` stays in the value.
+    ("?limit=1#x", "Error decoding int for 'limit': strconv.Atoi: parsing \"1#x\": invalid syntax"),
 ])
 def test_connz_bad_options_are_400_with_nats_server_text(monitored, query, message):
     response = get(monitored.http_port, "/connz" + query)

@@ -30,6 +30,14 @@ import Testing
         #expect(try target("/connz?limit=1" + String(repeating: "&", count: 1_040_000)).query.items.isEmpty)
     }
 
+    /// Go's url.ParseQuery drops a pair containing `;`, and a request target keeps `#` (no fragment).
+    @Test func semicolonPairsAreDroppedAndHashIsKept() throws {
+        #expect(try target("/connz?limit=1;x=1&sort=idle").query.value("limit") == "")
+        #expect(try target("/connz?limit=1;x=1&sort=idle").query.value("sort") == "idle")
+        #expect(try target("/connz?limit=1#x").query.value("limit") == "1#x")
+        #expect(try target("/connz#x").path == "/connz#x")
+    }
+
     /// Issue 6: these targets indexed an empty array in natsd's hand-made parser and killed the server.
     @Test(arguments: ["/connz?=", "/varz?=", "/connz?&&&", "/connz?==", "/connz?&", "/connz?"])
     func emptyPairsNeverMatchAParameter(text: String) throws {
