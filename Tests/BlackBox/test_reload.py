@@ -214,6 +214,10 @@ async def test_removed_route_is_logged_by_its_configured_url(start):
     from test_refusal_logs import wait_logged  # here: test_refusal_logs imports this module
     wait_logged(node, "INF", f"Removed route nats://127.0.0.1:{seed.cluster_port}")
     assert not [line for line in node.log.splitlines() if "Removed route nats-route://" in line]
+    # Logged as the routes option is applied: before its notice and the end of the reload (nats-server's order).
+    log = node.log
+    removed = log.index("Removed route nats://")
+    assert removed < log.rindex("Reloaded: cluster routes") < log.rindex("Reloaded server configuration")
 
 
 async def test_routes_added_and_removed(start):

@@ -67,6 +67,8 @@ extension Server {
         for notice in plan.notices {
             // nats-server's cluster option logs "Cluster name updated to …" as it is applied, before its notice.
             if notice == "cluster" && old.cluster.name != new.cluster.name { cluster.reloadName(new.cluster.name) }
+            // Its routes option closes the removed routes, logging each, before its notice too.
+            if notice == "cluster routes" { cluster.removeRoutes(plan.routesRemoved) }
             logger.info("Reloaded: \(notice)")
         }
         refreshClientInfo()
@@ -93,7 +95,7 @@ extension Server {
         _ = onEveryLoop { worker in worker.adoptReloaded(settings, recheckClients: recheckClients) }
         // After the loops' posts: a peer answering the new route permissions finds its serving loop using them.
         cluster.reload(to: new.cluster, parts: plan.parts, permissions: routePermissions)
-        if plan.parts.contains(.routes) { cluster.reloadRoutes(added: plan.routesAdded, removed: plan.routesRemoved) }
+        if plan.parts.contains(.routes) { cluster.addRoutes(plan.routesAdded) }
         logger.info("Reloaded server configuration")
     }
 }
@@ -173,10 +175,10 @@ extension ParserLimits {
 }
 
 extension Cluster {
-    /// `cluster { routes }` changed: new URLs are dialed as configured routes; a removed URL's dialer stops
-    /// and its connections close, each logged as nats-server's reload does (`Removed route <url>` per
-    /// connection closed, the URL as configured, scheme included), and nothing redials it.
-    func reloadRoutes(added: [RouteURL], removed: [RouteURL]) {
+    /// `cluster { routes }` lost `removed`: each one's dialer stops and its connections close, each logged as
+    /// nats-server's reload does (`Removed route <url>` per connection closed, the URL as configured, scheme
+    /// included), and nothing redials it.
+    func removeRoutes(_ removed: [RouteURL]) {
         for url in removed {
             for dialer in explicitDialers where dialer.url == url { dialer.stop() }
             explicitDialers.removeAll { $0.url == url }
@@ -190,6 +192,10 @@ extension Cluster {
                 server.logger.info("Removed route \(url.logged)")
             }
         }
+    }
+
+    /// `cluster { routes }` gained `added`: each is dialed as a configured route.
+    func addRoutes(_ added: [RouteURL]) {
         for url in added {
             let dialer = RouteDialer(cluster: self, url: url, isExplicit: true)
             explicitDialers.append(dialer)
