@@ -16,8 +16,11 @@ extension ProtocolParser {
         }
         let subject = tokens.first0
         let sizes = messageSizes(tokens, headers: headers, limits: limits)
-        if let complaint = sizes.error?.complaint, complaint != .none { return .failed(.malformed(complaint, line)) }
-        if let error = sizes.error { return .failed(error) }
+        if let fault = sizes.fault {
+            // A malformed size is logged quoting the arguments, as nats-server's processPub does.
+            guard case .malformed(let complaint) = fault else { return .failed(fault.error(size: sizes.size)) }
+            return .failed(.malformed(complaint, line))
+        }
         switch line.payload(size: sizes.size) {
         case .complete(let payload, let next):
             return handler.handlePub(subject: subject, reply: reply, headerSize: sizes.headerSize, payload: payload)
@@ -29,29 +32,43 @@ extension ProtocolParser {
         }
     }
 
+    /// Why the sizes of a message control line are unusable. Kept to a byte or two, not a `ProtocolError`,
+    /// because every PUB, HPUB, RMSG and HMSG returns one: the error is built on the failure path only.
+    @usableFromInline
+    enum SizeFault {
+        /// A size that does not parse, or a header size over the total: closed silently, logged as this.
+        case malformed(ProtocolError.Complaint)
+        /// More than max_payload (the announced size is the tuple's `size`).
+        case overMaxPayload
+
+        /// The error that ends the connection; `size`: the announced size.
+        @inlinable
+        func error(size: Int) -> ProtocolError {
+            switch self {
+            case .malformed(let complaint): ProtocolError(errorText: nil, reason: .protocolViolation, complaint: complaint)
+            case .overMaxPayload: .maxPayloadExceeded(size: size)
+            }
+        }
+    }
+
     /// The sizes at the end of a message control line (`[<header size>] <size>`), checked as
-    /// nats-server checks them; `error` is set when they are unusable.
+    /// nats-server checks them; `fault` is set when they are unusable (`size` is then the announced size
+    /// for `overMaxPayload`, 0 otherwise).
     @inlinable @inline(__always)
     static func messageSizes(_ tokens: ArgumentTokens, headers: Bool, limits: ParserLimits)
-        -> (headerSize: Int, size: Int, error: ProtocolError?)
+        -> (headerSize: Int, size: Int, fault: SizeFault?)
     {
         var headerSize = -1
         if headers {
             headerSize = parseSize(tokens.last1)
-            if headerSize < 0 { return (0, 0, violation(.headerPubHeaderSize)) }
+            if headerSize < 0 { return (0, 0, .malformed(.headerPubHeaderSize)) }
         }
         let size = parseSize(tokens.last0)
         // parseSize rejects more than 9 digits, which also rules out overflow (CVE-2019-13126).
-        if size < 0 { return (0, 0, violation(headers ? .headerPubTotalSize : .pubSize)) }
-        if headerSize > size { return (0, 0, violation(.headerPubHeaderOverTotal)) }
-        if size > limits.maxPayload { return (0, 0, .maxPayloadExceeded(size: size)) }
+        if size < 0 { return (0, 0, .malformed(headers ? .headerPubTotalSize : .pubSize)) }
+        if headerSize > size { return (0, 0, .malformed(.headerPubHeaderOverTotal)) }
+        if size > limits.maxPayload { return (0, size, .overMaxPayload) }
         return (headerSize, size, nil)
-    }
-
-    /// A size error with the log line it gets; the caller, which has the line, fills in what it quotes.
-    @inlinable
-    static func violation(_ complaint: ProtocolError.Complaint) -> ProtocolError {
-        ProtocolError(errorText: nil, reason: .protocolViolation, complaint: complaint)
     }
 
     /// `SUB <subject> [queue] <sid>`.

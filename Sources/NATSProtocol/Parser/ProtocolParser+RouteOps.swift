@@ -97,7 +97,7 @@ extension ProtocolParser {
         let account = missingAccount == 0 ? tokens.fromStart(skip) : ByteSlice.empty
         let subject = tokens.fromStart(1 + shift)
         let sizes = messageSizes(tokens, headers: headers, limits: limits)
-        if let error = sizes.error { return .failed(error) }
+        if let fault = sizes.fault { return .failed(fault.error(size: sizes.size)) }
         switch line.payload(size: sizes.size) {
         case .complete(let payload, let next):
             let message = RoutedMessage(

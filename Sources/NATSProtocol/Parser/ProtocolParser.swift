@@ -124,8 +124,9 @@ enum OpOutcome {
     case stop(Int)
     /// The control line is complete but the payload is not; total bytes the op needs.
     case incomplete(needed: Int)
-    /// Close the connection.
-    case failed(ProtocolError)
+    /// Close the connection. Indirect: the error (its text and what its log line quotes) is boxed on this
+    /// rare path, so the outcome every op returns stays two words.
+    indirect case failed(ProtocolError)
 }
 
 /// A complete control line inside the parse buffer.
