@@ -243,10 +243,7 @@ package final class RouteConnection {
     func failAfterPause(_ errorText: String, reason: CloseReason) {
         connection.stopReading()
         handshakeDeadline?.close()
-        let timer = LoopTimer(loop: connection.loop) { [unowned self] in
-            self.send(FrameEncoder.errLine(errorText))
-            self.close(reason: reason, flush: true)
-        }
+        let timer = LoopTimer(loop: connection.loop) { [unowned self] in self.fail(errorText, reason: reason, logged: nil) }
         timer.start(afterMilliseconds: RouteConnection.refusalPauseMilliseconds)
         handshakeDeadline = timer
     }
